@@ -1,0 +1,41 @@
+# The two commands: `make run` and `make test`. Everything else is a step of those.
+JOBS ?= 2
+CMAKE_FLAGS ?=
+ORIGINS ?= http://localhost:*,http://127.0.0.1:*
+
+.PHONY: all deps build run test test-asan format-check bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps build
+
+build: deps
+	cmake --preset release $(CMAKE_FLAGS) >/dev/null
+	cmake --build build/release -j$(JOBS)
+
+run: build
+	VC_ALLOW_ORIGINS='$(ORIGINS)' build/release/visitor-counter serve
+
+test:
+	@scripts/install-deps test
+	cmake --preset release $(CMAKE_FLAGS) >/dev/null
+	cmake --build build/release -j$(JOBS)
+	ctest --test-dir build/release --output-on-failure -j$(JOBS)
+
+test-asan:
+	@scripts/install-deps test
+	cmake --preset asan $(CMAKE_FLAGS) >/dev/null
+	cmake --build build/asan -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir build/asan --output-on-failure -j$(JOBS)
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')
+
+bench: build
+	@scripts/install-deps bench
+	bench/http_bench.sh
+
+clean:
+	rm -rf build dist

@@ -1,0 +1,42 @@
+// The application: request in, response out, with no knowledge of sockets or Lambda.
+// Routing, the origin policy, the counting policy and response bodies live here.
+// Thread-safe: handle() may be called from many threads at once.
+#pragma once
+
+#include <functional>
+
+#include "app/message.hpp"
+#include "app/origin_policy.hpp"
+#include "app/router.hpp"
+#include "counting/write_combiner.hpp"
+#include "metrics/registry.hpp"
+
+namespace app {
+
+// Requests carry no meaningful body; anything larger is refused with 413.
+inline constexpr std::size_t kMaxBodyBytes = 4096;
+
+class App {
+ public:
+  using Done = std::move_only_function<void(Response)>;
+
+  // `counter` and `metrics` must outlive the App.
+  App(counting::WriteCombiner& counter, metrics::Registry& metrics, OriginPolicy origins)
+      : counter_(counter), metrics_(metrics), origins_(std::move(origins)) {}
+
+  // Answers `request` by calling `done` exactly once, either before handle() returns or
+  // later on the counter's worker thread (after the hit is durable). Never throws.
+  void handle(const Request& request, Done done);
+
+ private:
+  void handle_api(const Request& request, Endpoint endpoint, std::string_view encoded_key,
+                  Done done);
+  void handle_health(Done done);
+  static Response asset(std::string_view path, std::string_view content_type);
+
+  counting::WriteCombiner& counter_;
+  metrics::Registry& metrics_;
+  OriginPolicy origins_;
+};
+
+}  // namespace app

@@ -1,0 +1,23 @@
+// The few JSON bodies the API answers, built directly (no allocation-heavy DOM on the hot
+// path), and the error format of DESIGN.md §3. Pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "app/message.hpp"
+
+namespace app {
+
+// `text` as a JSON string literal, quotes included.
+std::string json_string(std::string_view text);
+
+// `{"count": N}`
+std::string count_body(std::int64_t count);
+
+// A JSON error response: {"error": code, "message": message}. For 429 and 503 it carries
+// Retry-After. `message` must not contain internals.
+Response error_response(int status, std::string_view code, std::string_view message);
+
+}  // namespace app

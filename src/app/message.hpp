@@ -1,0 +1,40 @@
+// Transport-neutral HTTP request and response: what app/ consumes and produces. The HTTP
+// server and the Lambda runtime map their wire formats to and from these.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace app {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method;  // upper-case, as sent: "GET"
+  std::string target;  // path and query, still percent-encoded: "/count/home?x=1"
+  Headers headers;     // names lower-case
+  std::string body;
+
+  // The first value of header `name` (lower-case), if present.
+  std::optional<std::string_view> header(std::string_view name) const {
+    for (const auto& [key, value] : headers) {
+      if (key == name) return value;
+    }
+    return std::nullopt;
+  }
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+
+  void set(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+  }
+};
+
+}  // namespace app

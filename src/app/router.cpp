@@ -1,0 +1,63 @@
+// The routing table.
+#include "app/router.hpp"
+
+#include <array>
+
+#include "app/key.hpp"
+
+namespace app {
+namespace {
+
+struct EndpointInfo {
+  Endpoint endpoint;
+  std::string_view label;
+  std::string_view methods;
+};
+
+constexpr std::array kEndpoints{
+    EndpointInfo{Endpoint::count, "count", "GET, POST, OPTIONS"},
+    EndpointInfo{Endpoint::read_counter, "counter", "GET, OPTIONS"},
+    EndpointInfo{Endpoint::healthz, "healthz", "GET"},
+    EndpointInfo{Endpoint::metrics, "metrics", "GET"},
+    EndpointInfo{Endpoint::index_page, "index", "GET"},
+    EndpointInfo{Endpoint::widget, "widget", "GET"},
+    EndpointInfo{Endpoint::not_found, "not_found", ""},
+};
+
+const EndpointInfo& info(Endpoint endpoint) {
+  for (const EndpointInfo& entry : kEndpoints) {
+    if (entry.endpoint == endpoint) return entry;
+  }
+  return kEndpoints.back();
+}
+
+}  // namespace
+
+Route route(std::string_view path) {
+  if (path == "/count") return {Endpoint::count, kDefaultKey};
+  if (path.starts_with("/count/")) return {Endpoint::count, path.substr(7)};
+  if (path.starts_with("/counters/")) return {Endpoint::read_counter, path.substr(10)};
+  if (path == "/healthz") return {Endpoint::healthz, {}};
+  if (path == "/metrics") return {Endpoint::metrics, {}};
+  if (path == "/" || path == "/index.html") return {Endpoint::index_page, {}};
+  if (path == "/counter.js") return {Endpoint::widget, {}};
+  return {Endpoint::not_found, {}};
+}
+
+std::string_view allowed_methods(Endpoint endpoint) { return info(endpoint).methods; }
+
+bool allows(Endpoint endpoint, std::string_view method) {
+  const std::string_view methods = info(endpoint).methods;
+  std::size_t start = 0;
+  while (start < methods.size()) {
+    std::size_t end = methods.find(", ", start);
+    if (end == std::string_view::npos) end = methods.size();
+    if (methods.substr(start, end - start) == method) return true;
+    start = end + 2;
+  }
+  return false;
+}
+
+std::string_view label(Endpoint endpoint) { return info(endpoint).label; }
+
+}  // namespace app

@@ -1,0 +1,26 @@
+// Maps a request path to an endpoint (DESIGN.md §3). Pure; the key stays encoded so the
+// handler can answer a bad key with 400 rather than 404.
+#pragma once
+
+#include <string_view>
+
+namespace app {
+
+enum class Endpoint { count, read_counter, healthz, metrics, index_page, widget, not_found };
+
+struct Route {
+  Endpoint endpoint = Endpoint::not_found;
+  std::string_view encoded_key;  // into the path (or the default key); empty for fixed paths
+};
+
+// `path` excludes the query string.
+Route route(std::string_view path);
+
+// The methods an endpoint answers, for 405 and the Allow header: "GET, POST, OPTIONS".
+std::string_view allowed_methods(Endpoint endpoint);
+bool allows(Endpoint endpoint, std::string_view method);
+
+// A stable label for metrics: "count", "counter", ...
+std::string_view label(Endpoint endpoint);
+
+}  // namespace app

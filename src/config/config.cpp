@@ -1,0 +1,180 @@
+// Flag and environment parsing.
+#include "config/config.hpp"
+
+#include <charconv>
+#include <thread>
+
+namespace config {
+namespace {
+
+using Result = std::expected<void, std::string>;
+
+struct Option {
+  std::string_view flag;
+  const char* env;
+  std::string_view help;
+  bool takes_value;
+  Result (*apply)(Config&, std::string_view value);
+};
+
+template <typename T>
+std::expected<T, std::string> number(std::string_view text, T min, T max, std::string_view what) {
+  T value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    return std::unexpected("bad " + std::string(what) + " '" + std::string(text) + "'");
+  }
+  return value;
+}
+
+Result set_listen(Config& c, std::string_view v) {
+  const std::size_t colon = v.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return std::unexpected("bad --listen '" + std::string(v) + "': expected HOST:PORT");
+  }
+  auto port = number<std::uint16_t>(v.substr(colon + 1), 0, 65535, "--listen port");
+  if (!port) return std::unexpected(port.error());
+  std::string_view host = v.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  c.listen_host = host;
+  c.listen_port = *port;
+  return {};
+}
+
+Result set_bool(bool& field, std::string_view flag, std::string_view v) {
+  if (v == "1" || v == "true" || v == "yes" || v == "on") return field = true, Result{};
+  if (v == "0" || v == "false" || v == "no" || v == "off" || v.empty())
+    return field = false, Result{};
+  return std::unexpected("bad " + std::string(flag) + " '" + std::string(v) +
+                         "': expected true or false");
+}
+
+void split_origins(Config& c, std::string_view v) {
+  c.allow_origins.clear();
+  while (!v.empty()) {
+    const std::size_t comma = v.find(',');
+    std::string_view item = v.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) c.allow_origins.emplace_back(item);
+    v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+  }
+}
+
+const Option kOptions[] = {
+    {"--listen", "VC_LISTEN", "HOST:PORT to listen on; port 0 picks a free one (127.0.0.1:8080)",
+     true, set_listen},
+    {"--store", "VC_STORE", "store URL: sqlite:PATH or memory: (sqlite:var/counter.db)", true,
+     [](Config& c, std::string_view v) -> Result { return c.store = v, Result{}; }},
+    {"--allow-origin", "VC_ALLOW_ORIGINS",
+     "origin allowed to count: exact, * or http://host:* (repeatable; env: comma-separated; "
+     "default: none, only requests without Origin)",
+     true, [](Config& c, std::string_view v) -> Result { return split_origins(c, v), Result{}; }},
+    {"--require-origin", "VC_REQUIRE_ORIGIN", "refuse counting requests without Origin (false)",
+     false,
+     [](Config& c, std::string_view v) {
+       return set_bool(c.require_origin, "--require-origin", v);
+     }},
+    {"--sync", "VC_SYNC", "SQLite durability: full or normal (full)", true,
+     [](Config& c, std::string_view v) -> Result {
+       if (v == "full") return c.sync = store::SyncMode::full, Result{};
+       if (v == "normal") return c.sync = store::SyncMode::normal, Result{};
+       return std::unexpected("bad --sync '" + std::string(v) + "': expected full or normal");
+     }},
+    {"--threads", "VC_THREADS", "I/O threads (number of cores)", true,
+     [](Config& c, std::string_view v) -> Result {
+       auto n = number<unsigned>(v, 1, 256, "--threads");
+       if (!n) return std::unexpected(n.error());
+       return c.threads = *n, Result{};
+     }},
+    {"--read-timeout-ms", "VC_READ_TIMEOUT_MS",
+     "time a client has to send a whole request before it is disconnected (10000)", true,
+     [](Config& c, std::string_view v) -> Result {
+       auto n = number<long>(v, 1, 3'600'000, "--read-timeout-ms");
+       if (!n) return std::unexpected(n.error());
+       return c.read_timeout = std::chrono::milliseconds(*n), Result{};
+     }},
+};
+
+const Option* find_option(std::string_view flag) {
+  for (const Option& option : kOptions) {
+    if (option.flag == flag) return &option;
+  }
+  return nullptr;
+}
+
+Result apply_environment(Config& c, const Environment& env) {
+  for (const Option& option : kOptions) {
+    const char* value = env(option.env);
+    if (value == nullptr) continue;
+    if (auto applied = option.apply(c, value); !applied) {
+      return std::unexpected(applied.error() + " (from " + option.env + ")");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::expected<Config, std::string> parse(std::span<const std::string_view> args,
+                                         const Environment& env) {
+  Config c;
+  if (auto applied = apply_environment(c, env); !applied) return std::unexpected(applied.error());
+  std::size_t i = 0;
+  if (i < args.size() && args[i] == "serve") ++i;
+  bool origins_from_flags = false;
+  for (; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg == "--help" || arg == "-h" || arg == "help") return c.command = Command::help, c;
+    const std::size_t eq = arg.find('=');
+    const Option* option = find_option(arg.substr(0, eq));
+    if (option == nullptr)
+      return std::unexpected("unknown argument '" + std::string(arg) + "' (see --help)");
+    std::string_view value = option->takes_value ? "" : "true";
+    if (eq != std::string_view::npos) {
+      value = arg.substr(eq + 1);
+    } else if (option->takes_value) {
+      if (++i == args.size()) return std::unexpected(std::string(option->flag) + " needs a value");
+      value = args[i];
+    }
+    if (option->flag == "--allow-origin") {
+      // Repeated flags add up; the first one replaces what the environment gave.
+      std::vector<std::string> kept =
+          origins_from_flags ? c.allow_origins : std::vector<std::string>{};
+      if (auto applied = option->apply(c, value); !applied) return std::unexpected(applied.error());
+      kept.insert(kept.end(), c.allow_origins.begin(), c.allow_origins.end());
+      c.allow_origins = std::move(kept);
+      origins_from_flags = true;
+      continue;
+    }
+    if (auto applied = option->apply(c, value); !applied) return std::unexpected(applied.error());
+  }
+  if (c.threads == 0) c.threads = std::max(1U, std::thread::hardware_concurrency());
+  return c;
+}
+
+std::string help_text() {
+  std::string out =
+      "visitor-counter: a visitor counter API.\n\n"
+      "usage: visitor-counter serve [flags]\n       visitor-counter --help\n\nflags "
+      "(each also settable by its environment variable; a flag wins):\n";
+  for (const Option& option : kOptions) {
+    out += "  " + std::string(option.flag) + (option.takes_value ? " VALUE" : "") + "  [" +
+           option.env + "]\n      " + std::string(option.help) + "\n";
+  }
+  return out;
+}
+
+std::string describe(const Config& c) {
+  std::string origins;
+  for (const std::string& origin : c.allow_origins)
+    origins += (origins.empty() ? "" : ",") + origin;
+  return "store=" + c.store + " sync=" + (c.sync == store::SyncMode::full ? "full" : "normal") +
+         " threads=" + std::to_string(c.threads) +
+         " allow_origins=" + (origins.empty() ? "(none)" : origins) +
+         " require_origin=" + (c.require_origin ? "true" : "false") +
+         " read_timeout_ms=" + std::to_string(c.read_timeout.count());
+}
+
+}  // namespace config

@@ -1,0 +1,46 @@
+// Configuration: a plain struct with each default beside its field, filled from flags and
+// `VC_*` environment variables (a flag wins over its variable). Pure.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace config {
+
+enum class Command { serve, help };
+
+struct Config {
+  Command command = Command::serve;
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  std::string store = "sqlite:var/counter.db";
+  std::vector<std::string> allow_origins;  // empty: only requests without Origin count
+  bool require_origin = false;
+  store::SyncMode sync = store::SyncMode::full;
+  unsigned threads = 0;                            // 0: one per core
+  std::chrono::milliseconds read_timeout{10'000};  // to receive a whole request
+};
+
+// Returns the variable's value or nullptr, like std::getenv.
+using Environment = std::function<const char*(const char*)>;
+
+// Parses `args` (without the program name): `serve [flags]`, `--help`. Fails with a
+// one-line message naming the bad flag or value.
+std::expected<Config, std::string> parse(std::span<const std::string_view> args,
+                                         const Environment& env);
+
+// The --help text: every flag, its variable and its default.
+std::string help_text();
+
+// One line describing the effective configuration, for the start-up log.
+std::string describe(const Config& config);
+
+}  // namespace config

@@ -1,0 +1,98 @@
+// Server: the acceptor, the I/O threads, and graceful shutdown on SIGINT/SIGTERM.
+#include "http/server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <csignal>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include "http/session.hpp"
+
+namespace http {
+namespace net = boost::asio;
+using net::ip::tcp;
+
+struct Server::Impl {
+  Impl(app::App& app, const ServerOptions& options)
+      : ioc(static_cast<int>(options.threads)),
+        acceptor(ioc),
+        signals(ioc, SIGINT, SIGTERM),
+        context{.app = app, .options = options, .on_drained = [this] { ioc.stop(); }} {}
+
+  void do_accept() {
+    acceptor.async_accept(
+        net::make_strand(ioc), [this](boost::system::error_code ec, tcp::socket socket) {
+          if (!acceptor.is_open()) return;
+          if (!ec) {
+            std::make_shared<session>(std::move(socket), context)->start();
+          } else if (ec != net::error::operation_aborted) {
+            std::cerr << "visitor-counter: accept failed: " << ec.message() << std::endl;
+          }
+          do_accept();
+        });
+  }
+
+  void drain() {
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    context.draining = true;
+    if (context.in_flight == 0) ioc.stop();
+  }
+
+  net::io_context ioc;
+  tcp::acceptor acceptor;
+  net::signal_set signals;
+  SessionContext context;
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() = default;
+
+std::expected<std::unique_ptr<Server>, std::string> Server::bind(const ServerOptions& options,
+                                                                 app::App& app) {
+  auto impl = std::make_unique<Impl>(app, options);
+  const std::string where = options.host + ":" + std::to_string(options.port);
+  boost::system::error_code ec;
+  tcp::resolver resolver(impl->ioc);
+  auto endpoints = resolver.resolve(options.host, std::to_string(options.port),
+                                    tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || endpoints.empty()) {
+    return std::unexpected("cannot listen on " + where + ": " + (ec ? ec.message() : "no address"));
+  }
+  const tcp::endpoint endpoint = endpoints.begin()->endpoint();
+  tcp::acceptor& acceptor = impl->acceptor;
+  if (acceptor.open(endpoint.protocol(), ec); !ec) {
+    acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  }
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return std::unexpected("cannot listen on " + where + ": " + ec.message());
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+std::string Server::url() const {
+  boost::system::error_code ec;
+  const tcp::endpoint local = impl_->acceptor.local_endpoint(ec);
+  const std::string address = local.address().to_string();
+  const std::string host = local.address().is_v6() ? "[" + address + "]" : address;
+  return "http://" + host + ":" + std::to_string(local.port());
+}
+
+void Server::run_until_signal() {
+  impl_->signals.async_wait([this](boost::system::error_code ec, int) {
+    if (!ec) impl_->drain();
+  });
+  impl_->do_accept();
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < impl_->context.options.threads; ++i) {
+    threads.emplace_back([this] { impl_->ioc.run(); });
+  }
+  impl_->ioc.run();
+  for (std::thread& thread : threads) thread.join();
+}
+
+}  // namespace http

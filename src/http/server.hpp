@@ -1,0 +1,47 @@
+// The self-hosted HTTP/1.1 server: a thin adapter from sockets to app::App. Beast stays
+// inside src/http/*.cpp so the rest of the program compiles without it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <string>
+
+#include "app/app.hpp"
+
+namespace http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0: the system picks a free port
+  unsigned threads = 1;
+  std::chrono::milliseconds read_timeout{10'000};  // to receive one whole request
+  std::size_t header_limit = 16 * 1024;            // request line + headers; more: 431
+  std::size_t body_limit = app::kMaxBodyBytes;     // more: 413
+};
+
+class Server {
+ public:
+  // Binds and listens (but does not serve yet). Fails with a one-line reason.
+  static std::expected<std::unique_ptr<Server>, std::string> bind(const ServerOptions& options,
+                                                                  app::App& app);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // "http://127.0.0.1:8080", with the port actually bound.
+  std::string url() const;
+
+  // Serves until SIGINT or SIGTERM, then stops accepting, finishes the requests in flight
+  // and returns. Idle keep-alive connections are closed.
+  void run_until_signal();
+
+  struct Impl;
+
+ private:
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace http

@@ -1,0 +1,90 @@
+// Metrics registry: atomics for the hot counters, one small lock for the request table.
+#include "metrics/registry.hpp"
+
+#include <charconv>
+
+namespace metrics {
+namespace {
+
+std::string number(double value) {
+  char buffer[32];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return ec == std::errc() ? std::string(buffer, end) : "NaN";
+}
+
+std::string line(std::string_view name, std::string_view labels, const std::string& value) {
+  std::string out(name);
+  if (!labels.empty()) out.append("{").append(labels).append("}");
+  return out.append(" ").append(value).append("\n");
+}
+
+void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+}  // namespace
+
+Histogram::Histogram(std::vector<double> bounds)
+    : bounds_(std::move(bounds)), buckets_(bounds_.size() + 1) {}
+
+void Histogram::observe(double value) {
+  std::size_t i = 0;
+  while (i < bounds_.size() && value > bounds_[i]) ++i;
+  buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_.fetch_add(value, std::memory_order_relaxed);
+}
+
+void Histogram::render(std::string& out, std::string_view name, std::string_view help) const {
+  header(out, name, "histogram", help);
+  const std::string bucket = std::string(name) + "_bucket";
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < buckets_.size(); ++i) {
+    cumulative += buckets_[i].load(std::memory_order_relaxed);
+    const std::string le = i < bounds_.size() ? number(bounds_[i]) : "+Inf";
+    out += line(bucket, "le=\"" + le + "\"", std::to_string(cumulative));
+  }
+  out += line(std::string(name) + "_sum", "", number(sum_.load()));
+  out += line(std::string(name) + "_count", "", std::to_string(count_.load()));
+}
+
+Registry::Registry()
+    : batch_hits_({1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}),
+      batch_keys_({1, 2, 4, 8, 16, 64, 256}),
+      commit_seconds_(
+          {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}) {}
+
+void Registry::count_request(std::string_view route, int status) {
+  std::lock_guard lock(requests_mutex_);
+  ++requests_[{route, status}];
+}
+
+void Registry::observe_batch(std::size_t keys, std::uint64_t hits, double commit_seconds) {
+  batch_keys_.observe(static_cast<double>(keys));
+  batch_hits_.observe(static_cast<double>(hits));
+  commit_seconds_.observe(commit_seconds);
+}
+
+std::string Registry::render() const {
+  std::string out;
+  header(out, "vc_http_requests_total", "counter", "Requests answered, by route and status.");
+  {
+    std::lock_guard lock(requests_mutex_);
+    for (const auto& [labels, n] : requests_) {
+      const std::string label_text = "route=\"" + std::string(labels.first) + "\",status=\"" +
+                                     std::to_string(labels.second) + "\"";
+      out += line("vc_http_requests_total", label_text, std::to_string(n));
+    }
+  }
+  header(out, "vc_hits_total", "counter", "Hits counted durably.");
+  out += line("vc_hits_total", "", std::to_string(hits_.load()));
+  header(out, "vc_failed_batches_total", "counter", "Write batches the store refused.");
+  out += line("vc_failed_batches_total", "", std::to_string(failed_batches_.load()));
+  batch_hits_.render(out, "vc_write_batch_hits", "Hits merged into one store write batch.");
+  batch_keys_.render(out, "vc_write_batch_keys", "Distinct counters in one store write batch.");
+  commit_seconds_.render(out, "vc_store_commit_seconds", "Store commit latency in seconds.");
+  return out;
+}
+
+}  // namespace metrics

@@ -1,0 +1,21 @@
+// An in-memory Store for tests and `--store memory:`. Nothing survives the process.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "store/store.hpp"
+
+namespace store {
+
+class MemoryStore final : public Store {
+ public:
+  StoreResult<std::vector<std::int64_t>> add(std::span<const Increment> batch) override;
+  StoreResult<std::optional<std::int64_t>> get(std::string_view key) override;
+  StoreResult<void> ping() override;
+
+ private:
+  std::map<std::string, std::int64_t, std::less<>> counts_;
+};
+
+}  // namespace store

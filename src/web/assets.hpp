@@ -1,0 +1,13 @@
+// The web files compiled into the binary (web/index.html, web/counter.js), by URL path.
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <utility>
+
+namespace web {
+
+// The bytes of the asset served at `path` ("/index.html", "/counter.js"), if any.
+std::optional<std::string_view> find_asset(std::string_view path);
+
+}  // namespace web

@@ -1,0 +1,97 @@
+"""The HTTP API of DESIGN.md §3 over real sockets, against a real SQLite file."""
+import json
+import unittest
+
+from server import Server, send
+
+ORIGINS = ["--allow-origin", "https://site.example", "--allow-origin", "http://localhost:*"]
+
+
+class ApiTest(unittest.TestCase):
+    def setUp(self):
+        self.server = Server(*ORIGINS).start()
+
+    def tearDown(self):
+        self.server.__exit__()
+
+    def test_counts_the_default_counter_and_named_ones(self):
+        s = self.server
+        self.assertEqual(s.request("GET", "/count")[2], '{"count":1}')
+        status, headers, body = s.request("POST", "/count")
+        self.assertEqual((status, json.loads(body)), (200, {"count": 2}))
+        self.assertEqual(headers["content-type"], "application/json")
+        self.assertEqual(headers["cache-control"], "no-store")
+        self.assertEqual(json.loads(s.request("GET", "/count/blog/post-1")[2]), {"count": 1})
+        self.assertEqual(s.request("GET", "/counters/blog/post-1")[2],
+                         '{"key":"blog/post-1","count":1}')
+        self.assertEqual(s.count(), 2)
+
+    def test_reading_never_counts(self):
+        s = self.server
+        self.assertEqual(s.request("GET", "/counters/home")[0], 404)
+        s.request("GET", "/count/home")
+        for _ in range(3):
+            self.assertEqual(json.loads(s.request("GET", "/counters/home")[2])["count"], 1)
+
+    def test_origin_policy(self):
+        s = self.server
+        status, headers, _ = s.request("GET", "/count", {"Origin": "https://site.example"})
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["access-control-allow-origin"], "https://site.example")
+        self.assertEqual(headers["vary"], "Origin")
+        status, headers, _ = s.request("GET", "/count", {"Origin": "http://localhost:5173"})
+        self.assertEqual(headers["access-control-allow-origin"], "http://localhost:5173")
+        status, headers, body = s.request("GET", "/count", {"Origin": "https://evil.example"})
+        self.assertEqual(status, 403)
+        self.assertEqual(json.loads(body)["error"], "origin_not_allowed")
+        self.assertNotIn("access-control-allow-origin", headers)
+        self.assertEqual(s.count(), 2)
+
+    def test_preflight(self):
+        status, headers, body = self.server.request("OPTIONS", "/count/home", {
+            "Origin": "https://site.example", "Access-Control-Request-Method": "POST"})
+        self.assertEqual(status, 204)
+        self.assertEqual(headers["access-control-allow-origin"], "https://site.example")
+        self.assertEqual(headers["access-control-allow-methods"], "GET, POST, OPTIONS")
+        self.assertEqual(headers["access-control-max-age"], "86400")
+        self.assertEqual(self.server.count("home"), 0)
+
+    def test_operating_endpoints(self):
+        s = self.server
+        self.assertEqual(s.request("GET", "/healthz")[:1], (200,))
+        s.request("GET", "/count")
+        status, headers, body = s.request("GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["content-type"].startswith("text/plain; version=0.0.4"))
+        self.assertIn('vc_http_requests_total{route="count",status="200"} 1', body)
+        self.assertIn("vc_hits_total 1", body)
+        self.assertIn("vc_store_commit_seconds_count 1", body)
+        status, headers, body = s.request("GET", "/")
+        self.assertEqual((status, headers["content-type"]), (200, "text/html; charset=utf-8"))
+        self.assertIn("data-visitor-count", body)
+        status, headers, body = s.request("GET", "/counter.js")
+        self.assertEqual(headers["content-type"], "text/javascript; charset=utf-8")
+
+    def test_errors_are_json_with_the_right_status(self):
+        s = self.server
+        cases = [("GET", "/nope", 404, "not_found"), ("DELETE", "/count", 405, "method_not_allowed"),
+                 ("PUT", "/counters/x", 405, "method_not_allowed"),
+                 ("GET", "/count/%2e%2e", 400, "bad_key"), ("GET", "/count/a%00b", 400, "bad_key"),
+                 ("GET", "/count/" + "k" * 129, 400, "bad_key"), ("GET", "/count/a//b", 400, "bad_key")]
+        for method, path, status, code in cases:
+            got, headers, body = s.request(method, path)
+            self.assertEqual(got, status, path)
+            self.assertEqual(headers["content-type"], "application/json", path)
+            self.assertEqual(json.loads(body)["error"], code, path)
+        self.assertEqual(s.request("DELETE", "/count")[1]["allow"], "GET, POST, OPTIONS")
+        self.assertEqual(s.count(), 0)
+
+    def test_keep_alive_serves_many_requests_on_one_connection(self):
+        conn = self.server.connection()
+        values = [json.loads(send(conn, "GET", "/count")[2])["count"] for _ in range(50)]
+        conn.close()
+        self.assertEqual(values, list(range(1, 51)))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,87 @@
+"""Bad input over raw sockets: each gets the right status or a closed connection, never a
+crash and never a changed count, and the server keeps serving others meanwhile."""
+import json
+import socket
+import unittest
+
+from server import Server
+
+TIMEOUT_MS = 400
+
+
+def status_of(reply):
+    return int(reply.split(b" ", 2)[1]) if reply.startswith(b"HTTP/1.1 ") else None
+
+
+def json_body(reply):
+    return json.loads(reply.split(b"\r\n\r\n", 1)[1])
+
+
+class BadInputTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server("--read-timeout-ms", str(TIMEOUT_MS)).start()
+        cls.server.request("GET", "/count")  # the count every test must leave at 1
+
+    @classmethod
+    def tearDownClass(cls):
+        code, _, err = cls.server.stop()
+        assert code == 0, err
+
+    def tearDown(self):
+        self.assertIsNone(self.server.proc.poll(), "the server died")
+        self.assertEqual(self.server.count(), 1)
+
+    def expect(self, data, status, error=None):
+        reply = self.server.raw(data)
+        self.assertEqual(status_of(reply), status, reply[:200])
+        if error:
+            self.assertEqual(json_body(reply)["error"], error)
+        return reply
+
+    def test_malformed_request_lines(self):
+        for data in [b"GARBAGE\r\n\r\n", b"GET\r\n\r\n", b"GET /count HTTP/9.9\r\n\r\n",
+                     b"GET /count HTTP/1.1\r\nBad Header\r\n\r\n", b"\x00\x01\x02\r\n\r\n",
+                     b"GET /count HTTP/1.1\r\nContent-Length: abc\r\n\r\n"]:
+            self.expect(data, 400, "bad_request")
+
+    def test_headers_over_16_kib(self):
+        big = b"x-filler: " + b"a" * (17 * 1024) + b"\r\n"
+        self.expect(b"GET /count HTTP/1.1\r\nHost: x\r\n" + big + b"\r\n", 431, "headers_too_large")
+
+    def test_headers_under_the_limit_still_work(self):
+        fine = b"x-filler: " + b"a" * (8 * 1024) + b"\r\n"
+        self.expect(b"GET /counters/visitors HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                    + fine + b"\r\n", 200)
+
+    def test_body_over_the_limit(self):
+        self.expect(b"POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n"
+                    + b"a" * 5000, 413, "body_too_large")
+        self.expect(b"POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n",
+                    413, "body_too_large")
+
+    def test_routes_methods_and_keys(self):
+        close = b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        self.expect(b"GET /nope" + close, 404, "not_found")
+        self.expect(b"BREW /count" + close, 405, "method_not_allowed")
+        self.expect(b"HEAD /count" + close, 405)
+        for path in [b"/count/%2e%2e", b"/count/%2E%2E/x", b"/count/a%00b", b"/count/%", b"/count/%zz",
+                     b"/count/..", b"/count/a/../b", b"/count/" + b"k" * 129, b"/count/a%20b",
+                     b"/count/%C3%A9"]:
+            self.expect(b"GET " + path + close, 400, "bad_key")
+
+    def test_a_stalled_client_is_closed_and_others_are_served(self):
+        with socket.create_connection((self.server.host, self.server.port)) as stalled:
+            stalled.sendall(b"GET /count HTTP/1.1\r\nHost: x\r\n")  # and never finishes
+            self.assertEqual(self.server.request("GET", "/healthz")[0], 200)
+            stalled.settimeout(TIMEOUT_MS / 1000 * 20)
+            self.assertEqual(stalled.recv(1024), b"")  # closed by the server, no answer
+
+    def test_a_silent_client_is_closed(self):
+        with socket.create_connection((self.server.host, self.server.port)) as silent:
+            silent.settimeout(TIMEOUT_MS / 1000 * 20)
+            self.assertEqual(silent.recv(1024), b"")
+
+
+if __name__ == "__main__":
+    unittest.main()

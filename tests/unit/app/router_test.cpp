@@ -1,0 +1,45 @@
+// Router: paths to endpoints, methods per endpoint.
+#include "app/router.hpp"
+
+#include <gtest/gtest.h>
+
+namespace app {
+namespace {
+
+TEST(Router, MapsEveryPath) {
+  EXPECT_EQ(route("/count").endpoint, Endpoint::count);
+  EXPECT_EQ(route("/count").encoded_key, "visitors");
+  EXPECT_EQ(route("/count/blog/post").encoded_key, "blog/post");
+  EXPECT_EQ(route("/counters/home").endpoint, Endpoint::read_counter);
+  EXPECT_EQ(route("/counters/home").encoded_key, "home");
+  EXPECT_EQ(route("/healthz").endpoint, Endpoint::healthz);
+  EXPECT_EQ(route("/metrics").endpoint, Endpoint::metrics);
+  EXPECT_EQ(route("/").endpoint, Endpoint::index_page);
+  EXPECT_EQ(route("/counter.js").endpoint, Endpoint::widget);
+}
+
+TEST(Router, UnknownPathsAreNotFound) {
+  for (const char* path : {"", "/counts", "/COUNT", "//count", "/counters", "/healthz/", "/x"}) {
+    EXPECT_EQ(route(path).endpoint, Endpoint::not_found) << path;
+  }
+}
+
+TEST(Router, EmptyKeyAfterSlashIsKeptForTheKeyCheck) {
+  EXPECT_EQ(route("/count/").endpoint, Endpoint::count);
+  EXPECT_EQ(route("/count/").encoded_key, "");
+}
+
+TEST(Router, MethodsPerEndpoint) {
+  EXPECT_TRUE(allows(Endpoint::count, "GET"));
+  EXPECT_TRUE(allows(Endpoint::count, "POST"));
+  EXPECT_TRUE(allows(Endpoint::count, "OPTIONS"));
+  EXPECT_FALSE(allows(Endpoint::count, "DELETE"));
+  EXPECT_FALSE(allows(Endpoint::count, "get"));
+  EXPECT_FALSE(allows(Endpoint::read_counter, "POST"));
+  EXPECT_FALSE(allows(Endpoint::metrics, "POST"));
+  EXPECT_FALSE(allows(Endpoint::not_found, "GET"));
+  EXPECT_EQ(allowed_methods(Endpoint::read_counter), "GET, OPTIONS");
+}
+
+}  // namespace
+}  // namespace app

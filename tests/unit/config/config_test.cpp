@@ -1,0 +1,85 @@
+// Configuration: defaults, flags, environment, precedence and errors.
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace config {
+namespace {
+
+std::expected<Config, std::string> parse_with(std::vector<std::string_view> args,
+                                              std::map<std::string, std::string> env = {}) {
+  return parse(args, [env](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+}
+
+TEST(Config, Defaults) {
+  auto c = parse_with({"serve"});
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->listen_host, "127.0.0.1");
+  EXPECT_EQ(c->listen_port, 8080);
+  EXPECT_EQ(c->store, "sqlite:var/counter.db");
+  EXPECT_TRUE(c->allow_origins.empty());
+  EXPECT_FALSE(c->require_origin);
+  EXPECT_EQ(c->sync, store::SyncMode::full);
+  EXPECT_GE(c->threads, 1U);
+}
+
+TEST(Config, FlagsInBothForms) {
+  auto c = parse_with({"serve", "--listen", "0.0.0.0:0", "--store=memory:", "--require-origin",
+                       "--sync", "normal", "--threads=3", "--allow-origin", "https://a.example",
+                       "--allow-origin=http://localhost:*", "--read-timeout-ms", "250"});
+  ASSERT_TRUE(c.has_value()) << c.error();
+  EXPECT_EQ(c->listen_host, "0.0.0.0");
+  EXPECT_EQ(c->listen_port, 0);
+  EXPECT_EQ(c->store, "memory:");
+  EXPECT_TRUE(c->require_origin);
+  EXPECT_EQ(c->sync, store::SyncMode::normal);
+  EXPECT_EQ(c->threads, 3U);
+  EXPECT_EQ(c->allow_origins,
+            (std::vector<std::string>{"https://a.example", "http://localhost:*"}));
+  EXPECT_EQ(c->read_timeout, std::chrono::milliseconds(250));
+}
+
+TEST(Config, EnvironmentAndFlagPrecedence) {
+  const std::map<std::string, std::string> env = {
+      {"VC_STORE", "memory:"},
+      {"VC_ALLOW_ORIGINS", "https://a.example, https://b.example"},
+      {"VC_REQUIRE_ORIGIN", "true"},
+      {"VC_THREADS", "2"}};
+  auto from_env = parse_with({}, env);
+  ASSERT_TRUE(from_env.has_value());
+  EXPECT_EQ(from_env->store, "memory:");
+  EXPECT_EQ(from_env->allow_origins,
+            (std::vector<std::string>{"https://a.example", "https://b.example"}));
+  EXPECT_TRUE(from_env->require_origin);
+  auto flags_win = parse_with({"--store", "sqlite:x.db", "--allow-origin", "*"}, env);
+  ASSERT_TRUE(flags_win.has_value());
+  EXPECT_EQ(flags_win->store, "sqlite:x.db");
+  EXPECT_EQ(flags_win->allow_origins, std::vector<std::string>{"*"});
+}
+
+TEST(Config, ErrorsNameTheProblem) {
+  EXPECT_EQ(parse_with({"--bogus"}).error(), "unknown argument '--bogus' (see --help)");
+  EXPECT_NE(parse_with({"--listen", "nope"}).error().find("--listen"), std::string::npos);
+  EXPECT_NE(parse_with({"--listen", "h:99999"}).error().find("port"), std::string::npos);
+  EXPECT_NE(parse_with({"--sync", "fast"}).error().find("--sync"), std::string::npos);
+  EXPECT_NE(parse_with({"--threads", "0"}).error().find("--threads"), std::string::npos);
+  EXPECT_NE(parse_with({"--store"}).error().find("needs a value"), std::string::npos);
+  EXPECT_NE(parse_with({}, {{"VC_THREADS", "x"}}).error().find("VC_THREADS"), std::string::npos);
+}
+
+TEST(Config, HelpListsEveryFlagAndVariable) {
+  EXPECT_EQ(parse_with({"--help"})->command, Command::help);
+  const std::string help = help_text();
+  for (const char* text : {"--listen", "VC_LISTEN", "--store", "VC_STORE", "--allow-origin",
+                           "VC_ALLOW_ORIGINS", "--require-origin", "--sync", "--threads"}) {
+    EXPECT_NE(help.find(text), std::string::npos) << text;
+  }
+}
+
+}  // namespace
+}  // namespace config
