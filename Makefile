@@ -35,7 +35,7 @@ format-check:
 
 bench: build
 	@scripts/install-deps bench
-	bench/http_bench.sh
+	bench/http_bench.py
 
 clean:
 	rm -rf build dist

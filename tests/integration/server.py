@@ -10,7 +10,7 @@ import socket
 import subprocess
 import tempfile
 
-BINARY = os.environ.get("VC_BINARY", "../../build/release/src/visitor-counter")
+BINARY = os.environ.get("VC_BINARY", "../../build/release/visitor-counter")
 
 
 class Server:

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Durable counting vs. plain HTTP, measured in one run (issue 2's benchmark).
+
+Starts, one at a time and each pinned to CPU 0:
+  - nginx answering a static {"count":1} from memory (the ceiling: plain HTTP),
+  - a Node.js + better-sqlite3 counter (UPDATE ... RETURNING, WAL, synchronous=FULL),
+  - visitor-counter serve --store sqlite:... --sync full --threads 1,
+loads each with wrk pinned to CPU 1 (-t1, -c64 and -c256, 10 s), checks that each
+counter rose by exactly what wrk completed, and prints req/s, p50/p99 and the ratios.
+
+usage: bench/http_bench.py [--duration 10] [--connections 64,256]
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BINARY = os.path.join(ROOT, "build/release/visitor-counter")
+NODE_DIR = os.path.join(ROOT, "bench/node-counter")
+SERVER_CPU, LOAD_CPU = "0", "1"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port, proc, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit("server exited early with %d" % proc.returncode)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    sys.exit("server did not listen on %d" % port)
+
+
+def read_count(url):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.loads(r.read())["count"]
+
+
+def parse_wrk(text):
+    def latency_ms(label):
+        m = re.search(r"^\s+%s%%\s+([\d.]+)(us|ms|s)$" % label, text, re.M)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    completed = int(re.search(r"(\d+) requests in", text).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    socket_errors = re.search(r"Socket errors: (.*)", text)
+    return {"completed": completed, "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
+            "p50": latency_ms("50"), "p99": latency_ms("99"),
+            "non2xx": int(errors.group(1)) if errors else 0,
+            "socket_errors": socket_errors.group(1) if socket_errors else ""}
+
+
+def wrk(url, connections, duration):
+    out = subprocess.run(["taskset", "-c", LOAD_CPU, "wrk", "-t1", "-c%d" % connections,
+                          "-d%ds" % duration, "--latency", url],
+                         capture_output=True, text=True, check=True).stdout
+    return parse_wrk(out)
+
+
+class Target:
+    """A server under test: start() returns the counting URL; read() its count or None."""
+
+    def __init__(self, name, command, port, count_url, read_url=None, cwd=None):
+        self.name, self.command, self.port = name, command, port
+        self.count_url, self.read_url, self.cwd = count_url, read_url, cwd
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, *self.command], cwd=self.cwd,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_listening(self.port, self.proc)
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def read(self):
+        return read_count(self.read_url) if self.read_url else None
+
+
+def targets(workdir):
+    nginx_port, node_port, vc_port = free_port(), free_port(), free_port()
+    nginx_conf = os.path.join(workdir, "nginx.conf")
+    with open(nginx_conf, "w") as f:
+        f.write("""daemon off; worker_processes 1; pid %s/nginx.pid; error_log stderr crit;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:%d;
+    location = /count { default_type application/json; return 200 '{"count":1}'; } } }
+""" % (workdir, nginx_port))
+    base = "http://127.0.0.1:%d"
+    return [
+        Target("nginx static", ["nginx", "-c", nginx_conf, "-p", workdir], nginx_port,
+               base % nginx_port + "/count"),
+        Target("node + better-sqlite3", ["node", "server.js", str(node_port),
+                                         os.path.join(workdir, "node.db")], node_port,
+               base % node_port + "/count", base % node_port + "/read", cwd=NODE_DIR),
+        Target("visitor-counter", [BINARY, "serve", "--listen", "127.0.0.1:%d" % vc_port,
+                                   "--store", "sqlite:" + os.path.join(workdir, "vc.db"),
+                                   "--sync", "full", "--threads", "1"], vc_port,
+               base % vc_port + "/count", base % vc_port + "/counters/visitors"),
+    ]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", default="64,256")
+    args = parser.parse_args()
+    if not os.path.exists(os.path.join(NODE_DIR, "node_modules")):
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True)
+    workdir = tempfile.mkdtemp(prefix="vc-bench-")
+    results, ok = {}, True
+    for connections in [int(c) for c in args.connections.split(",")]:
+        for target in targets(workdir):
+            with target:
+                before = target.read()
+                r = wrk(target.count_url, connections, args.duration)
+                after = target.read()
+            if before is not None:
+                r["rose"] = after - before
+                r["exact"] = r["rose"] == r["completed"] and r["non2xx"] == 0
+                ok = ok and r["exact"]
+            results[(target.name, connections)] = r
+    report(results, args, ok)
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if ok else 1
+
+
+def report(results, args, ok):
+    print("wrk -t1 -d%ds --latency, servers on CPU %s, wrk on CPU %s, %s" % (
+        args.duration, SERVER_CPU, LOAD_CPU, time.strftime("%Y-%m-%d")))
+    print("%-24s %5s %10s %9s %9s  %s" % ("server", "conns", "req/s", "p50 ms", "p99 ms", "count check"))
+    for (name, connections), r in results.items():
+        check = "static" if "rose" not in r else "rose %d for %d completed: %s" % (
+            r["rose"], r["completed"], "exact" if r["exact"] else "MISMATCH")
+        print("%-24s %5d %10.0f %9.2f %9.2f  %s" % (name, connections, r["rps"], r["p50"], r["p99"], check))
+    for connections in sorted({c for _, c in results}):
+        nginx = results[("nginx static", connections)]["rps"]
+        ours = results[("visitor-counter", connections)]["rps"]
+        node = results[("node + better-sqlite3", connections)]["rps"]
+        print("c%d: visitor-counter / nginx static = %.2f, visitor-counter / node = %.1fx" % (
+            connections, ours / nginx, ours / node))
+    print("all counters exact" if ok else "COUNT MISMATCH")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
