@@ -1,6 +1,7 @@
 // Server: the acceptor, the I/O threads, and graceful shutdown on SIGINT/SIGTERM.
 #include "http/server.hpp"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -21,7 +22,9 @@ struct Server::Impl {
       : ioc(static_cast<int>(options.threads)),
         acceptor(ioc),
         signals(ioc, SIGINT, SIGTERM),
-        context{.app = app, .options = options, .on_drained = [this] { ioc.stop(); }} {}
+        inbox(ioc),
+        context{
+            .app = app, .options = options, .on_drained = [this] { ioc.stop(); }, .inbox = inbox} {}
 
   void do_accept() {
     acceptor.async_accept(
@@ -46,6 +49,7 @@ struct Server::Impl {
   net::io_context ioc;
   tcp::acceptor acceptor;
   net::signal_set signals;
+  AnswerInbox inbox;
   SessionContext context;
 };
 
@@ -87,6 +91,9 @@ void Server::run_until_signal() {
     if (!ec) impl_->drain();
   });
   impl_->do_accept();
+  // Requests waiting on the store have no pending socket operation; this keeps run() going
+  // until drain() or the last in-flight request calls stop().
+  auto work = net::make_work_guard(impl_->ioc);
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < impl_->context.options.threads; ++i) {
     threads.emplace_back([this] { impl_->ioc.run(); });

@@ -4,12 +4,13 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include "app/json.hpp"
+#include "http/response_writer.hpp"
 
 namespace http {
 namespace net = boost::asio;
@@ -79,32 +80,30 @@ void session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   stream_.expires_never();
   in_request_ = true;
   ++context_.in_flight;
-  // Keeps the io_context running while the answer waits on the store.
-  auto work = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
-  context_.app.handle(request, [self = shared_from_this(), keep_alive,
-                                work = std::move(work)](app::Response answer) mutable {
-    net::post(work, [self = std::move(self), keep_alive, answer = std::move(answer)]() mutable {
-      self->on_answer(std::move(answer), keep_alive);
-    });
-  });
+  // The server keeps its io_context running until no request is in flight.
+  context_.app.handle(
+      request, [self = shared_from_this(), keep_alive](app::Response answer) mutable {
+        AnswerInbox& inbox = self->context_.inbox;
+        inbox.post([self = std::move(self), keep_alive, answer = std::move(answer)]() mutable {
+          auto executor = self->stream_.get_executor();
+          net::dispatch(executor,
+                        [self = std::move(self), keep_alive, answer = std::move(answer)]() mutable {
+                          self->on_answer(std::move(answer), keep_alive);
+                        });
+        });
+      });
 }
 
 void session::on_answer(app::Response answer, bool keep_alive) {
-  response_ = {};
-  response_.version(11);
-  response_.result(static_cast<unsigned>(answer.status));
-  for (auto& [name, value] : answer.headers) response_.insert(name, value);
-  response_.body() = std::move(answer.body);
   keep_alive = keep_alive && !context_.draining;
-  response_.keep_alive(keep_alive);
-  response_.prepare_payload();
+  write_response(answer, keep_alive, response_);
   do_write(keep_alive);
 }
 
 void session::do_write(bool keep_alive) {
   stream_.expires_after(context_.options.read_timeout);
-  bhttp::async_write(stream_, response_,
-                     beast::bind_front_handler(&session::on_write, shared_from_this(), keep_alive));
+  net::async_write(stream_, net::buffer(response_),
+                   beast::bind_front_handler(&session::on_write, shared_from_this(), keep_alive));
 }
 
 void session::on_write(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {

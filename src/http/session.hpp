@@ -6,13 +6,13 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <memory>
 #include <optional>
 
 #include "app/app.hpp"
+#include "http/answer_inbox.hpp"
 #include "http/server.hpp"
 
 namespace http {
@@ -24,6 +24,7 @@ struct SessionContext {
   std::atomic<bool> draining{false};
   std::atomic<int> in_flight{0};
   std::function<void()> on_drained;  // called when draining and the last request finished
+  AnswerInbox& inbox;                // answers coming back from the counter's worker
 };
 
 class session : public std::enable_shared_from_this<session> {
@@ -33,7 +34,6 @@ class session : public std::enable_shared_from_this<session> {
 
  private:
   using request_parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
-  using response = boost::beast::http::response<boost::beast::http::string_body>;
 
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
@@ -46,7 +46,7 @@ class session : public std::enable_shared_from_this<session> {
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<request_parser> parser_;
-  response response_;
+  std::string response_;  // the serialized answer being written
   SessionContext& context_;
   bool in_request_ = false;
 };
