@@ -1,0 +1,260 @@
+// HttpClient: Beast async operations driven to completion on a private io_context, so
+// every step (resolve, connect, handshake, write, read) is bounded by a deadline.
+#include "aws/http_client.hpp"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+
+namespace aws {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr const char* kCaBundles[] = {
+    "/etc/pki/tls/certs/ca-bundle.crt",    // Amazon Linux 2023 (the Lambda image)
+    "/etc/ssl/certs/ca-certificates.crt",  // Debian, Ubuntu
+    "/etc/ssl/cert.pem",                   // Alpine, macOS
+};
+
+std::string find_ca_bundle(const std::string& configured) {
+  if (!configured.empty()) return configured;
+  if (const char* env = std::getenv("SSL_CERT_FILE"); env != nullptr && *env != '\0') return env;
+  for (const char* path : kCaBundles) {
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) return path;
+  }
+  return {};
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+HttpError error(HttpError::Kind kind, std::string_view what, const beast::error_code& ec) {
+  if (ec == beast::error::timeout) kind = HttpError::Kind::timeout;
+  return HttpError{kind, std::string(what) + ": " + ec.message()};
+}
+
+}  // namespace
+
+std::string Endpoint::host_header() const {
+  const bool default_port = (tls && port == 443) || (!tls && port == 80);
+  return default_port ? host : host + ":" + std::to_string(port);
+}
+
+std::expected<Endpoint, std::string> parse_endpoint(std::string_view url) {
+  Endpoint endpoint;
+  if (url.starts_with("https://")) {
+    endpoint.tls = true;
+    endpoint.port = 443;
+    url.remove_prefix(8);
+  } else if (url.starts_with("http://")) {
+    url.remove_prefix(7);
+  } else {
+    return std::unexpected("endpoint must start with http:// or https://");
+  }
+  if (!url.empty() && url.back() == '/') url.remove_suffix(1);
+  if (url.empty() || url.find_first_of("/?#@") != std::string_view::npos) {
+    return std::unexpected("endpoint must be scheme://host[:port] with no path");
+  }
+  const std::size_t colon = url.rfind(':');
+  if (colon != std::string_view::npos && url.find(']', colon) == std::string_view::npos) {
+    const std::string_view port = url.substr(colon + 1);
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), endpoint.port);
+    if (ec != std::errc() || end != port.data() + port.size() || endpoint.port == 0) {
+      return std::unexpected("bad port in endpoint");
+    }
+    url = url.substr(0, colon);
+  }
+  endpoint.host = std::string(url);
+  return endpoint;
+}
+
+std::optional<std::string_view> HttpResponse::header(std::string_view lower_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lower_name) return value;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+using Timeout = std::optional<std::chrono::milliseconds>;
+using Request = bhttp::request<bhttp::string_body>;
+
+void set_deadline(beast::tcp_stream& stream, Timeout timeout) {
+  if (timeout) {
+    stream.expires_after(*timeout);
+  } else {
+    stream.expires_never();
+  }
+}
+
+}  // namespace
+
+struct HttpClient::Connection {
+  asio::io_context ioc;
+  asio::ssl::context ssl{asio::ssl::context::tls_client};
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
+  beast::flat_buffer buffer;
+
+  beast::tcp_stream& tcp() { return plain ? *plain : beast::get_lowest_layer(*secure); }
+  bool is_open() { return (plain || secure) && tcp().socket().is_open(); }
+  void close() {
+    plain.reset();
+    secure.reset();
+    buffer.clear();
+  }
+
+  // Runs the queued asynchronous operations to completion (deadlines cancel them).
+  void run() {
+    ioc.restart();
+    ioc.run();
+  }
+
+  std::expected<void, HttpError> open(const Endpoint& endpoint, const HttpClientOptions& options);
+  std::expected<HttpResponse, HttpError> exchange(Request& request, Timeout timeout,
+                                                  std::size_t max_bytes);
+};
+
+std::expected<void, HttpError> HttpClient::Connection::open(const Endpoint& endpoint,
+                                                            const HttpClientOptions& options) {
+  close();
+  tcp::resolver resolver(ioc);
+  beast::error_code ec;
+  tcp::resolver::results_type addresses;
+  resolver.async_resolve(endpoint.host, std::to_string(endpoint.port),
+                         [&](beast::error_code e, tcp::resolver::results_type r) {
+                           ec = e;
+                           addresses = std::move(r);
+                         });
+  run();
+  if (ec) return std::unexpected(error(HttpError::Kind::resolve, "resolve " + endpoint.host, ec));
+  if (endpoint.tls) {
+    secure.emplace(ioc, ssl);
+  } else {
+    plain.emplace(ioc);
+  }
+  tcp().expires_after(options.connect_timeout);
+  tcp().async_connect(addresses, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+  run();
+  if (ec) return std::unexpected(error(HttpError::Kind::connect, "connect " + endpoint.host, ec));
+  tcp().socket().set_option(tcp::no_delay(true), ec);
+  if (!endpoint.tls) return {};
+  // SSL_set_tlsext_host_name, minus the macro's C cast.
+  if (SSL_ctrl(secure->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+               const_cast<char*>(endpoint.host.c_str())) != 1) {
+    return std::unexpected(HttpError{HttpError::Kind::tls, "cannot set TLS server name"});
+  }
+  secure->set_verify_callback(asio::ssl::host_name_verification(endpoint.host));
+  tcp().expires_after(options.connect_timeout);
+  secure->async_handshake(asio::ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
+  run();
+  if (ec) return std::unexpected(error(HttpError::Kind::tls, "TLS handshake", ec));
+  return {};
+}
+
+std::expected<HttpResponse, HttpError> HttpClient::Connection::exchange(Request& request,
+                                                                        Timeout timeout,
+                                                                        std::size_t max_bytes) {
+  beast::error_code ec;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(max_bytes);
+  set_deadline(tcp(), timeout);
+  auto on_read = [&](beast::error_code e, std::size_t) { ec = e; };
+  auto on_write = [&](beast::error_code e, std::size_t) {
+    if (e) {
+      ec = e;
+    } else if (plain) {
+      bhttp::async_read(*plain, buffer, parser, on_read);
+    } else {
+      bhttp::async_read(*secure, buffer, parser, on_read);
+    }
+  };
+  if (plain) {
+    bhttp::async_write(*plain, request, on_write);
+  } else {
+    bhttp::async_write(*secure, request, on_write);
+  }
+  run();
+  if (ec) return std::unexpected(error(HttpError::Kind::io, "HTTP exchange", ec));
+  auto& message = parser.get();
+  HttpResponse response{.status = static_cast<int>(message.result_int()), .headers = {}, .body = {}};
+  for (const auto& field : message) {
+    response.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
+  }
+  response.body = std::move(message.body());
+  if (!message.keep_alive()) close();
+  return response;
+}
+
+HttpClient::HttpClient(Endpoint endpoint, HttpClientOptions options)
+    : endpoint_(std::move(endpoint)),
+      options_(std::move(options)),
+      connection_(std::make_unique<Connection>()) {
+  if (!endpoint_.tls) return;
+  auto& ssl = connection_->ssl;
+  ssl.set_verify_mode(asio::ssl::verify_peer);
+  boost::system::error_code ec;
+  const std::string bundle = find_ca_bundle(options_.ca_file);
+  if (!bundle.empty()) ssl.load_verify_file(bundle, ec);
+  if (bundle.empty() || ec) ssl.set_default_verify_paths(ec);
+}
+
+HttpClient::~HttpClient() = default;
+
+std::expected<HttpResponse, HttpError> HttpClient::send(
+    std::string_view method, std::string_view target, const HeaderList& headers,
+    std::string_view body, std::optional<std::optional<std::chrono::milliseconds>> timeout) {
+  Request request;
+  request.method_string(method);
+  request.target(target);
+  request.version(11);
+  bool has_host = false;
+  for (const auto& [name, value] : headers) {
+    has_host = has_host || lower(name) == "host";
+    request.insert(name, value);
+  }
+  if (!has_host) request.set(bhttp::field::host, endpoint_.host_header());
+  request.body() = std::string(body);
+  request.prepare_payload();
+
+  const Timeout deadline = timeout ? *timeout : options_.request_timeout;
+  for (int attempt = 0;; ++attempt) {
+    const bool reused = connection_->is_open();
+    if (!reused) {
+      if (auto opened = connection_->open(endpoint_, options_); !opened) {
+        connection_->close();
+        return std::unexpected(opened.error());
+      }
+    }
+    auto response = connection_->exchange(request, deadline, options_.max_response_bytes);
+    if (response) return response;
+    connection_->close();
+    // A kept-alive connection the peer had already closed: retry once on a fresh one.
+    const bool stale = reused && attempt == 0 && response.error().kind == HttpError::Kind::io;
+    if (!stale) return std::unexpected(response.error());
+  }
+}
+
+}  // namespace aws
