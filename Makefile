@@ -3,7 +3,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 ORIGINS ?= http://localhost:*,http://127.0.0.1:*
 
-.PHONY: all deps build run test test-asan format-check bench clean
+.PHONY: all deps build run package test test-asan format-check bench clean
 
 all: build
 
@@ -17,11 +17,18 @@ build: deps
 run: build
 	VC_ALLOW_ORIGINS='$(ORIGINS)' build/release/visitor-counter serve
 
-test:
+# The Lambda bootstrap: one fully static executable, zipped as `bootstrap`.
+package: deps
+	cmake --preset lambda $(CMAKE_FLAGS) >/dev/null
+	cmake --build build/lambda -j$(JOBS)
+	deploy/package.sh build/lambda/visitor-counter dist/visitor-counter-lambda.zip
+
+test: package
 	@scripts/install-deps test
 	cmake --preset release $(CMAKE_FLAGS) >/dev/null
 	cmake --build build/release -j$(JOBS)
-	ctest --test-dir build/release --output-on-failure -j$(JOBS)
+	VC_LAMBDA_ZIP=$(CURDIR)/dist/visitor-counter-lambda.zip \
+	  ctest --test-dir build/release --output-on-failure -j$(JOBS)
 
 test-asan:
 	@scripts/install-deps test
