@@ -1,0 +1,53 @@
+"""A tiny HTTP/1.1 peer for http_client_test: plain, or TLS with the given cert and key.
+
+usage: http_peer.py [CERT KEY]   prints its port, then serves until killed.
+  GET /hello  200 "hi", keep-alive, header x-connection: an id per TCP connection
+  GET /slow   answers after 3 s (for timeouts)
+  GET /close  200 "bye" and closes the connection
+  POST /echo  200 with the request body
+"""
+import http.server
+import itertools
+import ssl
+import sys
+import time
+
+ids = itertools.count(1)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        self.connection_id = next(ids)
+
+    def reply(self, body, close=False):
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-connection", str(self.connection_id))
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path == "/slow":
+            time.sleep(3)
+        self.reply(b"bye" if self.path == "/close" else b"hi", close=self.path == "/close")
+
+    def do_POST(self):
+        self.reply(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+
+    def log_message(self, *args):
+        pass
+
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+if len(sys.argv) == 3:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[1], sys.argv[2])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+print(server.server_address[1], flush=True)
+server.serve_forever()
