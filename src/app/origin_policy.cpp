@@ -37,6 +37,15 @@ bool is_origin_pattern(std::string_view text) {
   return host_end > 0 && (port == "*" || all_digits(port));
 }
 
+// True when `origin` is http(s)://HOST exactly, HOST being the Host header's value.
+bool is_same_host(std::string_view origin, std::string_view host) {
+  if (host.empty()) return false;
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (origin.starts_with(scheme) && origin.substr(scheme.size()) == host) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::expected<OriginPolicy, std::string> OriginPolicy::create(std::vector<std::string> patterns,
@@ -52,9 +61,12 @@ std::expected<OriginPolicy, std::string> OriginPolicy::create(std::vector<std::s
   return OriginPolicy(std::move(patterns), require_origin);
 }
 
-OriginPolicy::Verdict OriginPolicy::check(std::optional<std::string_view> origin) const {
+OriginPolicy::Verdict OriginPolicy::check(std::optional<std::string_view> origin,
+                                          std::optional<std::string_view> host) const {
   if (!origin) return require_origin_ ? Verdict::refused : Verdict::no_origin;
-  return matches(lower(*origin)) ? Verdict::allowed : Verdict::refused;
+  const std::string normalized = lower(*origin);
+  if (host && is_same_host(normalized, lower(*host))) return Verdict::allowed;
+  return matches(normalized) ? Verdict::allowed : Verdict::refused;
 }
 
 bool OriginPolicy::matches(std::string_view origin) const {

@@ -25,7 +25,11 @@ class OriginPolicy {
   static std::expected<OriginPolicy, std::string> create(std::vector<std::string> patterns,
                                                          bool require_origin);
 
-  Verdict check(std::optional<std::string_view> origin) const;
+  // `host` is the request's Host header: an Origin naming this same host (the counter's
+  // own demo page, served by this server) is always allowed, since no other site can
+  // make a browser send it.
+  Verdict check(std::optional<std::string_view> origin,
+                std::optional<std::string_view> host = std::nullopt) const;
 
  private:
   OriginPolicy(std::vector<std::string> patterns, bool require_origin)

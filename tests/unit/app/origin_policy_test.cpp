@@ -44,6 +44,16 @@ TEST(OriginPolicy, MissingOrigin) {
   EXPECT_EQ(make({}).check("https://example.com"), Verdict::refused);
 }
 
+TEST(OriginPolicy, TheServersOwnOriginIsAlwaysAllowed) {
+  const OriginPolicy policy = make({});
+  EXPECT_EQ(policy.check("http://127.0.0.1:8080", "127.0.0.1:8080"), Verdict::allowed);
+  EXPECT_EQ(policy.check("https://Counter.example", "counter.example"), Verdict::allowed);
+  EXPECT_EQ(policy.check("http://127.0.0.1:9999", "127.0.0.1:8080"), Verdict::refused);
+  EXPECT_EQ(policy.check("http://evil.example", "counter.example"), Verdict::refused);
+  EXPECT_EQ(policy.check("http://counter.example.evil.net", "counter.example"), Verdict::refused);
+  EXPECT_EQ(policy.check("http://x", ""), Verdict::refused);
+}
+
 TEST(OriginPolicy, RejectsMalformedPatterns) {
   for (const char* bad : {"example.com", "https://example.com/", "https://example.com/path",
                           "https://", "://x", "https://a:b", "https://[::1"}) {
