@@ -30,10 +30,11 @@ test: package
 	VC_LAMBDA_ZIP=$(CURDIR)/dist/visitor-counter-lambda.zip \
 	  ctest --test-dir build/release --output-on-failure -j$(JOBS)
 
-test-asan:
+test-asan: package
 	@scripts/install-deps test
 	cmake --preset asan $(CMAKE_FLAGS) >/dev/null
 	cmake --build build/asan -j$(JOBS)
+	VC_LAMBDA_ZIP=$(CURDIR)/dist/visitor-counter-lambda.zip \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir build/asan --output-on-failure -j$(JOBS)
 

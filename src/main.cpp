@@ -1,8 +1,11 @@
 // visitor-counter: parses the configuration, wires store → counter → app → server, and
-// serves until SIGINT/SIGTERM. The only place with process-wide state.
+// serves until SIGINT/SIGTERM; or, as a Lambda bootstrap, wires store → counter → app →
+// runtime loop. The only place with process-wide state.
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -10,6 +13,7 @@
 #include "config/config.hpp"
 #include "counting/write_combiner.hpp"
 #include "http/server.hpp"
+#include "lambda/runtime.hpp"
 #include "metrics/registry.hpp"
 #include "store/store.hpp"
 
@@ -20,28 +24,60 @@ int fail(std::string_view message, int code) {
   return code;
 }
 
-int serve(const config::Config& config) {
-  auto origins = app::OriginPolicy::create(config.allow_origins, config.require_origin);
-  if (!origins) return fail(origins.error(), 2);
-  auto store = store::make_store(config.store, store::StoreOptions{.sync = config.sync});
-  if (!store) return fail(store.error(), 1);
+const char* environment(const char* name) { return std::getenv(name); }
 
+// What both ways of running share: store → counter → app, built in that order.
+struct Core {
+  std::unique_ptr<store::Store> store;
   metrics::Registry metrics;
-  counting::WriteCombiner counter(**store, metrics);
-  app::App app(counter, metrics, std::move(*origins));
+  std::optional<counting::WriteCombiner> counter;
+  std::optional<app::App> app;
+
+  ~Core() {
+    if (counter) counter->stop();  // answers every queued hit before the store closes
+  }
+};
+
+// Fails with a one-line reason: a bad origin list or an unusable store.
+std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config& config) {
+  auto origins = app::OriginPolicy::create(config.allow_origins, config.require_origin);
+  if (!origins) return std::unexpected(origins.error());
+  auto store =
+      store::make_store(config.store, store::StoreOptions{.sync = config.sync}, environment);
+  if (!store) return std::unexpected(store.error());
+  auto core = std::make_unique<Core>();
+  core->store = std::move(*store);
+  core->counter.emplace(*core->store, core->metrics);
+  core->app.emplace(*core->counter, core->metrics, std::move(*origins));
+  return core;
+}
+
+int serve(const config::Config& config) {
+  auto core = make_core(config);
+  if (!core) return fail(core.error(), 1);
   const http::ServerOptions options{.host = config.listen_host,
                                     .port = config.listen_port,
                                     .threads = config.threads,
                                     .read_timeout = config.read_timeout};
-  auto server = http::Server::bind(options, app);
+  auto server = http::Server::bind(options, *(*core)->app);
   if (!server) return fail(server.error(), 1);
 
   std::cout << "visitor-counter listening on " << (*server)->url() << " ("
             << config::describe(config) << ")" << std::endl;
   (*server)->run_until_signal();
-  counter.stop();
+  (*core)->counter->stop();
   std::cout << "visitor-counter stopped" << std::endl;
   return 0;
+}
+
+// As the Lambda bootstrap: a start-up failure goes to the Runtime API's init/error.
+int run_lambda(const config::Config& config) {
+  auto core = make_core(config);
+  if (!core) {
+    lambda::report_init_error(config.runtime_api, "Runtime.ConfigError", core.error());
+    return fail(core.error(), 1);
+  }
+  return lambda::run(*(*core)->app, {.runtime_api = config.runtime_api, .log = std::cout});
 }
 
 }  // namespace
@@ -49,12 +85,17 @@ int serve(const config::Config& config) {
 int main(int argc, char** argv) {
   try {
     const std::vector<std::string_view> args(argv + 1, argv + argc);
-    auto config = config::parse(args, [](const char* name) { return std::getenv(name); });
-    if (!config) return fail(config.error(), 2);
+    auto config = config::parse(args, environment);
+    if (!config) {
+      if (const char* api = std::getenv("AWS_LAMBDA_RUNTIME_API"); api != nullptr && *api != '\0')
+        lambda::report_init_error(api, "Runtime.ConfigError", config.error());
+      return fail(config.error(), 2);
+    }
     if (config->command == config::Command::help) {
       std::cout << config::help_text();
       return 0;
     }
+    if (config->command == config::Command::lambda) return run_lambda(*config);
     return serve(*config);
   } catch (const std::exception& e) {
     return fail(std::string("fatal: ") + e.what(), 1);

@@ -49,8 +49,10 @@ std::string lower(std::string_view text) {
   return out;
 }
 
+// A deadline during the exchange is `timeout`; during resolve, connect or the handshake the
+// request was never sent, so the phase's own kind stays (callers may retry those freely).
 HttpError error(HttpError::Kind kind, std::string_view what, const beast::error_code& ec) {
-  if (ec == beast::error::timeout) kind = HttpError::Kind::timeout;
+  if (ec == beast::error::timeout && kind == HttpError::Kind::io) kind = HttpError::Kind::timeout;
   return HttpError{kind, std::string(what) + ": " + ec.message()};
 }
 
@@ -199,7 +201,8 @@ std::expected<HttpResponse, HttpError> HttpClient::Connection::exchange(Request&
   run();
   if (ec) return std::unexpected(error(HttpError::Kind::io, "HTTP exchange", ec));
   auto& message = parser.get();
-  HttpResponse response{.status = static_cast<int>(message.result_int()), .headers = {}, .body = {}};
+  HttpResponse response{
+      .status = static_cast<int>(message.result_int()), .headers = {}, .body = {}};
   for (const auto& field : message) {
     response.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
   }

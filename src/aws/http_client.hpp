@@ -41,6 +41,7 @@ struct HttpResponse {
 // Why a request failed before a response was read. `connect` failures mean the request
 // was never sent; others may or may not have reached the server.
 struct HttpError {
+  // timeout: the deadline passed during the exchange (the request may have been sent).
   enum class Kind { resolve, connect, tls, timeout, io };
   Kind kind;
   std::string message;

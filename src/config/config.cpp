@@ -1,6 +1,8 @@
 // Flag and environment parsing.
 #include "config/config.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <thread>
 
@@ -65,8 +67,10 @@ void split_origins(Config& c, std::string_view v) {
 const Option kOptions[] = {
     {"--listen", "VC_LISTEN", "HOST:PORT to listen on; port 0 picks a free one (127.0.0.1:8080)",
      true, set_listen},
-    {"--store", "VC_STORE", "store URL: sqlite:PATH or memory: (sqlite:var/counter.db)", true,
-     [](Config& c, std::string_view v) -> Result { return c.store = v, Result{}; }},
+    {"--store", "VC_STORE",
+     "store URL: sqlite:PATH, memory: or dynamodb://TABLE[?region=REGION&...] "
+     "(sqlite:var/counter.db)",
+     true, [](Config& c, std::string_view v) -> Result { return c.store = v, Result{}; }},
     {"--allow-origin", "VC_ALLOW_ORIGINS",
      "origin allowed to count: exact, * or http://host:* (repeatable; env: comma-separated; "
      "default: none, only requests without Origin)",
@@ -115,18 +119,20 @@ Result apply_environment(Config& c, const Environment& env) {
   return {};
 }
 
-}  // namespace
+// Reads the leading command, if any; returns how many arguments it took.
+std::size_t read_command(Config& c, std::span<const std::string_view> args) {
+  if (!args.empty() && args[0] == "serve") return 1;
+  if (!args.empty() && args[0] == "lambda") return c.command = Command::lambda, 1;
+  if (!c.runtime_api.empty()) c.command = Command::lambda;  // started by Lambda as bootstrap
+  return 0;
+}
 
-std::expected<Config, std::string> parse(std::span<const std::string_view> args,
-                                         const Environment& env) {
-  Config c;
-  if (auto applied = apply_environment(c, env); !applied) return std::unexpected(applied.error());
-  std::size_t i = 0;
-  if (i < args.size() && args[i] == "serve") ++i;
+// Applies the flags after the command; sets `store_from_flag` when --store is among them.
+Result apply_flags(Config& c, std::span<const std::string_view> args, bool& store_from_flag) {
   bool origins_from_flags = false;
-  for (; i < args.size(); ++i) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
-    if (arg == "--help" || arg == "-h" || arg == "help") return c.command = Command::help, c;
+    if (arg == "--help" || arg == "-h" || arg == "help") return c.command = Command::help, Result{};
     const std::size_t eq = arg.find('=');
     const Option* option = find_option(arg.substr(0, eq));
     if (option == nullptr)
@@ -138,6 +144,7 @@ std::expected<Config, std::string> parse(std::span<const std::string_view> args,
       if (++i == args.size()) return std::unexpected(std::string(option->flag) + " needs a value");
       value = args[i];
     }
+    store_from_flag = store_from_flag || option->flag == "--store";
     if (option->flag == "--allow-origin") {
       // Repeated flags add up; the first one replaces what the environment gave.
       std::vector<std::string> kept =
@@ -150,6 +157,57 @@ std::expected<Config, std::string> parse(std::span<const std::string_view> args,
     }
     if (auto applied = option->apply(c, value); !applied) return std::unexpected(applied.error());
   }
+  return {};
+}
+
+bool only_chars(std::string_view text, std::string_view extra) {
+  return std::all_of(text.begin(), text.end(), [extra](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) != 0 ||
+           extra.find(ch) != std::string_view::npos;
+  });
+}
+
+// The deploy template's shorthand: TABLE_NAME (with AWS_REGION) names a DynamoDB store.
+// Both are checked here so that neither can add parts to the store URL.
+Result apply_table_name(Config& c, const Environment& env) {
+  const char* table = env("TABLE_NAME");
+  if (table == nullptr || *table == '\0') return {};
+  const std::string_view name = table;
+  if (name.size() < 3 || name.size() > 255 || !only_chars(name, "_.-")) {
+    return std::unexpected("bad TABLE_NAME '" + std::string(name) +
+                           "': expected 3-255 characters of A-Z a-z 0-9 _ . -");
+  }
+  c.store = "dynamodb://" + std::string(name);
+  const char* region = env("AWS_REGION");
+  if (region == nullptr || *region == '\0') return {};  // the store may find another source
+  if (!only_chars(region, "-")) {
+    return std::unexpected("bad AWS_REGION '" + std::string(region) + "'");
+  }
+  c.store += "?region=" + std::string(region);
+  return {};
+}
+
+}  // namespace
+
+std::expected<Config, std::string> parse(std::span<const std::string_view> args,
+                                         const Environment& env) {
+  Config c;
+  if (auto applied = apply_environment(c, env); !applied) return std::unexpected(applied.error());
+  if (const char* api = env("AWS_LAMBDA_RUNTIME_API"); api != nullptr) c.runtime_api = api;
+  const std::size_t first = read_command(c, args);
+  bool store_from_flag = false;
+  if (auto applied = apply_flags(c, args.subspan(first), store_from_flag); !applied) {
+    return std::unexpected(applied.error());
+  }
+  if (c.command == Command::help) return c;
+  if (!store_from_flag && env("VC_STORE") == nullptr) {
+    if (auto applied = apply_table_name(c, env); !applied) return std::unexpected(applied.error());
+  }
+  if (c.command == Command::lambda && c.runtime_api.empty()) {
+    return std::unexpected(
+        "lambda needs AWS_LAMBDA_RUNTIME_API (host:port of the Lambda Runtime API, set by "
+        "Lambda)");
+  }
   if (c.threads == 0) c.threads = std::max(1U, std::thread::hardware_concurrency());
   return c;
 }
@@ -157,12 +215,21 @@ std::expected<Config, std::string> parse(std::span<const std::string_view> args,
 std::string help_text() {
   std::string out =
       "visitor-counter: a visitor counter API.\n\n"
-      "usage: visitor-counter serve [flags]\n       visitor-counter --help\n\nflags "
+      "usage: visitor-counter serve [flags]    HTTP server\n"
+      "       visitor-counter lambda [flags]   AWS Lambda bootstrap (HTTP API, payload 2.0)\n"
+      "       visitor-counter --help\n\nflags "
       "(each also settable by its environment variable; a flag wins):\n";
   for (const Option& option : kOptions) {
     out += "  " + std::string(option.flag) + (option.takes_value ? " VALUE" : "") + "  [" +
            option.env + "]\n      " + std::string(option.help) + "\n";
   }
+  out +=
+      "\nenvironment (Lambda and the deploy template set these):\n"
+      "  AWS_LAMBDA_RUNTIME_API\n"
+      "      host:port of the Lambda Runtime API; with no command given, it selects lambda\n"
+      "  TABLE_NAME, AWS_REGION\n"
+      "      with neither --store nor VC_STORE: the store is "
+      "dynamodb://TABLE_NAME?region=AWS_REGION\n";
   return out;
 }
 

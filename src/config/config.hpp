@@ -1,5 +1,6 @@
 // Configuration: a plain struct with each default beside its field, filled from flags and
-// `VC_*` environment variables (a flag wins over its variable). Pure.
+// `VC_*` environment variables (a flag wins over its variable), plus the variables Lambda
+// and the deploy template set (AWS_LAMBDA_RUNTIME_API, TABLE_NAME, AWS_REGION). Pure.
 #pragma once
 
 #include <chrono>
@@ -15,7 +16,8 @@
 
 namespace config {
 
-enum class Command { serve, help };
+// serve: the HTTP server. lambda: the Lambda runtime loop (the function's bootstrap).
+enum class Command { serve, lambda, help };
 
 struct Config {
   Command command = Command::serve;
@@ -27,13 +29,17 @@ struct Config {
   store::SyncMode sync = store::SyncMode::full;
   unsigned threads = 0;                            // 0: one per core
   std::chrono::milliseconds read_timeout{10'000};  // to receive a whole request
+  std::string runtime_api;  // lambda: host:port of the Runtime API, from AWS_LAMBDA_RUNTIME_API
 };
 
 // Returns the variable's value or nullptr, like std::getenv.
 using Environment = std::function<const char*(const char*)>;
 
-// Parses `args` (without the program name): `serve [flags]`, `--help`. Fails with a
-// one-line message naming the bad flag or value.
+// Parses `args` (without the program name): `serve [flags]`, `lambda [flags]`, `--help`.
+// With no command, AWS_LAMBDA_RUNTIME_API set means `lambda`, else `serve`. With neither
+// --store nor VC_STORE, TABLE_NAME selects `dynamodb://TABLE_NAME?region=$AWS_REGION` (the
+// region part only when AWS_REGION is set). Fails with a one-line message naming the bad
+// flag or value; `lambda` fails without AWS_LAMBDA_RUNTIME_API.
 std::expected<Config, std::string> parse(std::span<const std::string_view> args,
                                          const Environment& env);
 

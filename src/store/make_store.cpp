@@ -1,12 +1,28 @@
 // make_store: the one place that maps a store URL to a backend.
+#include "aws/credentials.hpp"
+#include "store/dynamodb/dynamodb_store.hpp"
+#include "store/dynamodb/dynamodb_url.hpp"
 #include "store/memory/memory_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 
 namespace store {
+namespace {
+
+std::expected<std::unique_ptr<Store>, std::string> make_dynamodb_store(std::string_view url,
+                                                                       const Environment& env) {
+  auto config = dynamodb::parse_dynamodb_url(url, env);
+  if (!config) return std::unexpected(config.error());
+  auto credentials = aws::credentials_from_environment(env);
+  if (!credentials) return std::unexpected(credentials.error());
+  return std::unique_ptr<Store>(DynamoDbStore::open(std::move(*config), std::move(*credentials)));
+}
+
+}  // namespace
 
 std::expected<std::unique_ptr<Store>, std::string> make_store(std::string_view url,
-                                                              const StoreOptions& options) {
+                                                              const StoreOptions& options,
+                                                              const Environment& env) {
   if (url == "memory:") return std::make_unique<MemoryStore>();
   if (url.starts_with("sqlite:")) {
     const std::string path(url.substr(7));
@@ -15,8 +31,9 @@ std::expected<std::unique_ptr<Store>, std::string> make_store(std::string_view u
     if (!opened) return std::unexpected(opened.error());
     return std::unique_ptr<Store>(std::move(*opened));
   }
+  if (url.starts_with("dynamodb:")) return make_dynamodb_store(url, env);
   return std::unexpected("unknown store URL '" + std::string(url) +
-                         "' (expected sqlite:PATH or memory:)");
+                         "' (expected sqlite:PATH, memory: or dynamodb://TABLE)");
 }
 
 }  // namespace store

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -55,9 +56,16 @@ struct StoreOptions {
   SyncMode sync = SyncMode::full;
 };
 
-// Opens the store a URL names: `memory:`, `sqlite:PATH`. Fails with a one-line reason
-// (unknown scheme, unwritable path, not a database) and never throws.
+// Returns the variable's value or nullptr, like std::getenv.
+using Environment = std::function<const char*(const char*)>;
+
+// Opens the store a URL names: `memory:`, `sqlite:PATH`, `dynamodb://TABLE?region=...`
+// (see store/dynamodb/dynamodb_url.hpp). `env` supplies what the URL leaves out: the AWS
+// region and credentials (AWS_REGION, AWS_ACCESS_KEY_ID, ...); an empty `env` is an empty
+// environment. Fails with a one-line reason (unknown scheme, unwritable path, not a
+// database, bad URL, no credentials) and never throws.
 std::expected<std::unique_ptr<Store>, std::string> make_store(std::string_view url,
-                                                              const StoreOptions& options);
+                                                              const StoreOptions& options,
+                                                              const Environment& env = {});
 
 }  // namespace store

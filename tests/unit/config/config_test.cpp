@@ -81,5 +81,74 @@ TEST(Config, HelpListsEveryFlagAndVariable) {
   }
 }
 
+TEST(Config, LambdaCommand) {
+  const std::map<std::string, std::string> env = {{"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}};
+  auto c = parse_with({"lambda", "--store", "memory:"}, env);
+  ASSERT_TRUE(c.has_value()) << c.error();
+  EXPECT_EQ(c->command, Command::lambda);
+  EXPECT_EQ(c->runtime_api, "127.0.0.1:9001");
+  EXPECT_EQ(c->store, "memory:");
+  EXPECT_EQ(parse_with({"serve"})->command, Command::serve);
+  EXPECT_TRUE(parse_with({"serve"})->runtime_api.empty());
+}
+
+TEST(Config, RuntimeApiVariableSelectsLambdaWhenNoCommandIsGiven) {
+  const std::map<std::string, std::string> env = {{"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}};
+  EXPECT_EQ(parse_with({}, env)->command, Command::lambda);  // Lambda runs bootstrap bare
+  EXPECT_EQ(parse_with({"--allow-origin", "*"}, env)->command, Command::lambda);
+  EXPECT_EQ(parse_with({"serve"}, env)->command, Command::serve);  // an explicit command wins
+  EXPECT_EQ(parse_with({"--help"}, env)->command, Command::help);
+  EXPECT_EQ(parse_with({})->command, Command::serve);
+  EXPECT_EQ(parse_with({}, {{"AWS_LAMBDA_RUNTIME_API", ""}})->command, Command::serve);
+}
+
+TEST(Config, LambdaNeedsTheRuntimeApi) {
+  auto c = parse_with({"lambda"});
+  ASSERT_FALSE(c.has_value());
+  EXPECT_NE(c.error().find("AWS_LAMBDA_RUNTIME_API"), std::string::npos);
+}
+
+TEST(Config, TableNameShorthandForDynamoDb) {
+  std::map<std::string, std::string> env = {{"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"},
+                                            {"TABLE_NAME", "visitor-counter-Counters-1A2B3C"},
+                                            {"AWS_REGION", "eu-central-1"}};
+  auto c = parse_with({}, env);
+  ASSERT_TRUE(c.has_value()) << c.error();
+  EXPECT_EQ(c->store, "dynamodb://visitor-counter-Counters-1A2B3C?region=eu-central-1");
+  env.erase("AWS_REGION");  // the store then looks for the region itself
+  EXPECT_EQ(parse_with({}, env)->store, "dynamodb://visitor-counter-Counters-1A2B3C");
+  EXPECT_EQ(parse_with({"serve"}, {{"TABLE_NAME", "counters"}})->store, "dynamodb://counters");
+}
+
+TEST(Config, StoreSettingsWinOverTableName) {
+  const std::map<std::string, std::string> env = {
+      {"TABLE_NAME", "counters"}, {"AWS_REGION", "us-east-1"}, {"VC_STORE", "memory:"}};
+  EXPECT_EQ(parse_with({}, env)->store, "memory:");
+  auto flag = parse_with({"--store", "sqlite:x.db"},
+                         {{"TABLE_NAME", "counters"}, {"AWS_REGION", "us-east-1"}});
+  EXPECT_EQ(flag->store, "sqlite:x.db");
+  // A flag makes TABLE_NAME irrelevant, even a bad one.
+  EXPECT_TRUE(parse_with({"--store=memory:"}, {{"TABLE_NAME", "a?b"}}).has_value());
+  EXPECT_EQ(parse_with({}, {{"TABLE_NAME", ""}})->store, "sqlite:var/counter.db");
+}
+
+TEST(Config, TableNameAndRegionCannotAddUrlParts) {
+  auto bad_table = parse_with({}, {{"TABLE_NAME", "t?endpoint=http://x"}});
+  ASSERT_FALSE(bad_table.has_value());
+  EXPECT_NE(bad_table.error().find("TABLE_NAME"), std::string::npos);
+  EXPECT_FALSE(parse_with({}, {{"TABLE_NAME", "ab"}}).has_value());  // too short for DynamoDB
+  auto bad_region = parse_with({}, {{"TABLE_NAME", "counters"}, {"AWS_REGION", "x&endpoint=y"}});
+  ASSERT_FALSE(bad_region.has_value());
+  EXPECT_NE(bad_region.error().find("AWS_REGION"), std::string::npos);
+}
+
+TEST(Config, HelpDescribesLambda) {
+  const std::string help = help_text();
+  for (const char* text :
+       {"lambda", "AWS_LAMBDA_RUNTIME_API", "TABLE_NAME", "AWS_REGION", "dynamodb://"}) {
+    EXPECT_NE(help.find(text), std::string::npos) << text;
+  }
+}
+
 }  // namespace
 }  // namespace config

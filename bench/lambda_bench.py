@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""The serverless path, measured in one run (issue 3's benchmark).
+
+1. Cold start: wall time from process start to the first response posted to a local fake
+   Lambda Runtime API, for our packaged `bootstrap` and for the classic Python handler
+   (Debian python3 + boto3, bench/classic_bootstrap.py), both against one dynalite table;
+   RUNS fresh processes each, median and ratio.
+2. Warm invocations per second of each (one process, WARM events back to back).
+3. `serve --store dynamodb://...` under wrk -c64 against dynalite, compared with
+   dynalite's own UpdateItem ceiling (wrk posting UpdateItem straight to it).
+
+usage: bench/lambda_bench.py [--runs 10] [--warm 2000] [--duration 10]
+Needs: make package (dist/visitor-counter-lambda.zip), make build, wrk, python3-boto3.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import zipfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from dynalite import Dynalite  # noqa: E402
+from fake_runtime_api import FakeRuntimeApi, http_event  # noqa: E402
+
+TABLE = "visitor-counter"
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_REGION": "us-east-1",
+               "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+               "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def unpack_bootstrap():
+    folder = tempfile.mkdtemp(prefix="vc-bootstrap-")
+    with zipfile.ZipFile(os.path.join(ROOT, "dist", "visitor-counter-lambda.zip")) as z:
+        z.extractall(folder)
+    path = os.path.join(folder, "bootstrap")
+    os.chmod(path, 0o755)
+    return path
+
+
+def start(command, env, api):
+    return subprocess.Popen(command, env={**env, "AWS_LAMBDA_RUNTIME_API": api.address},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def cold_start(command, env, runs):
+    """Seconds from exec to the first /response, one fresh process per run."""
+    times = []
+    for _ in range(runs):
+        with FakeRuntimeApi() as api:
+            api.enqueue(http_event("GET", "/count"))
+            began = time.monotonic()
+            proc = start(command, env, api)
+            answered = api.wait_for_first_response(timeout=60)
+            proc.kill()
+            proc.wait()
+            assert api.posts[0].kind == "response" and api.posts[0].json()["statusCode"] == 200
+            times.append(answered - began)
+    return times
+
+
+def warm_rate(command, env, count):
+    """Invocations per second of one warm process answering `count` queued events."""
+    with FakeRuntimeApi() as api:
+        proc = start(command, env, api)
+        api.invoke(http_event("GET", "/count"), timeout=60)
+        ids = [api.enqueue(http_event("GET", "/count")) for _ in range(count)]
+        began = time.monotonic()
+        api.wait_until(lambda: len(api.posts) >= count + 1, timeout=600, what="warm answers")
+        took = time.monotonic() - began
+        proc.kill()
+        proc.wait()
+        assert all(p.kind == "response" for p in api.posts), "an invocation failed"
+        assert len(ids) == count
+        return count / took
+
+
+def wrk(url, duration, script=None):
+    command = ["wrk", "-t1", "-c64", "-d%ds" % duration] + (["-s", script] if script else [])
+    out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    rate = float(out.split("Requests/sec:")[1].split()[0])
+    completed = int(out.split(" requests in ")[0].split()[-1])
+    assert "Non-2xx" not in out, out
+    return rate, completed
+
+
+def serve_against_dynalite(dynalite, duration):
+    env = {**os.environ, **CREDENTIALS}
+    proc = subprocess.Popen([os.path.join(ROOT, "build", "release", "visitor-counter"), "serve",
+                             "--listen", "127.0.0.1:0", "--store", dynalite.store_url(TABLE)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    url = proc.stdout.readline().split("listening on ")[1].split()[0]
+    before = read_item(dynalite, "bench-serve")
+    rate, completed = wrk(url + "/count/bench-serve", duration)
+    rose = read_item(dynalite, "bench-serve") - before
+    proc.terminate()
+    proc.wait()
+    assert completed <= rose <= completed + 64, (completed, rose)
+    return rate, completed, rose
+
+
+def read_item(dynalite, key):
+    item = dynalite.item(TABLE, key)
+    return int(item["count"]["N"]) if item else 0
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--warm", type=int, default=2000)
+    parser.add_argument("--duration", type=int, default=10)
+    args = parser.parse_args()
+    with Dynalite() as dynalite:
+        dynalite.create_table(TABLE)
+        ours_env = {**CREDENTIALS, "VC_STORE": dynalite.store_url(TABLE)}
+        classic_env = {**os.environ, **CREDENTIALS, "DYNAMODB_ENDPOINT": dynalite.endpoint,
+                       "CLASSIC_HANDLER_DIR": os.path.join(ROOT, "tests/integration/classic")}
+        ours = [unpack_bootstrap()]
+        classic = ["/usr/bin/python3", os.path.join(ROOT, "bench", "classic_bootstrap.py")]
+        cold_ours = cold_start(ours, ours_env, args.runs)
+        cold_classic = cold_start(classic, classic_env, args.runs)
+        warm_ours = warm_rate(ours, ours_env, args.warm)
+        warm_classic = warm_rate(classic, classic_env, max(100, args.warm // 10))
+        serve_rate, completed, rose = serve_against_dynalite(dynalite, args.duration)
+        ceiling, _ = wrk(dynalite.endpoint + "/", args.duration,
+                         os.path.join(ROOT, "bench", "dynalite_update.lua"))
+    ms = lambda xs: statistics.median(xs) * 1000  # noqa: E731
+    print("cold start, median of %d fresh processes (exec -> first /response):" % args.runs)
+    print("  bootstrap (C++, static)      %8.1f ms  (min %.1f, max %.1f)" % (
+        ms(cold_ours), min(cold_ours) * 1000, max(cold_ours) * 1000))
+    print("  classic Python + boto3       %8.1f ms  (min %.1f, max %.1f)" % (
+        ms(cold_classic), min(cold_classic) * 1000, max(cold_classic) * 1000))
+    print("  ratio                        %8.1fx faster" % (ms(cold_classic) / ms(cold_ours)))
+    print("warm invocations per second (one process, events back to back):")
+    print("  bootstrap %.0f/s, classic %.0f/s, ratio %.1fx" % (
+        warm_ours, warm_classic, warm_ours / warm_classic))
+    print("serve --store dynamodb against dynalite, wrk -t1 -c64 -d%ds:" % args.duration)
+    print("  serve: %.0f hits/s (item rose %d for %d completed)" % (serve_rate, rose, completed))
+    print("  dynalite UpdateItem ceiling: %.0f/s; serve / ceiling = %.1fx" % (
+        ceiling, serve_rate / ceiling))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""The DynamoDB store against dynalite: 16 clients x 250 hits count exactly 4000 with
+distinct, gap-free answers, in the classic item shape (`id` = "visitors", number `count`);
+reads and /healthz work; a missing table fails fast with 503 + Retry-After and is logged;
+missing credentials stop start-up with one line."""
+import json
+import os
+import subprocess
+import tempfile
+import threading
+import unittest
+
+from dynalite import DUMMY_CREDENTIALS, Dynalite
+from server import BINARY, Server, send
+
+CLIENTS, HITS = 16, 250
+
+
+class DynamoDbStoreTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dynalite = Dynalite().start()
+        cls.tables = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dynalite.stop()
+
+    def new_table(self):
+        type(self).tables += 1
+        table = "counters-%d" % self.tables
+        self.dynalite.create_table(table)
+        return table
+
+    def server(self, table, *args):
+        return Server(*args, store=self.dynalite.store_url(table), env=DUMMY_CREDENTIALS)
+
+    def test_sixteen_clients_count_exactly(self):
+        table = self.new_table()
+        with self.server(table) as s:
+            results = [[] for _ in range(CLIENTS)]
+
+            def client(out):
+                conn = s.connection()
+                for _ in range(HITS):
+                    status, _, body = send(conn, "GET", "/count")
+                    assert status == 200, body
+                    out.append(json.loads(body)["count"])
+                conn.close()
+
+            threads = [threading.Thread(target=client, args=(r,)) for r in results]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            values = sorted(v for r in results for v in r)
+            self.assertEqual(values, list(range(1, CLIENTS * HITS + 1)))
+            status, _, body = s.request("GET", "/counters/visitors")
+            self.assertEqual(status, 200, body)
+            self.assertEqual(json.loads(body), {"key": "visitors", "count": CLIENTS * HITS})
+        # The classic item shape, so the Python handler can share the table.
+        self.assertEqual(self.dynalite.item(table, "visitors"),
+                         {"id": {"S": "visitors"}, "count": {"N": str(CLIENTS * HITS)}})
+
+    def test_keys_reads_and_health(self):
+        table = self.new_table()
+        with self.server(table) as s:
+            self.assertEqual(s.request("GET", "/healthz")[0], 200)
+            self.assertEqual(s.request("GET", "/counters/page/home")[0], 404)
+            for expected in (1, 2, 3):
+                status, _, body = s.request("POST", "/count/page/home")
+                self.assertEqual((status, json.loads(body)["count"]), (200, expected))
+            self.assertEqual(s.count("page/home"), 3)
+            self.assertEqual(s.count("visitors"), 0)
+        self.assertEqual(self.dynalite.item(table, "page/home")["count"], {"N": "3"})
+
+    def test_an_existing_count_continues(self):
+        table = self.new_table()
+        self.dynalite.call("PutItem", {"TableName": table, "Item": {
+            "id": {"S": "visitors"}, "count": {"N": "1234"}}})
+        with self.server(table) as s:
+            status, _, body = s.request("GET", "/count")
+            self.assertEqual((status, json.loads(body)), (200, {"count": 1235}))
+
+    def test_missing_table_fails_fast_with_503(self):
+        s = self.server("no-such-table").start()
+        try:
+            status, headers, body = s.request("GET", "/count")
+            self.assertEqual(status, 503, body)
+            self.assertEqual(headers.get("retry-after"), "1")
+            self.assertEqual(json.loads(body)["error"], "store_unavailable")
+            self.assertEqual(s.request("GET", "/healthz")[0], 503)
+            self.assertEqual(s.request("GET", "/counters/visitors")[0], 503)
+        finally:
+            code, _, err = s.stop()
+        self.assertEqual(code, 0, err)
+        lines = [l for l in err.splitlines() if "ResourceNotFoundException" in l]
+        self.assertGreaterEqual(len(lines), 3, err)
+        for line in lines:
+            self.assertIn("table no-such-table", line)
+            self.assertIn("not retryable after 1 attempt(s)", line)
+            self.assertNotIn(DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"], line)
+
+    def test_missing_credentials_stop_start_up(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        result = subprocess.run(
+            [BINARY, "serve", "--listen", "127.0.0.1:0", "--store",
+             self.dynalite.store_url("counters")],
+            capture_output=True, text=True, timeout=20, env=env, cwd=tempfile.mkdtemp())
+        self.assertNotEqual(result.returncode, 0)
+        self.assertEqual(result.stderr.strip(),
+                         "visitor-counter: AWS credentials missing: set AWS_ACCESS_KEY_ID and "
+                         "AWS_SECRET_ACCESS_KEY")
+
+    def test_bad_store_url_stops_start_up(self):
+        result = subprocess.run(
+            [BINARY, "serve", "--listen", "127.0.0.1:0", "--store", "dynamodb://x?region=us-east-1"],
+            capture_output=True, text=True, timeout=20, env={**os.environ, **DUMMY_CREDENTIALS},
+            cwd=tempfile.mkdtemp())
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("table name", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

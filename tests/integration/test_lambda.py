@@ -1,0 +1,219 @@
+"""visitor-counter as a Lambda bootstrap (DESIGN.md §5) against a fake Runtime API: payload
+2.0 events in, payload 2.0 responses out, invocation errors, init errors, and the log."""
+import base64
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+
+from fake_runtime_api import FakeRuntimeApi, http_event
+from server import BINARY
+
+ORIGIN = "https://site.example"
+# Variables of the machine running the tests that would change what the binary does.
+FOREIGN = ("AWS_LAMBDA_RUNTIME_API", "TABLE_NAME", "VC_STORE", "VC_ALLOW_ORIGINS",
+           "VC_REQUIRE_ORIGIN")
+
+
+def start_function(api, args=("lambda",), env=None):
+    """Starts the binary as Lambda would start the bootstrap, with a SQLite store."""
+    workdir = tempfile.mkdtemp(prefix="vc-lambda-")
+    full_env = {k: v for k, v in os.environ.items() if k not in FOREIGN}
+    full_env.update({"AWS_LAMBDA_RUNTIME_API": api.address,
+                     "VC_STORE": "sqlite:" + os.path.join(workdir, "c.db"),
+                     "VC_ALLOW_ORIGINS": ORIGIN, **(env or {})})
+    return subprocess.Popen([BINARY, *args], cwd=workdir, env=full_env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def finish(proc, timeout=10):
+    """Waits for the process to end (killing it after `timeout`); returns (code, out, err)."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    return proc.returncode, out, err
+
+
+class Answer:
+    """The payload 2.0 response a /response post carried."""
+
+    def __init__(self, post):
+        self.post = post
+        self.payload = post.json()
+        self.status = self.payload["statusCode"]
+        self.headers = {k.lower(): v for k, v in self.payload["headers"].items()}
+        raw = self.payload["body"]
+        self.body = base64.b64decode(raw).decode() if self.payload["isBase64Encoded"] else raw
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class LambdaTest(unittest.TestCase):
+    def setUp(self):
+        self.api = FakeRuntimeApi().start()
+        self.proc = start_function(self.api)
+
+    def tearDown(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        finish(self.proc)
+        self.api.close()
+
+    def call(self, method, path, **kwargs):
+        post = self.api.invoke(http_event(method, path, **kwargs))
+        self.assertEqual(post.kind, "response", post)
+        self.assertEqual(post.headers.get("content-type"), "application/json")
+        return Answer(post)
+
+    def count(self, key="visitors"):
+        answer = self.call("GET", "/counters/" + key)
+        return 0 if answer.status == 404 else answer.json()["count"]
+
+    def test_counts(self):
+        first = self.call("GET", "/count")
+        self.assertEqual((first.status, first.body), (200, '{"count":1}'))
+        self.assertEqual(first.headers["content-type"], "application/json")
+        self.assertEqual(first.headers["cache-control"], "no-store")
+        self.assertFalse(first.payload["isBase64Encoded"])
+        self.assertEqual(self.call("GET", "/count").json(), {"count": 2})
+        named = self.call("POST", "/count/home", query="ref=tw&ref=hn",
+                          headers={"content-type": "application/json"},
+                          body='{"delta":1}', base64_body=True)
+        self.assertEqual(named.json(), {"count": 1})
+        self.assertEqual(self.count(), 2)
+
+    def test_reads_without_counting(self):
+        self.assertEqual(self.call("GET", "/counters/visitors").status, 404)
+        self.call("GET", "/count")
+        for _ in range(2):
+            answer = self.call("GET", "/counters/visitors")
+            self.assertEqual((answer.status, answer.json()), (200, {"key": "visitors", "count": 1}))
+
+    def test_bad_key(self):
+        answer = self.call("GET", "/count/bad%20key")
+        self.assertEqual(answer.status, 400)
+        self.assertEqual(answer.headers["content-type"], "application/json")
+        self.assertEqual(answer.json()["error"], "bad_key")
+        self.assertEqual(self.call("GET", "/count/a/../b").status, 400)
+        self.assertEqual(self.count(), 0)
+
+    def test_allowed_origin(self):
+        answer = self.call("GET", "/count", headers={"origin": ORIGIN})
+        self.assertEqual(answer.status, 200)
+        self.assertEqual(answer.headers["access-control-allow-origin"], ORIGIN)
+        self.assertEqual(answer.headers["vary"], "Origin")
+
+    def test_refused_origin_does_not_count(self):
+        self.call("GET", "/count")
+        answer = self.call("GET", "/count", headers={"origin": "https://evil.example"})
+        self.assertEqual(answer.status, 403)
+        self.assertEqual(answer.json()["error"], "origin_not_allowed")
+        self.assertNotIn("access-control-allow-origin", answer.headers)
+        self.assertEqual(self.count(), 1)
+
+    def test_preflight(self):
+        answer = self.call("OPTIONS", "/count/home", headers={
+            "origin": ORIGIN, "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type"})
+        self.assertEqual(answer.status, 204)
+        self.assertEqual(answer.body, "")
+        self.assertEqual(answer.headers["access-control-allow-origin"], ORIGIN)
+        self.assertEqual(answer.headers["access-control-allow-methods"], "GET, POST, OPTIONS")
+        self.assertIn("access-control-max-age", answer.headers)
+        self.assertEqual(self.count("home"), 0)
+
+    def test_unknown_route(self):
+        answer = self.call("GET", "/no/such/thing")
+        self.assertEqual(answer.status, 404)
+        self.assertEqual(answer.json()["error"], "not_found")
+
+    def test_bad_events_are_invocation_errors_and_the_loop_goes_on(self):
+        for event in [b"{not json", {"version": "2.0", "rawPath": "/count"},
+                      {"version": "1.0", "httpMethod": "GET", "path": "/count"}]:
+            post = self.api.invoke(event)
+            self.assertEqual(post.kind, "error", post)
+            self.assertEqual(post.error_type, "Runtime.InvalidEvent")
+            self.assertEqual(post.headers.get("content-type"), "application/json")
+            body = post.json()
+            self.assertEqual(body["errorType"], "Runtime.InvalidEvent")
+            self.assertTrue(body["errorMessage"])
+        self.assertEqual(self.call("GET", "/count").json(), {"count": 1})
+
+    def test_one_log_line_per_invocation_without_headers_and_exit_when_api_goes_away(self):
+        secret = "Bearer s3cr3t-t0ken"
+        ids = [self.api.enqueue(http_event("GET", "/count/home", query="utm=private-q",
+                                           headers={"origin": ORIGIN, "authorization": secret})),
+               self.api.enqueue(http_event("GET", "/nope", headers={"cookie": "sid=zzz"})),
+               self.api.enqueue(b"[]")]
+        for request_id in ids:
+            self.api.wait_for(request_id)
+        self.api.close()  # /next now fails: the runtime retries briefly, then exits
+        code, out, err = finish(self.proc)
+        self.assertNotEqual(code, 0)
+        lines = [json.loads(line) for line in out.splitlines()]
+        invocations = [line for line in lines if "requestId" in line]
+        self.assertEqual([line["requestId"] for line in invocations], ids)
+        first, second, third = invocations
+        self.assertEqual((first["route"], first["status"]), ("/count/home", 200))
+        self.assertEqual((second["route"], second["status"]), ("/nope", 404))
+        self.assertEqual((third["route"], third["status"]), (None, None))
+        self.assertEqual(third["errorType"], "Runtime.InvalidEvent")
+        for line in invocations:
+            self.assertIsInstance(line["durationMs"], (int, float))
+            self.assertGreaterEqual(line["durationMs"], 0)
+        for private in [secret, "s3cr3t", "203.0.113.7", "Mozilla", ORIGIN, "private-q", "sid=zzz",
+                        "execute-api"]:
+            self.assertNotIn(private, out + err)
+
+    def test_starts_without_a_command_as_lambda_bootstrap(self):
+        # The old process dies while waiting in /next; its event must reach the new one.
+        self.api.wait_until(lambda: self.api.next_calls >= 1, what="the first /next")
+        self.proc.kill()
+        finish(self.proc)
+        self.proc = start_function(self.api, args=())
+        self.assertEqual(self.call("GET", "/count").json(), {"count": 1})
+
+
+    def test_a_ready_answer_is_sent_even_past_the_deadline(self):
+        post = self.api.invoke(http_event("GET", "/nope"), deadline_ms=-1000)
+        self.assertEqual(Answer(post).status, 404)
+
+
+class LambdaInitErrorTest(unittest.TestCase):
+    def setUp(self):
+        self.api = FakeRuntimeApi().start()
+
+    def tearDown(self):
+        self.api.close()
+
+    def expect_init_error(self, env, words):
+        proc = start_function(self.api, env=env)
+        post = self.api.wait_for_init_error()
+        code, _, err = finish(proc)
+        self.assertNotEqual(code, 0)
+        self.assertEqual(post.error_type, "Runtime.ConfigError")
+        body = post.json()
+        self.assertEqual(body["errorType"], "Runtime.ConfigError")
+        self.assertIn(words, body["errorMessage"])
+        self.assertIn(words, err)
+        self.assertEqual(self.api.next_calls, 0, "it must not ask for events after init/error")
+
+    def test_bad_origin_pattern(self):
+        self.expect_init_error({"VC_ALLOW_ORIGINS": "https://bad.example/"}, "bad.example")
+
+    def test_unknown_store(self):
+        self.expect_init_error({"VC_STORE": "nosuch:"}, "nosuch:")
+
+    def test_unusable_sqlite_path(self):
+        self.expect_init_error({"VC_STORE": "sqlite:/proc/no/such/dir/c.db"}, "/proc/no/such")
+
+    def test_bad_variable(self):
+        self.expect_init_error({"VC_REQUIRE_ORIGIN": "perhaps"}, "VC_REQUIRE_ORIGIN")
+
+
+if __name__ == "__main__":
+    unittest.main()

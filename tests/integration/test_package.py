@@ -1,0 +1,78 @@
+"""The packaged Lambda zip, as provided.al2023 would run it: one file, `bootstrap`, a
+static x86-64 executable with no interpreter and no needed libraries, under 4 MiB zipped.
+Unzipped into an otherwise empty folder and run chrooted there (so nothing of this
+machine's system can be loaded), it serves events from the fake Runtime API against
+dynalite.
+
+The zip comes from $VC_LAMBDA_ZIP (`make test` builds it with `make package` first).
+"""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+import zipfile
+
+from dynalite import Dynalite
+from fake_runtime_api import FakeRuntimeApi, http_event
+
+ZIP = os.environ.get("VC_LAMBDA_ZIP", "")
+
+
+class PackageTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.isfile(ZIP):
+            raise AssertionError("VC_LAMBDA_ZIP=%r is not a file: run `make package` (or "
+                                 "`make test`, which runs it)" % ZIP)
+        cls.root = tempfile.mkdtemp(prefix="vc-lambda-root-")
+        with zipfile.ZipFile(ZIP) as z:
+            cls.names = z.namelist()
+            z.extractall(cls.root)
+        cls.bootstrap = os.path.join(cls.root, "bootstrap")
+        os.chmod(cls.bootstrap, 0o755)
+
+    def test_the_zip_holds_one_small_static_executable(self):
+        self.assertEqual(self.names, ["bootstrap"])
+        self.assertLess(os.path.getsize(ZIP), 4 * 1024 * 1024)
+        headers = subprocess.run(["readelf", "-h", "-l", "-d", self.bootstrap],
+                                 capture_output=True, text=True, check=True).stdout
+        self.assertIn("Advanced Micro Devices X86-64", headers)
+        self.assertIn("EXEC (Executable file)", headers)
+        self.assertNotIn("INTERP", headers)
+        self.assertNotIn("(NEEDED)", headers)
+        self.assertEqual(os.listdir(self.root), ["bootstrap"])
+
+    def test_it_serves_events_chrooted_in_an_empty_folder(self):
+        self.assertEqual(os.geteuid(), 0, "chroot needs root (CI runs as root)")
+        with Dynalite() as dynalite, FakeRuntimeApi() as api:
+            dynalite.create_table("visitor-counter")
+            env = {"AWS_LAMBDA_RUNTIME_API": api.address, "AWS_REGION": "us-east-1",
+                   "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret-key-value",
+                   "AWS_SESSION_TOKEN": "session-token-value", "TABLE_NAME": "visitor-counter",
+                   "VC_STORE": dynalite.store_url("visitor-counter"),
+                   "VC_ALLOW_ORIGINS": "https://site.example"}
+            proc = subprocess.Popen([shutil.which("chroot"), self.root, "/bootstrap"], env=env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                answers = [api.invoke(http_event("GET", "/count"), timeout=30) for _ in range(3)]
+                counts = [json.loads(a.json()["body"])["count"] for a in answers]
+                self.assertEqual(counts, [1, 2, 3])
+                refused = api.invoke(http_event("GET", "/count",
+                                                headers={"origin": "https://evil.example"}))
+                self.assertEqual(refused.json()["statusCode"], 403)
+                read = api.invoke(http_event("GET", "/counters/visitors"))
+                self.assertEqual(json.loads(read.json()["body"])["count"], 3)
+                self.assertEqual(dynalite.item("visitor-counter", "visitors")["count"], {"N": "3"})
+            finally:
+                proc.kill()
+                out, err = proc.communicate()
+            logged = (out + err).decode()
+            self.assertIn('"route":"/count"', logged)
+            for secret in ("secret-key-value", "session-token-value", "evil.example"):
+                self.assertNotIn(secret, logged)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,180 @@
+// Tests for the DynamoDB store's pure parts: dynamodb:// URL parsing, request bodies in the
+// classic item shape, and response and error decoding.
+#include "store/dynamodb/dynamodb_url.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "store/dynamodb/dynamodb_json.hpp"
+
+namespace store::dynamodb {
+namespace {
+
+using namespace std::chrono_literals;
+
+aws::Environment env_of(const std::map<std::string, std::string>& vars) {
+  return [vars](const char* name) -> const char* {
+    auto found = vars.find(name);
+    return found == vars.end() ? nullptr : found->second.c_str();
+  };
+}
+
+std::string parse_error(std::string_view url, const aws::Environment& env = {}) {
+  auto parsed = parse_dynamodb_url(url, env);
+  return parsed ? std::string("(parsed)") : parsed.error();
+}
+
+TEST(DynamoDbUrl, TableRegionAndEndpoint) {
+  auto config = parse_dynamodb_url(
+      "dynamodb://visitor-counter?region=us-east-1&endpoint=http://127.0.0.1:4567", {});
+  ASSERT_TRUE(config.has_value()) << config.error();
+  EXPECT_EQ(config->table, "visitor-counter");
+  EXPECT_EQ(config->region, "us-east-1");
+  EXPECT_FALSE(config->endpoint.tls);
+  EXPECT_EQ(config->endpoint.host, "127.0.0.1");
+  EXPECT_EQ(config->endpoint.port, 4567);
+  EXPECT_EQ(config->retry.max_attempts, 4);
+  EXPECT_EQ(config->retry.deadline, 4000ms);
+  EXPECT_EQ(config->attempt_timeout, 2000ms);
+}
+
+TEST(DynamoDbUrl, DefaultEndpointIsTheRegionalHttpsOne) {
+  auto config = parse_dynamodb_url("dynamodb://counters?region=eu-west-2", {});
+  ASSERT_TRUE(config.has_value()) << config.error();
+  EXPECT_TRUE(config->endpoint.tls);
+  EXPECT_EQ(config->endpoint.host, "dynamodb.eu-west-2.amazonaws.com");
+  EXPECT_EQ(config->endpoint.port, 443);
+}
+
+TEST(DynamoDbUrl, RegionFromTheEnvironmentUnlessGiven) {
+  const auto env = env_of({{"AWS_REGION", "ap-south-1"}, {"AWS_DEFAULT_REGION", "us-west-1"}});
+  EXPECT_EQ(parse_dynamodb_url("dynamodb://counters", env)->region, "ap-south-1");
+  EXPECT_EQ(parse_dynamodb_url("dynamodb://counters?region=eu-north-1", env)->region, "eu-north-1");
+  const auto fallback = env_of({{"AWS_DEFAULT_REGION", "us-west-1"}});
+  EXPECT_EQ(parse_dynamodb_url("dynamodb://counters", fallback)->region, "us-west-1");
+  EXPECT_NE(parse_error("dynamodb://counters").find("no region"), std::string::npos);
+  EXPECT_NE(parse_error("dynamodb://counters?region=US_EAST").find("bad region"),
+            std::string::npos);
+}
+
+TEST(DynamoDbUrl, RetryKnobs) {
+  auto config = parse_dynamodb_url(
+      "dynamodb://t_1.x?region=us-east-1&max_attempts=3&base_delay_ms=5&throttle_delay_ms=7"
+      "&max_delay_ms=50&deadline_ms=900&timeout_ms=300",
+      {});
+  ASSERT_TRUE(config.has_value()) << config.error();
+  EXPECT_EQ(config->retry.max_attempts, 3);
+  EXPECT_EQ(config->retry.base_delay, 5ms);
+  EXPECT_EQ(config->retry.throttle_base_delay, 7ms);
+  EXPECT_EQ(config->retry.max_delay, 50ms);
+  EXPECT_EQ(config->retry.deadline, 900ms);
+  EXPECT_EQ(config->attempt_timeout, 300ms);
+}
+
+TEST(DynamoDbUrl, PercentEncodedValues) {
+  auto config =
+      parse_dynamodb_url("dynamodb://abc?region=us-east-1&endpoint=http%3A%2F%2Flocalhost%3A9", {});
+  ASSERT_TRUE(config.has_value()) << config.error();
+  EXPECT_EQ(config->endpoint.host, "localhost");
+  EXPECT_EQ(config->endpoint.port, 9);
+}
+
+TEST(DynamoDbUrl, BadUrlsAreRefusedWithAReason) {
+  const std::map<std::string, std::string> cases = {
+      {"dynamodb:/abc?region=us-east-1", "expected dynamodb://"},
+      {"dynamodb://?region=us-east-1", "table name"},
+      {"dynamodb://ab?region=us-east-1", "table name"},
+      {"dynamodb://a/b/c?region=us-east-1", "table name"},
+      {"dynamodb://" + std::string(256, 'a') + "?region=us-east-1", "table name"},
+      {"dynamodb://abc?region=us-east-1&colour=red", "unknown parameter 'colour'"},
+      {"dynamodb://abc?region=us-east-1&region=us-west-1", "given twice"},
+      {"dynamodb://abc?region", "has no value"},
+      {"dynamodb://abc?region=us-east-1&endpoint=%zz", "%-escape"},
+      {"dynamodb://abc?region=us-east-1&endpoint=http://h:1/path", "endpoint"},
+      {"dynamodb://abc?region=us-east-1&endpoint=ftp://h", "endpoint"},
+      {"dynamodb://abc?region=us-east-1&max_attempts=0", "max_attempts"},
+      {"dynamodb://abc?region=us-east-1&max_attempts=11", "max_attempts"},
+      {"dynamodb://abc?region=us-east-1&deadline_ms=1.5", "deadline_ms"},
+      {"dynamodb://abc?region=us-east-1&timeout_ms=", "timeout_ms"},
+      {"dynamodb://abc?region=us-east-1&base_delay_ms=-1", "base_delay_ms"},
+  };
+  for (const auto& [url, words] : cases) {
+    const std::string error = parse_error(url);
+    EXPECT_NE(error.find(words), std::string::npos) << url << " -> " << error;
+    EXPECT_TRUE(error.starts_with("bad store URL")) << error;
+  }
+}
+
+TEST(DynamoDbJson, UpdateItemInTheClassicShape) {
+  EXPECT_EQ(update_item_request("visitor-counter", "visitors", 3),
+            R"({"TableName":"visitor-counter","Key":{"id":{"S":"visitors"}},)"
+            R"("UpdateExpression":"ADD #count :n","ExpressionAttributeNames":{"#count":"count"},)"
+            R"("ExpressionAttributeValues":{":n":{"N":"3"}},"ReturnValues":"UPDATED_NEW"})");
+}
+
+TEST(DynamoDbJson, GetItemAndDescribeTable) {
+  EXPECT_EQ(get_item_request("t", "page/home"),
+            R"({"TableName":"t","Key":{"id":{"S":"page/home"}},"ConsistentRead":true})");
+  EXPECT_EQ(describe_table_request("t"), R"({"TableName":"t"})");
+}
+
+TEST(DynamoDbJson, KeysAreEscaped) {
+  EXPECT_EQ(get_item_request("t", "a\"b\\c"),
+            R"({"TableName":"t","Key":{"id":{"S":"a\"b\\c"}},"ConsistentRead":true})");
+}
+
+TEST(DynamoDbJson, UpdateItemResponse) {
+  EXPECT_EQ(parse_update_item_response(R"({"Attributes":{"count":{"N":"6"}}})").value(), 6);
+  EXPECT_EQ(
+      parse_update_item_response(R"({"Attributes":{"count":{"N":"9223372036854775807"}}})").value(),
+      9223372036854775807);
+  for (const char* bad :
+       {"", "not json", "[]", "{}", R"({"Attributes":{}})", R"({"Attributes":{"count":{"S":"6"}}})",
+        R"({"Attributes":{"count":{"N":6}}})", R"({"Attributes":{"count":{"N":"1.5"}}})",
+        R"({"Attributes":{"count":{"N":"9223372036854775808"}}})"}) {
+    EXPECT_FALSE(parse_update_item_response(bad).has_value()) << bad;
+  }
+}
+
+TEST(DynamoDbJson, GetItemResponse) {
+  EXPECT_EQ(parse_get_item_response("{}").value(), std::nullopt);
+  EXPECT_EQ(parse_get_item_response(R"({"Item":{"id":{"S":"v"},"count":{"N":"7"}}})").value(), 7);
+  EXPECT_EQ(parse_get_item_response(R"({"Item":{"id":{"S":"v"}}})").value(), std::nullopt);
+  EXPECT_FALSE(parse_get_item_response(R"({"Item":{"count":{"N":"x"}}})").has_value());
+  EXPECT_FALSE(parse_get_item_response(R"({"Item":"v"})").has_value());
+  EXPECT_FALSE(parse_get_item_response("{").has_value());
+}
+
+TEST(DynamoDbJson, TableStatus) {
+  EXPECT_EQ(parse_table_status(R"({"Table":{"TableName":"t","TableStatus":"ACTIVE"}})").value(),
+            "ACTIVE");
+  EXPECT_FALSE(parse_table_status(R"({"Table":{}})").has_value());
+  EXPECT_FALSE(parse_table_status("null").has_value());
+}
+
+TEST(DynamoDbJson, Numbers) {
+  EXPECT_EQ(parse_number("0").value(), 0);
+  EXPECT_EQ(parse_number("-12").value(), -12);
+  for (const char* bad : {"", " 1", "1 ", "+1", "1e3", "1.0", "0x10", "12a"}) {
+    EXPECT_FALSE(parse_number(bad).has_value()) << bad;
+  }
+}
+
+TEST(DynamoDbJson, ErrorResponses) {
+  auto error = parse_error_response(
+      R"({"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",)"
+      R"("message":"Requested resource not found"})");
+  EXPECT_EQ(error.type, "ResourceNotFoundException");
+  EXPECT_EQ(error.message, "Requested resource not found");
+  error = parse_error_response(R"({"__type":"ThrottlingException","Message":"Rate exceeded"})");
+  EXPECT_EQ(error.type, "ThrottlingException");
+  EXPECT_EQ(error.message, "Rate exceeded");
+  error = parse_error_response("<html>502 Bad Gateway</html>");
+  EXPECT_EQ(error.type, "");
+  EXPECT_EQ(error.message, "");
+}
+
+}  // namespace
+}  // namespace store::dynamodb
