@@ -1,6 +1,7 @@
 // Request handling: dispatch on the route, apply the origin policy, count or read.
 #include "app/app.hpp"
 
+#include "app/badge.hpp"
 #include "app/json.hpp"
 #include "app/key.hpp"
 #include "app/router.hpp"
@@ -32,6 +33,35 @@ void add_cors(Response& response, const std::optional<std::string>& allowed_orig
   response.set("Vary", "Origin");
 }
 
+// The demo page runs only its own files: no inline script or style, no other origin.
+constexpr std::string_view kPagePolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+// The badge image. Every view must reach us (GitHub's image proxy honours no-cache), and
+// an SVG opened on its own may not run anything.
+Response badge_response(const BadgeOptions& options, std::int64_t value,
+                        std::optional<std::string_view> if_none_match) {
+  std::string svg = render_badge(options.label, format_count(value), options.color);
+  std::string tag = entity_tag(svg);
+  const bool unchanged = if_none_match && *if_none_match == tag;
+  Response response{.status = unchanged ? 304 : 200, .headers = {}, .body = {}};
+  if (!unchanged) response.body = std::move(svg);
+  response.set("Content-Type", "image/svg+xml; charset=utf-8");
+  response.set("Cache-Control", "no-cache, no-store, must-revalidate, max-age=0");
+  response.set("Pragma", "no-cache");
+  response.set("Expires", "0");
+  response.set("ETag", std::move(tag));
+  response.set("X-Content-Type-Options", "nosniff");
+  response.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+  return response;
+}
+
+std::string_view query_of(std::string_view target) {
+  const std::size_t question = target.find('?');
+  return question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+}
+
 }  // namespace
 
 void App::handle(const Request& request, Done done) {
@@ -58,6 +88,8 @@ void App::handle(const Request& request, Done done) {
     case Endpoint::count:
     case Endpoint::read_counter:
       return handle_api(request, matched.endpoint, matched.encoded_key, std::move(finish));
+    case Endpoint::badge:
+      return handle_badge(request, matched.encoded_key, std::move(finish));
     case Endpoint::healthz:
       return handle_health(std::move(finish));
     case Endpoint::metrics: {
@@ -66,30 +98,37 @@ void App::handle(const Request& request, Done done) {
       return finish(std::move(response));
     }
     case Endpoint::index_page:
-      return finish(asset("/index.html", "text/html; charset=utf-8"));
     case Endpoint::widget:
-      return finish(asset("/counter.js", "text/javascript; charset=utf-8"));
+    case Endpoint::stylesheet:
+      return finish(web_file(matched.endpoint));
     case Endpoint::not_found:
       break;
   }
   finish(error_response(404, "not_found", "no such endpoint"));
 }
 
-void App::handle_api(const Request& request, Endpoint endpoint, std::string_view encoded_key,
-                     Done done) {
+std::optional<App::Done> App::admit(const Request& request, Done& done) const {
   const auto origin = request.header("origin");
   const OriginPolicy::Verdict verdict = origins_.check(origin);
   if (verdict == OriginPolicy::Verdict::refused) {
-    return done(error_response(
+    done(error_response(
         403, "origin_not_allowed",
         origin ? "this origin may not use the counter" : "requests must carry an Origin header"));
+    return std::nullopt;
   }
   std::optional<std::string> allowed_origin;
   if (verdict == OriginPolicy::Verdict::allowed) allowed_origin = std::string(*origin);
-  Done reply = [allowed_origin, done = std::move(done)](Response response) mutable {
+  return Done([allowed_origin, done = std::move(done)](Response response) mutable {
     add_cors(response, allowed_origin);
     done(std::move(response));
-  };
+  });
+}
+
+void App::handle_api(const Request& request, Endpoint endpoint, std::string_view encoded_key,
+                     Done done) {
+  std::optional<Done> admitted = admit(request, done);
+  if (!admitted) return;
+  Done reply = std::move(*admitted);
   if (request.method == "OPTIONS") return reply(preflight(endpoint));
 
   std::optional<std::string> key = parse_key(encoded_key);
@@ -107,6 +146,33 @@ void App::handle_api(const Request& request, Endpoint endpoint, std::string_view
   });
 }
 
+void App::handle_badge(const Request& request, std::string_view encoded_key, Done done) {
+  std::optional<Done> admitted = admit(request, done);
+  if (!admitted) return;
+  Done reply = std::move(*admitted);
+  if (request.method == "OPTIONS") return reply(preflight(Endpoint::badge));
+  std::optional<std::string> key = parse_key(encoded_key);
+  if (!key) return reply(error_response(400, "bad_key", kKeyRule));
+  auto options = parse_badge_query(query_of(request.target));
+  if (!options) return reply(error_response(400, "bad_option", options.error()));
+
+  const bool counting = options->count;
+  auto answer = [options = std::move(*options),
+                 if_none_match = std::optional<std::string>(request.header("if-none-match")),
+                 reply = std::move(reply)](std::optional<std::int64_t> value) mutable {
+    if (!value) return reply(error_response(503, "store_unavailable", kStoreDown));
+    reply(badge_response(options, *value, if_none_match));
+  };
+  if (counting) {
+    return counter_.hit(std::move(*key), [answer = std::move(answer)](auto value) mutable {
+      answer(value ? std::optional<std::int64_t>(*value) : std::nullopt);
+    });
+  }
+  counter_.read(*key, [answer = std::move(answer)](auto value) mutable {
+    answer(value ? std::optional<std::int64_t>(value->value_or(0)) : std::nullopt);
+  });
+}
+
 void App::handle_health(Done done) {
   counter_.ping([done = std::move(done)](store::StoreResult<void> ok) mutable {
     if (!ok) return done(error_response(503, "store_unavailable", kStoreDown));
@@ -114,13 +180,24 @@ void App::handle_health(Done done) {
   });
 }
 
-Response App::asset(std::string_view path, std::string_view content_type) {
-  const auto bytes = web::find_asset(path);
+Response App::web_file(Endpoint endpoint) {
+  struct File {
+    std::string_view path, content_type;
+  };
+  const File file =
+      endpoint == Endpoint::index_page ? File{"/index.html", "text/html; charset=utf-8"}
+      : endpoint == Endpoint::widget   ? File{"/counter.js", "text/javascript; charset=utf-8"}
+                                       : File{"/demo.css", "text/css; charset=utf-8"};
+  const auto bytes = web::find_asset(file.path);
   if (!bytes) return error_response(404, "not_found", "no such file");
   Response response{.status = 200, .headers = {}, .body = std::string(*bytes)};
-  response.set("Content-Type", std::string(content_type));
+  response.set("Content-Type", std::string(file.content_type));
   response.set("Cache-Control", "public, max-age=300");
   response.set("X-Content-Type-Options", "nosniff");
+  if (endpoint == Endpoint::index_page) {
+    response.set("Content-Security-Policy", std::string(kPagePolicy));
+    response.set("Referrer-Policy", "no-referrer");
+  }
   return response;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 
 #include "app/message.hpp"
 #include "app/origin_policy.hpp"
@@ -29,10 +30,15 @@ class App {
   void handle(const Request& request, Done done);
 
  private:
+  // Applies the origin policy: answers 403 through `done` and returns nullopt when the
+  // origin is refused; otherwise returns `done` wrapped to add the CORS headers.
+  std::optional<Done> admit(const Request& request, Done& done) const;
   void handle_api(const Request& request, Endpoint endpoint, std::string_view encoded_key,
                   Done done);
+  void handle_badge(const Request& request, std::string_view encoded_key, Done done);
   void handle_health(Done done);
-  static Response asset(std::string_view path, std::string_view content_type);
+  // The demo page, the widget or the page's stylesheet, from the embedded files.
+  static Response web_file(Endpoint endpoint);
 
   counting::WriteCombiner& counter_;
   metrics::Registry& metrics_;

@@ -17,10 +17,12 @@ struct EndpointInfo {
 constexpr std::array kEndpoints{
     EndpointInfo{Endpoint::count, "count", "GET, POST, OPTIONS"},
     EndpointInfo{Endpoint::read_counter, "counter", "GET, OPTIONS"},
+    EndpointInfo{Endpoint::badge, "badge", "GET, OPTIONS"},
     EndpointInfo{Endpoint::healthz, "healthz", "GET"},
     EndpointInfo{Endpoint::metrics, "metrics", "GET"},
     EndpointInfo{Endpoint::index_page, "index", "GET"},
     EndpointInfo{Endpoint::widget, "widget", "GET"},
+    EndpointInfo{Endpoint::stylesheet, "stylesheet", "GET"},
     EndpointInfo{Endpoint::not_found, "not_found", ""},
 };
 
@@ -37,10 +39,14 @@ Route route(std::string_view path) {
   if (path == "/count") return {Endpoint::count, kDefaultKey};
   if (path.starts_with("/count/")) return {Endpoint::count, path.substr(7)};
   if (path.starts_with("/counters/")) return {Endpoint::read_counter, path.substr(10)};
+  if (path.starts_with("/badge/") && path.ends_with(".svg") && path.size() >= 11) {
+    return {Endpoint::badge, path.substr(7, path.size() - 11)};
+  }
   if (path == "/healthz") return {Endpoint::healthz, {}};
   if (path == "/metrics") return {Endpoint::metrics, {}};
   if (path == "/" || path == "/index.html") return {Endpoint::index_page, {}};
   if (path == "/counter.js") return {Endpoint::widget, {}};
+  if (path == "/demo.css") return {Endpoint::stylesheet, {}};
   return {Endpoint::not_found, {}};
 }
 

@@ -6,11 +6,22 @@
 
 namespace app {
 
-enum class Endpoint { count, read_counter, healthz, metrics, index_page, widget, not_found };
+enum class Endpoint {
+  count,
+  read_counter,
+  badge,  // /badge/{key}.svg
+  healthz,
+  metrics,
+  index_page,
+  widget,
+  stylesheet,  // the demo page's CSS
+  not_found,
+};
 
 struct Route {
   Endpoint endpoint = Endpoint::not_found;
   std::string_view encoded_key;  // into the path (or the default key); empty for fixed paths
+                                 // (for a badge: between "/badge/" and ".svg")
 };
 
 // `path` excludes the query string.

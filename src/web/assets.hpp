@@ -1,4 +1,4 @@
-// The web files compiled into the binary (web/index.html, web/counter.js), by URL path.
+// The web files compiled into the binary (web/index.html, demo.css, counter.js), by URL path.
 #pragma once
 
 #include <optional>

@@ -5,6 +5,7 @@
 
 #include <future>
 
+#include "app/badge.hpp"
 #include "store/memory/memory_store.hpp"
 #include "support/failing_store.hpp"
 
@@ -150,6 +151,94 @@ TEST_F(AppTest, ServesThePageAndWidget) {
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("data-visitor-count"), std::string::npos);
   EXPECT_EQ(header(call("GET", "/counter.js"), "Content-Type"), "text/javascript; charset=utf-8");
+}
+
+TEST_F(AppTest, BadgeCountsAndAnswersSvg) {
+  const Response r = call("GET", "/badge/home.svg");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(stored("home"), 1);
+  EXPECT_TRUE(r.body.starts_with("<svg "));
+  EXPECT_NE(r.body.find("<title>visitors: 1</title>"), std::string::npos);
+  EXPECT_EQ(header(r, "Content-Type"), "image/svg+xml; charset=utf-8");
+  EXPECT_EQ(header(r, "Cache-Control"), "no-cache, no-store, must-revalidate, max-age=0");
+  EXPECT_EQ(header(r, "ETag"), entity_tag(r.body));
+  EXPECT_EQ(header(r, "X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(call("GET", "/badge/home.svg?cache=bust").status, 200);
+  EXPECT_EQ(stored("home"), 2);
+  const Response big = call("GET", "/badge/blog%2Fa.svg");
+  EXPECT_EQ(stored("blog/a"), 1);
+  EXPECT_EQ(big.status, 200);
+}
+
+TEST_F(AppTest, BadgeOptionsAndReadMode) {
+  EXPECT_EQ(call("GET", "/badge/never.svg?count=false").body,
+            render_badge("visitors", "0", "#007ec6"));
+  EXPECT_EQ(stored("never"), std::nullopt);
+  for (int i = 0; i < 1234; ++i) call("GET", "/count/many");
+  const Response r = call("GET", "/badge/many.svg?count=false&label=%3Cb%3E+views&color=green");
+  EXPECT_EQ(r.body, render_badge("<b> views", "1,234", "#97ca00"));
+  EXPECT_EQ(r.body.find("<b>"), std::string::npos);
+  EXPECT_EQ(stored("many"), 1234);
+}
+
+TEST_F(AppTest, BadgeUnchangedIs304) {
+  call("GET", "/count/same");
+  const Response first = call("GET", "/badge/same.svg?count=false");
+  const std::string tag = *header(first, "ETag");
+  const Response again = call("GET", "/badge/same.svg?count=false", {{"if-none-match", tag}});
+  EXPECT_EQ(again.status, 304);
+  EXPECT_TRUE(again.body.empty());
+  EXPECT_EQ(header(again, "ETag"), tag);
+  EXPECT_EQ(call("GET", "/badge/same.svg", {{"if-none-match", tag}}).status, 200);  // counted
+}
+
+TEST_F(AppTest, BadBadgeRequestsAre400JsonAndCountNothing) {
+  for (const char* target :
+       {"/badge/.svg", "/badge/%2e%2e.svg", "/badge/a%20b.svg", "/badge/x.svg?color=nope",
+        "/badge/x.svg?label=", "/badge/x.svg?count=maybe", "/badge/x.svg?label=%zz"}) {
+    const Response r = call("GET", target);
+    EXPECT_EQ(r.status, 400) << target;
+    EXPECT_EQ(header(r, "Content-Type"), "application/json") << target;
+    EXPECT_NE(r.body.find("\"error\":\"bad_"), std::string::npos) << target;
+  }
+  EXPECT_NE(call("GET", "/badge/x.svg?color=nope").body.find("\"error\":\"bad_option\""),
+            std::string::npos);
+  EXPECT_EQ(call("POST", "/badge/x.svg").status, 405);
+  EXPECT_EQ(store_.add_calls(), 0);
+}
+
+TEST_F(AppTest, BadgeFollowsTheOriginPolicy) {
+  EXPECT_EQ(call("GET", "/badge/x.svg", {{"origin", "https://evil.example"}}).status, 403);
+  EXPECT_EQ(stored("x"), std::nullopt);
+  const Response r = call("GET", "/badge/x.svg", {{"origin", "https://site.example"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(header(r, "Access-Control-Allow-Origin"), "https://site.example");
+  EXPECT_EQ(stored("x"), 1);
+  const Response pre = call("OPTIONS", "/badge/x.svg", {{"origin", "https://site.example"}});
+  EXPECT_EQ(pre.status, 204);
+  EXPECT_EQ(header(pre, "Access-Control-Allow-Methods"), "GET, OPTIONS");
+  EXPECT_EQ(stored("x"), 1);
+}
+
+TEST_F(AppTest, BadgeStoreFailureIs503) {
+  store_.set_failing(true);
+  EXPECT_EQ(call("GET", "/badge/x.svg").status, 503);
+  EXPECT_EQ(call("GET", "/badge/x.svg?count=false").status, 503);
+}
+
+TEST_F(AppTest, DemoPageHasAStrictPolicyAndItsStylesheet) {
+  const Response page = call("GET", "/");
+  const auto policy = header(page, "Content-Security-Policy");
+  ASSERT_TRUE(policy);
+  EXPECT_NE(policy->find("script-src 'self'"), std::string::npos);
+  EXPECT_NE(policy->find("style-src 'self'"), std::string::npos);
+  EXPECT_EQ(policy->find("unsafe"), std::string::npos);
+  EXPECT_EQ(page.body.find("<script>"), std::string::npos);  // no inline script
+  EXPECT_EQ(page.body.find("<style"), std::string::npos);
+  EXPECT_EQ(page.body.find("style=\""), std::string::npos);
+  const Response css = call("GET", "/demo.css");
+  EXPECT_EQ(css.status, 200);
+  EXPECT_EQ(header(css, "Content-Type"), "text/css; charset=utf-8");
 }
 
 }  // namespace

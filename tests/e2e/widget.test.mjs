@@ -1,0 +1,404 @@
+// Browser tests of the widget, the demo page and the badge: Debian's chromium (headless),
+// driven by playwright-core, against the real server binary on 127.0.0.1.
+//
+//   VC_BINARY=build/release/visitor-counter node --test tests/e2e/widget.test.mjs
+//
+// VC_BINARY: the server (CTest sets it). VC_E2E_ARTIFACTS: where screenshots go (CTest:
+// <build>/e2e-artifacts; default: a new temporary directory). VC_CHROMIUM: the browser
+// (default /usr/bin/chromium). Installs its npm packages with `npm ci` when missing.
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const binary = process.env.VC_BINARY
+  ? path.resolve(process.env.VC_BINARY)
+  : path.resolve(here, "../../build/release/visitor-counter");
+const chromiumPath = process.env.VC_CHROMIUM ?? "/usr/bin/chromium";
+const artifacts = process.env.VC_E2E_ARTIFACTS ?? fs.mkdtempSync(path.join(os.tmpdir(), "vc-e2e-"));
+const chromiumArgs = [
+  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+const TIMEOUT_MS = 4000; // the widget's
+const PLACEHOLDER = "\u2014";
+
+// Installs the pinned packages (package-lock.json) unless exactly those are there.
+function ensurePackages() {
+  const pinned = JSON.parse(fs.readFileSync(path.join(here, "package.json"), "utf8")).devDependencies;
+  const installed = (name) => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(here, "node_modules", name, "package.json"), "utf8")).version;
+    } catch {
+      return null;
+    }
+  };
+  if (Object.entries(pinned).every(([name, version]) => installed(name) === version)) return;
+  console.log("e2e: installing the pinned packages: npm ci in " + here);
+  execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: here, stdio: "inherit" });
+}
+ensurePackages();
+assert.ok(fs.existsSync(binary), `server binary not found: ${binary} (set VC_BINARY)`);
+assert.ok(fs.existsSync(chromiumPath), `chromium not found at ${chromiumPath} (apt-get install chromium)`);
+const { chromium } = await import("playwright-core");
+const axeSource = fs.readFileSync(path.join(here, "node_modules", "axe-core", "axe.min.js"), "utf8");
+fs.mkdirSync(artifacts, { recursive: true });
+
+// --- the real server ------------------------------------------------------------------------
+
+// Starts `visitor-counter serve` on a free port of 127.0.0.1 with its own SQLite file.
+async function startServer(...flags) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vc-e2e-server-"));
+  const proc = spawn(binary, ["serve", "--listen", "127.0.0.1:0",
+    "--store", "sqlite:" + path.join(dir, "counter.db"), ...flags], { cwd: dir });
+  let stderr = "";
+  proc.stderr.on("data", (chunk) => { stderr += chunk; });
+  const port = await new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error("server did not start: " + stderr)), 15000);
+    proc.stdout.on("data", (chunk) => {
+      out += chunk;
+      const match = out.match(/listening on http:\/\/[^\s:]+:(\d+)/);
+      if (match) { clearTimeout(timer); resolve(Number(match[1])); }
+    });
+    proc.on("exit", (code) => reject(new Error(`server exited (${code}): ${stderr}`)));
+  });
+  const api = `http://127.0.0.1:${port}`;
+  return {
+    port,
+    api,
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill("SIGTERM");
+        await once(proc, "exit");
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+    // The server's count for `key` (0 if it never counted), read without an Origin.
+    async count(key) {
+      const response = await fetch(`${api}/counters/${key}`);
+      if (response.status === 404) return 0;
+      assert.equal(response.status, 200);
+      return (await response.json()).count;
+    },
+    async metric(line) {
+      const text = await (await fetch(`${api}/metrics`)).text();
+      const found = text.split("\n").find((l) => l.startsWith(line + " "));
+      return found ? Number(found.split(" ").pop()) : 0;
+    },
+  };
+}
+
+// A plain static server on another port of 127.0.0.1: the "second local origin". `pages`
+// maps a path to HTML; every page is sent with a strict CSP that allows `allow` for scripts,
+// fetches and images.
+async function startSite(pages, allow) {
+  const policy = `default-src 'none'; script-src ${allow}; connect-src ${allow}; ` +
+    `img-src ${allow} data:; style-src 'none'; base-uri 'none'`;
+  const server = http.createServer((req, res) => {
+    const body = pages[req.url];
+    if (body === undefined) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": policy });
+    res.end(body);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return { origin: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+}
+
+// Accepts connections and never answers: an API that hangs.
+async function startBlackHole() {
+  const sockets = new Set();
+  const server = http.createServer(() => {});
+  server.on("connection", (s) => { sockets.add(s); s.on("close", () => sockets.delete(s)); });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close() { for (const s of sockets) s.destroy(); server.close(); },
+  };
+}
+
+function widgetPage(title, scriptSrc, extra = "") {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title>
+<link rel="icon" href="data:,"></head><body>
+<h1>${title}</h1>
+<p id="content">The page's own content. Visitors: <span data-visitor-count>…</span></p>
+<script src="${scriptSrc}" ${extra} async></script>
+</body></html>`;
+}
+
+// --- the browser ----------------------------------------------------------------------------
+
+let server;  // allows http://localhost:* only; the browser opens it as http://localhost:PORT
+let demo;    // http://localhost:PORT
+let browser; // bfcache on (playwright turns it off by default)
+
+before(async () => {
+  server = await startServer("--allow-origin", "http://localhost:*");
+  demo = `http://localhost:${server.port}`;
+  browser = await chromium.launch({
+    executablePath: chromiumPath, headless: true, args: chromiumArgs,
+    ignoreDefaultArgs: ["--disable-back-forward-cache"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  console.log("e2e: screenshots in " + artifacts);
+});
+
+// A fresh page that records what the tests check: console warnings, uncaught errors, CSP
+// violations, layout shifts, pageshow events.
+async function openPage(t, b = browser, options = {}) {
+  const context = await b.newContext({ viewport: { width: 1200, height: 800 }, locale: "en-US", ...options });
+  context.setDefaultTimeout(15000);
+  await context.addInitScript(() => {
+    window.__vc = { shifts: 0, violations: [], shows: [], settledAt: null };
+    // When the widget settled, in ms since navigation start.
+    new MutationObserver(() => {
+      if (window.__vc.settledAt === null && document.querySelector("[data-visitor-state]")) {
+        window.__vc.settledAt = performance.now();
+      }
+    }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-visitor-state"] });
+    addEventListener("securitypolicyviolation", (e) => window.__vc.violations.push(e.violatedDirective));
+    addEventListener("pageshow", (e) => window.__vc.shows.push(e.persisted));
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__vc.shifts += entry.value;
+    }).observe({ type: "layout-shift", buffered: true });
+  });
+  const page = await context.newPage();
+  const seen = { warnings: [], errors: [] };
+  page.on("console", (msg) => { if (msg.type() === "warning") seen.warnings.push(msg.text()); });
+  page.on("pageerror", (error) => seen.errors.push(String(error)));
+  t.after(async () => {
+    const file = path.join(artifacts, t.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase() + ".png");
+    await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+    await context.close();
+  });
+  return { page, seen };
+}
+
+const state = (page) => page.locator("[data-visitor-count]").first().getAttribute("data-visitor-state");
+const shown = (page) => page.locator("[data-visitor-count]").first().textContent();
+const formatted = (n) => new Intl.NumberFormat("en-US").format(n);
+
+// Waits until the widget has settled (a number or the placeholder) and returns the state.
+async function settled(page) {
+  await page.waitForFunction(() => {
+    const el = document.querySelector("[data-visitor-count]");
+    return el && el.hasAttribute("data-visitor-state");
+  });
+  return state(page);
+}
+
+// --- the tests ------------------------------------------------------------------------------
+
+test("demo page shows the server's count, +1 per load and per reload, none on back/forward", async (t) => {
+  const { page, seen } = await openPage(t);
+  const start = await server.count("visitors");
+
+  await page.goto(demo + "/");
+  assert.equal(await settled(page), "ready");
+  assert.equal(await shown(page), formatted(start + 1));
+  assert.equal(await server.count("visitors"), start + 1);
+
+  await page.reload();
+  assert.equal(await settled(page), "ready");
+  assert.equal(await shown(page), formatted(start + 2));
+  assert.equal(await server.count("visitors"), start + 2);
+
+  // The badge shows the same number, without counting.
+  const badge = page.locator("img[data-visitor-badge]");
+  await page.waitForFunction(() => {
+    const img = document.querySelector("img[data-visitor-badge]");
+    return img && img.complete && img.naturalWidth > 0;
+  });
+  assert.match(await badge.getAttribute("src"), /\/badge\/visitors\.svg\?count=false$/);
+
+  // Away to another page of the same origin and back: restored from the bfcache (no load
+  // event then, so wait for the pageshow that says so).
+  const awayAndBack = async (away) => {
+    const shows = await page.evaluate(() => window.__vc.shows.length);
+    await away();
+    await page.goBack({ waitUntil: "commit" });
+    await page.waitForFunction((n) => window.__vc?.shows.length > n && window.__vc.shows.at(-1), shows);
+  };
+  await awayAndBack(() => page.goto(demo + "/healthz"));
+  assert.equal(await state(page), "ready");
+  assert.equal(await shown(page), formatted(start + 2));
+  assert.equal(await server.count("visitors"), start + 2);
+  await awayAndBack(async () => {
+    await page.goForward({ waitUntil: "commit" });
+    await page.waitForFunction(() => location.pathname === "/healthz" && window.__vc?.shows.length);
+  });
+  assert.equal(await shown(page), formatted(start + 2));
+  assert.equal(await server.count("visitors"), start + 2);
+
+  assert.equal(await page.evaluate(() => window.__vc.shifts), 0, "layout shift when the number arrived");
+  assert.deepEqual(await page.evaluate(() => window.__vc.violations), []);
+  assert.deepEqual(seen.warnings, []);
+  assert.deepEqual(seen.errors, []);
+  const live = await page.evaluate(() => {
+    const region = document.querySelector("[data-visitor-count]").closest("[aria-live]");
+    return [region.getAttribute("aria-live"), region.textContent.replace(/\s+/g, " ").trim(),
+      region.hasAttribute("aria-busy")];
+  });
+  assert.deepEqual(live, ["polite", `You are visitor ${formatted(start + 2)}`, false]);
+});
+
+test("back/forward without the bfcache reads the count and does not count", async (t) => {
+  const plain = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
+  const { page, seen } = await openPage(t, plain);
+  t.after(() => plain.close()); // after the screenshot
+  await page.goto(demo + "/");
+  assert.equal(await settled(page), "ready");
+  const counted = await server.count("visitors");
+  assert.equal(await shown(page), formatted(counted));
+
+  await page.goto(demo + "/healthz");
+  await page.goBack();
+  assert.equal(await settled(page), "ready");
+  const navigation = await page.evaluate(() => performance.getEntriesByType("navigation")[0].type);
+  assert.equal(navigation, "back_forward");
+  assert.equal(await shown(page), formatted(counted));
+  assert.equal(await server.count("visitors"), counted);
+  assert.deepEqual(seen.warnings, []);
+});
+
+test("a page on an origin off the allow-list is refused, not counted, and shows the placeholder", async (t) => {
+  const site = await startSite({
+    "/": widgetPage("Someone else's page", `${demo}/counter.js`, 'data-key="foreign"'),
+  }, demo);
+  t.after(() => site.close());
+  const refusedBefore = await server.metric('vc_http_requests_total{route="count",status="403"}');
+  const { page, seen } = await openPage(t);
+
+  await page.goto(site.origin + "/");
+  assert.equal(await settled(page), "unavailable");
+  assert.equal(await shown(page), PLACEHOLDER);
+  assert.equal(await page.locator("[data-visitor-count]").getAttribute("title"), "Visitor count unavailable");
+  assert.equal(await server.count("foreign"), 0);
+  assert.equal(await server.metric('vc_http_requests_total{route="count",status="403"}'), refusedBefore + 1);
+  assert.equal(seen.warnings.length, 1, seen.warnings.join("\n"));
+  assert.match(seen.warnings[0], /^visitor-counter: .*refused this page's origin http:\/\/127\.0\.0\.1:\d+/);
+  assert.match(await page.locator("#content").textContent(), /The page's own content/);
+  assert.deepEqual(await page.evaluate(() => window.__vc.violations), []);
+  assert.deepEqual(seen.errors, []);
+});
+
+test("with the API stopped, the placeholder appears within the timeout and the page is intact", async (t) => {
+  const stopped = await startServer();
+  await stopped.stop();
+  const site = await startSite({
+    "/": widgetPage("API down", `${demo}/counter.js`, `data-api="${stopped.api}" data-key="down"`),
+  }, `${demo} ${stopped.api}`);
+  t.after(() => site.close());
+  const { page, seen } = await openPage(t);
+
+  await page.goto(site.origin + "/");
+  assert.equal(await settled(page), "unavailable");
+  const settledAt = await page.evaluate(() => window.__vc.settledAt);
+  assert.ok(settledAt < TIMEOUT_MS, `placeholder after ${settledAt} ms`);
+  assert.equal(await shown(page), PLACEHOLDER);
+  assert.equal(await page.locator("h1").textContent(), "API down");
+  assert.match(await page.locator("#content").textContent(), /^The page's own content\. Visitors: —$/);
+  assert.equal(seen.warnings.length, 1, seen.warnings.join("\n"));
+  assert.match(seen.warnings[0], /^visitor-counter: could not reach http:\/\/127\.0\.0\.1:\d+\/count\/down/);
+  assert.deepEqual(seen.errors, []);
+});
+
+test("with the API hanging, the request is abandoned after the timeout and not retried", async (t) => {
+  const hole = await startBlackHole();
+  t.after(() => hole.close());
+  const site = await startSite({
+    "/": widgetPage("API slow", `${demo}/counter.js`, `data-api="${hole.url}"`),
+  }, `${demo} ${hole.url}`);
+  t.after(() => site.close());
+  const { page, seen } = await openPage(t);
+  const requests = [];
+  page.on("request", (r) => { if (r.url().startsWith(hole.url)) requests.push(r.method() + " " + r.url()); });
+
+  await page.goto(site.origin + "/");
+  assert.equal(await settled(page), "unavailable");
+  const settledAt = await page.evaluate(() => window.__vc.settledAt);
+  assert.ok(settledAt >= TIMEOUT_MS && settledAt < TIMEOUT_MS + 2500, `placeholder after ${settledAt} ms`);
+  assert.equal(await shown(page), PLACEHOLDER);
+  assert.deepEqual(requests, [`POST ${hole.url}/count`]);
+  assert.equal(seen.warnings.length, 1, seen.warnings.join("\n"));
+  assert.match(seen.warnings[0], /no answer from .* within 4 s/);
+  assert.match(await page.locator("#content").textContent(), /The page's own content/);
+});
+
+test("the badge loads as an <img> and its SVG is XML with the label escaped", async (t) => {
+  const label = "<script>alert(1)</script>";
+  const query = `?label=${encodeURIComponent(label)}&color=orange&count=false`;
+  const site = await startSite({
+    "/": `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Badges</title>
+<link rel="icon" href="data:,"></head><body><h1>README</h1>
+<p><img id="counting" src="${demo}/badge/e2e-badge.svg" alt="visitors"></p>
+<p><img id="escaped" src="${demo}/badge/e2e-badge.svg${query}" alt="escaped"></p>
+</body></html>`,
+  }, demo);
+  t.after(() => site.close());
+  const { page, seen } = await openPage(t);
+
+  await page.goto(site.origin + "/");
+  for (const id of ["counting", "escaped"]) {
+    await page.waitForFunction((i) => document.getElementById(i).complete, id);
+    const width = await page.evaluate((i) => document.getElementById(i).naturalWidth, id);
+    assert.ok(width > 0, `#${id} naturalWidth ${width}`);
+  }
+  const counted = await server.count("e2e-badge");
+  assert.equal(counted, 1); // the counting <img> only
+
+  const response = await fetch(`${server.api}/badge/e2e-badge.svg${query}`);
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("content-type"), "image/svg+xml; charset=utf-8");
+  assert.match(response.headers.get("cache-control"), /no-cache/);
+  assert.match(response.headers.get("etag"), /^"[0-9a-f]{16}"$/);
+  const svg = await response.text();
+  const parsed = await page.evaluate((text) => {
+    const doc = new DOMParser().parseFromString(text, "image/svg+xml");
+    return {
+      error: doc.getElementsByTagName("parsererror").length > 0,
+      root: doc.documentElement.localName,
+      title: doc.querySelector("title")?.textContent,
+      scripts: doc.getElementsByTagName("script").length,
+      label: doc.documentElement.getAttribute("aria-label"),
+    };
+  }, svg);
+  assert.deepEqual(parsed, {
+    error: false, root: "svg", title: `${label}: ${formatted(counted)}`, scripts: 0,
+    label: `${label}: ${formatted(counted)}`,
+  });
+
+  const bad = await fetch(`${server.api}/badge/e2e-badge.svg?color=notacolor`);
+  assert.equal(bad.status, 400);
+  assert.equal((await bad.json()).error, "bad_option");
+  assert.equal(await server.count("e2e-badge"), counted);
+  assert.deepEqual(seen.errors, []);
+});
+
+for (const colorScheme of ["light", "dark"]) {
+  test(`the demo page has no accessibility violations (axe-core, ${colorScheme})`, async (t) => {
+    // axe is injected as a script, which the page's own CSP would rightly block.
+    const { page } = await openPage(t, browser, { bypassCSP: true, colorScheme });
+    await page.goto(demo + "/");
+    assert.equal(await settled(page), "ready");
+    await page.waitForFunction(() => document.querySelector("img[data-visitor-badge]").complete);
+    await page.addScriptTag({ content: axeSource });
+    const result = await page.evaluate(() => window.axe.run(document));
+    const violations = result.violations.map((v) =>
+      `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(" ")).join("\n  ")}`);
+    assert.deepEqual(violations, []);
+    assert.ok(result.passes.length > 10);
+  });
+}
