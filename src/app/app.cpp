@@ -109,7 +109,7 @@ void App::handle(const Request& request, Done done) {
 
 std::optional<App::Done> App::admit(const Request& request, Done& done) const {
   const auto origin = request.header("origin");
-  const OriginPolicy::Verdict verdict = origins_.check(origin);
+  const OriginPolicy::Verdict verdict = origins_.check(origin, request.header("host"));
   if (verdict == OriginPolicy::Verdict::refused) {
     done(error_response(
         403, "origin_not_allowed",

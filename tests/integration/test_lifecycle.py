@@ -64,6 +64,13 @@ class LifecycleTest(unittest.TestCase):
             with Server(workdir=s.workdir) as again:
                 self.assertEqual(again.count(), 1)
 
+    def test_the_servers_own_page_counts_without_an_allow_list(self):
+        with Server() as s:
+            own = "http://%s:%d" % (s.host, s.port)
+            self.assertEqual(s.request("POST", "/count", {"Origin": own})[0], 200)
+            self.assertEqual(s.request("POST", "/count", {"Origin": "http://127.0.0.1:1"})[0], 403)
+            self.assertEqual(s.count(), 1)
+
     def test_configuration_from_the_environment(self):
         with Server(env={"VC_ALLOW_ORIGINS": "https://a.example", "VC_REQUIRE_ORIGIN": "1"}) as s:
             self.assertEqual(s.request("GET", "/count")[0], 403)
