@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "app/key.hpp"
+#include "util/percent.hpp"
 
 namespace app {
 namespace {
@@ -202,7 +203,7 @@ std::optional<std::string> decode_query_part(std::string_view part) {
   for (char& c : plus_as_space) {
     if (c == '+') c = ' ';
   }
-  return percent_decode(plus_as_space);
+  return util::percent_decode(plus_as_space);
 }
 
 std::expected<void, std::string> apply_option(BadgeOptions& options, std::string_view name,

@@ -13,9 +13,6 @@ inline constexpr std::string_view kDefaultKey = "visitors";
 inline constexpr std::string_view kKeyRule =
     "key must be 1-128 characters of A-Z a-z 0-9 - . _ ~ / with no empty, '.' or '..' segment";
 
-// Decodes %XX escapes. nullopt when an escape is malformed.
-std::optional<std::string> percent_decode(std::string_view text);
-
 // True when `key` (already decoded) keeps the key rules.
 bool is_valid_key(std::string_view key);
 

@@ -4,11 +4,13 @@ The binary comes from $VC_BINARY (CTest sets it). Each Server runs in its own te
 directory on a port the system picks, so tests never collide.
 """
 import http.client
+import json
 import os
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 
 BINARY = os.environ.get("VC_BINARY", "../../build/release/visitor-counter")
 
@@ -83,7 +85,6 @@ class Server:
         if status == 404:
             return 0
         assert status == 200, (status, body)
-        import json
         return json.loads(body)["count"]
 
 
@@ -92,3 +93,41 @@ def send(conn, method, path, headers=None, body=None):
     response = conn.getresponse()
     data = response.read().decode()
     return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+
+
+class Clients:
+    """`count` threads, each sending `hits` counting requests on its own kept-alive
+    connection. join() returns every count answered; it raises if any answer was not 200."""
+
+    def __init__(self, server, count, hits, method="GET", path="/count"):
+        self.server, self.hits, self.method, self.path = server, hits, method, path
+        self.values, self.errors = [], []
+        self.threads = [threading.Thread(target=self._client) for _ in range(count)]
+
+    def _client(self):
+        conn = self.server.connection()
+        try:
+            for _ in range(self.hits):
+                status, _, body = send(conn, self.method, self.path)
+                if status != 200:
+                    raise AssertionError("%d %s" % (status, body))
+                self.values.append(json.loads(body)["count"])
+        except Exception as e:  # reported by join()
+            self.errors.append(e)
+        finally:
+            conn.close()
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def join(self):
+        for t in self.threads:
+            t.join()
+        if self.errors:
+            raise self.errors[0]
+        return self.values
+
+    def run(self):
+        return self.start().join()

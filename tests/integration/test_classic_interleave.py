@@ -8,11 +8,10 @@ python3-boto3 package); if that interpreter or boto3 is missing, the test fails.
 import json
 import os
 import subprocess
-import threading
 import unittest
 
 from dynalite import DUMMY_CREDENTIALS, REGION, Dynalite
-from server import Server, send
+from server import Clients, Server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUNNER = os.path.join(HERE, "classic", "run_classic.py")
@@ -68,26 +67,14 @@ class ClassicInterleaveTest(unittest.TestCase):
         return proc
 
     def run_both(self, server, classic):
-        results = [[] for _ in range(CLIENTS)]
-
-        def client(out):
-            conn = server.connection()
-            for _ in range(HITS):
-                status, _, body = send(conn, "GET", "/count")
-                assert status == 200, body
-                out.append(json.loads(body)["count"])
-            conn.close()
-
-        threads = [threading.Thread(target=client, args=(r,)) for r in results]
+        ours = Clients(server, CLIENTS, HITS)
         classic.stdin.write("go\n")
         classic.stdin.flush()
-        for t in threads:
-            t.start()
+        ours.start()
         out, err = classic.communicate(timeout=300)
-        for t in threads:
-            t.join()
+        values = ours.join()
         self.assertEqual(classic.returncode, 0, err)
-        return json.loads(out), [v for r in results for v in r]
+        return json.loads(out), values
 
 
 if __name__ == "__main__":

@@ -6,11 +6,10 @@ import json
 import os
 import subprocess
 import tempfile
-import threading
 import unittest
 
 from dynalite import DUMMY_CREDENTIALS, Dynalite
-from server import BINARY, Server, send
+from server import BINARY, Clients, Server
 
 CLIENTS, HITS = 16, 250
 
@@ -37,22 +36,7 @@ class DynamoDbStoreTest(unittest.TestCase):
     def test_sixteen_clients_count_exactly(self):
         table = self.new_table()
         with self.server(table) as s:
-            results = [[] for _ in range(CLIENTS)]
-
-            def client(out):
-                conn = s.connection()
-                for _ in range(HITS):
-                    status, _, body = send(conn, "GET", "/count")
-                    assert status == 200, body
-                    out.append(json.loads(body)["count"])
-                conn.close()
-
-            threads = [threading.Thread(target=client, args=(r,)) for r in results]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            values = sorted(v for r in results for v in r)
+            values = sorted(Clients(s, CLIENTS, HITS).run())
             self.assertEqual(values, list(range(1, CLIENTS * HITS + 1)))
             status, _, body = s.request("GET", "/counters/visitors")
             self.assertEqual(status, 200, body)

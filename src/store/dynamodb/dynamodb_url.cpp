@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/percent.hpp"
+
 namespace store::dynamodb {
 namespace {
 
@@ -13,32 +15,6 @@ using std::chrono::milliseconds;
 using Params = std::vector<std::pair<std::string, std::string>>;
 
 constexpr std::string_view kScheme = "dynamodb://";
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes %XX escapes; '+' stays a plus. Fails on a malformed escape.
-std::optional<std::string> percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;
-    const int high = hex_value(text[i + 1]);
-    const int low = hex_value(text[i + 2]);
-    if (high < 0 || low < 0) return std::nullopt;
-    out += static_cast<char>(high * 16 + low);
-    i += 2;
-  }
-  return out;
-}
 
 bool all_of(std::string_view text, bool (*allowed)(char)) {
   for (char c : text) {
@@ -65,7 +41,7 @@ std::expected<Params, std::string> split_query(std::string_view query) {
     if (eq == std::string_view::npos)
       return std::unexpected("parameter '" + std::string(pair) + "' has no value");
     const std::string name(pair.substr(0, eq));
-    auto value = percent_decode(pair.substr(eq + 1));
+    auto value = util::percent_decode(pair.substr(eq + 1));
     if (!value) return std::unexpected("parameter '" + name + "' has a bad %-escape");
     for (const auto& seen : params) {
       if (seen.first == name) return std::unexpected("parameter '" + name + "' given twice");

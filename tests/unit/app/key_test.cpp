@@ -3,18 +3,20 @@
 
 #include <gtest/gtest.h>
 
+#include "util/percent.hpp"
+
 namespace app {
 namespace {
 
 TEST(PercentDecode, DecodesEscapesOfEitherCase) {
-  EXPECT_EQ(percent_decode("a%2Fb%2fc"), "a/b/c");
-  EXPECT_EQ(percent_decode("plain"), "plain");
+  EXPECT_EQ(util::percent_decode("a%2Fb%2fc"), "a/b/c");
+  EXPECT_EQ(util::percent_decode("plain"), "plain");
 }
 
 TEST(PercentDecode, RejectsMalformedEscapes) {
-  EXPECT_EQ(percent_decode("%"), std::nullopt);
-  EXPECT_EQ(percent_decode("%2"), std::nullopt);
-  EXPECT_EQ(percent_decode("ab%zz"), std::nullopt);
+  EXPECT_EQ(util::percent_decode("%"), std::nullopt);
+  EXPECT_EQ(util::percent_decode("%2"), std::nullopt);
+  EXPECT_EQ(util::percent_decode("ab%zz"), std::nullopt);
 }
 
 TEST(Key, AcceptsTheAllowedAlphabet) {
