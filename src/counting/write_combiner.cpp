@@ -23,7 +23,9 @@ class ClosedStore final : public store::Store {
 }  // namespace
 
 WriteCombiner::WriteCombiner(store::Store& store, metrics::Registry& metrics)
-    : store_(store), metrics_(metrics), worker_([this] { run(); }) {}
+    : store_(store), metrics_(metrics), worker_([this] { run(); }) {
+  if (store_.defers_sync()) syncer_ = std::thread([this] { run_syncer(); });
+}
 
 WriteCombiner::~WriteCombiner() { stop(); }
 
@@ -70,6 +72,13 @@ void WriteCombiner::stop() {
     wake_.notify_one();
   }
   worker_.join();
+  if (!syncer_.joinable()) return;
+  {
+    std::lock_guard lock(sync_mutex_);
+    sync_stopping_ = true;
+    sync_wake_.notify_one();
+  }
+  syncer_.join();
 }
 
 void WriteCombiner::run() {
@@ -98,14 +107,11 @@ void WriteCombiner::run() {
 void WriteCombiner::commit(Waiters& waiters) {
   std::vector<store::Increment> batch;
   batch.reserve(waiters.size());
-  std::uint64_t hits = 0;
   for (const auto& [key, callbacks] : waiters) {
     batch.push_back({key, static_cast<std::int64_t>(callbacks.size())});
-    hits += callbacks.size();
   }
-  const auto started = std::chrono::steady_clock::now();
+  Applied applied{.waiters = {}, .values = {}, .started = std::chrono::steady_clock::now()};
   auto values = store_.add(batch);
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   if (!values) {
     metrics_.count_failed_batch();
     for (auto& [key, callbacks] : waiters) {
@@ -113,14 +119,48 @@ void WriteCombiner::commit(Waiters& waiters) {
     }
     return;
   }
-  metrics_.observe_batch(batch.size(), hits, took.count());
-  metrics_.count_hits(hits);
-  std::size_t i = 0;
-  for (auto& [key, callbacks] : waiters) {
-    // The batch added n to this key: its waiters get v-n+1 … v, in arrival order.
-    std::int64_t value = (*values)[i++] - static_cast<std::int64_t>(callbacks.size());
-    for (HitCallback& done : callbacks) done(++value);
+  applied.waiters = std::move(waiters);
+  applied.values = std::move(*values);
+  if (!syncer_.joinable()) return acknowledge(applied, {});
+  std::lock_guard lock(sync_mutex_);
+  applied_.push_back(std::move(applied));
+  sync_wake_.notify_one();
+}
+
+void WriteCombiner::run_syncer() {
+  for (;;) {
+    std::vector<Applied> batches;
+    {
+      std::unique_lock lock(sync_mutex_);
+      sync_wake_.wait(lock, [this] { return sync_stopping_ || !applied_.empty(); });
+      if (applied_.empty()) return;  // stopping, nothing left
+      batches.swap(applied_);
+    }
+    const store::StoreResult<void> synced = store_.sync();  // covers every batch taken
+    for (Applied& batch : batches) acknowledge(batch, synced);
   }
+}
+
+void WriteCombiner::acknowledge(Applied& batch, const store::StoreResult<void>& synced) {
+  if (!synced) {
+    // Applied but maybe not durable: refuse the hits (the count stays within sent).
+    metrics_.count_failed_batch();
+    for (auto& [key, callbacks] : batch.waiters) {
+      for (HitCallback& done : callbacks) done(std::unexpected(synced.error()));
+    }
+    return;
+  }
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - batch.started;
+  std::uint64_t hits = 0;
+  std::size_t i = 0;
+  for (auto& [key, callbacks] : batch.waiters) {
+    // The batch added n to this key: its waiters get v-n+1 … v, in arrival order.
+    std::int64_t value = batch.values[i++] - static_cast<std::int64_t>(callbacks.size());
+    for (HitCallback& done : callbacks) done(++value);
+    hits += callbacks.size();
+  }
+  metrics_.observe_batch(batch.waiters.size(), hits, took.count());
+  metrics_.count_hits(hits);
 }
 
 }  // namespace counting

@@ -3,11 +3,16 @@
 // while new hits queue up for the next. The n requests of a key get the n distinct values
 // v-n+1 … v, exactly as if each had been its own atomic increment.
 //
+// With a store that defers its sync (SQLite), a second thread flushes: while batch k is
+// being fsynced, batch k+1 is applied, and each hit is acknowledged only once a sync that
+// began after its batch was applied has finished.
+//
 // Thread-safe: hit/read/ping may be called from any thread and never block on the store.
-// One worker thread owns the Store. Callbacks run on that worker thread, so they must be
-// quick and must not block (the HTTP layer only posts the answer back to its socket).
+// One worker thread owns the Store. Callbacks run on the worker or the syncer thread, so
+// they must be quick and must not block (the HTTP layer only posts the answer back).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -48,8 +53,17 @@ class WriteCombiner {
   using Task = std::move_only_function<void(store::Store&)>;
   using Waiters = std::unordered_map<std::string, std::vector<HitCallback>>;
 
+  // A batch the store applied, waiting for its sync to be acknowledged.
+  struct Applied {
+    Waiters waiters;
+    std::vector<std::int64_t> values;  // per key, in the waiters' iteration order
+    std::chrono::steady_clock::time_point started;
+  };
+
   void run();
+  void run_syncer();
   void commit(Waiters& waiters);
+  void acknowledge(Applied& batch, const store::StoreResult<void>& synced);
   void enqueue(Task task);
 
   store::Store& store_;
@@ -60,6 +74,12 @@ class WriteCombiner {
   std::vector<Task> tasks_;
   bool stopping_ = false;
   std::thread worker_;
+
+  std::mutex sync_mutex_;
+  std::condition_variable sync_wake_;
+  std::vector<Applied> applied_;  // applied, not yet synced
+  bool sync_stopping_ = false;
+  std::thread syncer_;  // only when the store defers its sync
 };
 
 }  // namespace counting

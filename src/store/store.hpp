@@ -1,6 +1,6 @@
 // The Store interface: where counters live. One small abstract class (leveldb's Env is the
 // model) with one final implementation per backend. A Store is used by one thread at a
-// time (the write combiner's worker); implementations need not be thread-safe.
+// time (the write combiner's worker), except sync(), which may run beside it.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +46,14 @@ class Store {
 
   // Succeeds when the store answers (for /healthz).
   virtual StoreResult<void> ping() = 0;
+
+  // Split durability. When true, add() only applies a batch (readers see it, a process
+  // crash keeps it) and sync() makes every batch applied before the call durable; the
+  // caller acknowledges a batch only after a sync() that began after it was applied.
+  // That lets the next batch be applied while the previous one is being flushed.
+  // sync() may run on another thread, concurrently with add(), get() and ping().
+  virtual bool defers_sync() const { return false; }
+  virtual StoreResult<void> sync() { return {}; }
 };
 
 // How durable SQLite commits are: `full` fsyncs every commit, `normal` may lose the

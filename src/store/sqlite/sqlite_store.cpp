@@ -1,8 +1,12 @@
 // SQLite Store: prepared statements, one IMMEDIATE transaction per batch.
 #include "store/sqlite/sqlite_store.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -57,17 +61,20 @@ std::expected<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const
     return std::unexpected("cannot open " + path + ": " +
                            (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
   }
-  if (auto ready = store->prepare(sync); !ready) {
+  if (auto ready = store->prepare(); !ready) {
     return std::unexpected("cannot use " + path + ": " + ready.error());
+  }
+  if (sync == SyncMode::full) {
+    if (auto wal = store->open_wal(path); !wal) return std::unexpected(wal.error());
   }
   return store;
 }
 
-std::expected<void, std::string> SqliteStore::prepare(SyncMode sync) {
-  const std::string pragmas =
-      std::string("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;") +
-      (sync == SyncMode::full ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;");
-  if (auto done = exec(db_, pragmas); !done) return done;
+std::expected<void, std::string> SqliteStore::prepare() {
+  // Both modes commit with synchronous=NORMAL; SyncMode::full adds sync() (see the header).
+  constexpr const char* kPragmas =
+      "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+  if (auto done = exec(db_, kPragmas); !done) return done;
   if (auto done = exec(db_, kSchema); !done) return done;
   const std::pair<sqlite3_stmt**, const char*> statements[] = {
       {&upsert_, kUpsert},
@@ -83,9 +90,35 @@ std::expected<void, std::string> SqliteStore::prepare(SyncMode sync) {
   return {};
 }
 
+// Opens the WAL file for sync() and makes its directory entry durable once.
+std::expected<void, std::string> SqliteStore::open_wal(const std::string& path) {
+  // A read makes SQLite create the WAL file if this connection has not yet.
+  if (auto read = get(""); !read) return std::unexpected("cannot read " + path);
+  const std::string wal = path + "-wal";
+  wal_fd_ = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+  if (wal_fd_ < 0) return std::unexpected("cannot open " + wal + ": " + std::strerror(errno));
+  std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  if (folder.empty()) folder = ".";
+  const int dir_fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const bool synced = dir_fd >= 0 && ::fsync(dir_fd) == 0;
+  if (dir_fd >= 0) ::close(dir_fd);
+  if (!synced) return std::unexpected("cannot sync folder " + folder.string());
+  return {};
+}
+
+StoreResult<void> SqliteStore::sync() {
+  if (wal_fd_ < 0) return {};
+  if (::fdatasync(wal_fd_) != 0) {
+    return std::unexpected(
+        StoreError{std::string("WAL fdatasync failed: ") + std::strerror(errno)});
+  }
+  return {};
+}
+
 SqliteStore::~SqliteStore() {
   for (sqlite3_stmt* stmt : {upsert_, select_, begin_, commit_}) sqlite3_finalize(stmt);
   sqlite3_close(db_);
+  if (wal_fd_ >= 0) ::close(wal_fd_);
 }
 
 StoreError SqliteStore::fail(std::string_view what) const {

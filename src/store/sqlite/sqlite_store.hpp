@@ -1,6 +1,9 @@
 // A Store on one SQLite file: table `counters(id TEXT PRIMARY KEY, count INTEGER)` in WAL
-// mode. A batch is one transaction, so a commit is one fsync however many hits it holds.
-// Not thread-safe: one thread (the write combiner's worker) uses it.
+// mode. A batch is one transaction. With SyncMode::full the store defers its sync: a
+// commit only writes the WAL (SQLite's synchronous=NORMAL, which keeps checkpoints safe)
+// and sync() fdatasyncs the WAL file, making every commit written before it durable,
+// exactly what synchronous=FULL does at each commit, but overlapped with the next batch.
+// One thread (the write combiner's worker) uses it; sync() may run beside it.
 #pragma once
 
 #include <expected>
@@ -25,10 +28,13 @@ class SqliteStore final : public Store {
   StoreResult<std::vector<std::int64_t>> add(std::span<const Increment> batch) override;
   StoreResult<std::optional<std::int64_t>> get(std::string_view key) override;
   StoreResult<void> ping() override;
+  bool defers_sync() const override { return wal_fd_ >= 0; }
+  StoreResult<void> sync() override;
 
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
-  std::expected<void, std::string> prepare(SyncMode sync);
+  std::expected<void, std::string> open_wal(const std::string& path);
+  std::expected<void, std::string> prepare();
   StoreResult<std::int64_t> add_one(const Increment& inc);
   StoreError fail(std::string_view what) const;
 
@@ -37,6 +43,7 @@ class SqliteStore final : public Store {
   sqlite3_stmt* select_ = nullptr;
   sqlite3_stmt* begin_ = nullptr;
   sqlite3_stmt* commit_ = nullptr;
+  int wal_fd_ = -1;  // the WAL file, for sync(); -1 with SyncMode::normal
 };
 
 }  // namespace store

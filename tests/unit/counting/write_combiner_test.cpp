@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <future>
 #include <latch>
 #include <set>
@@ -38,6 +40,64 @@ class GateStore final : public store::Store {
  private:
   store::Store& inner_;
 };
+
+// A store that defers its sync, with sync() held until released and failing on demand.
+class DeferredSyncStore final : public store::Store {
+ public:
+  explicit DeferredSyncStore(store::Store& inner) : inner_(inner) {}
+  store::StoreResult<std::vector<std::int64_t>> add(std::span<const store::Increment> b) override {
+    return inner_.add(b);
+  }
+  store::StoreResult<std::optional<std::int64_t>> get(std::string_view k) override {
+    return inner_.get(k);
+  }
+  store::StoreResult<void> ping() override { return {}; }
+  bool defers_sync() const override { return true; }
+  store::StoreResult<void> sync() override {
+    release_.wait();
+    ++syncs_;
+    if (fail_) return std::unexpected(store::StoreError{"disk gone"});
+    return {};
+  }
+
+  std::latch release_{1};
+  std::atomic<int> syncs_{0};
+  bool fail_ = false;
+
+ private:
+  store::Store& inner_;
+};
+
+TEST(WriteCombiner, DeferredSyncAcknowledgesOnlyAfterTheSync) {
+  store::MemoryStore memory;
+  DeferredSyncStore deferred(memory);
+  metrics::Registry metrics;
+  WriteCombiner combiner(deferred, metrics);
+  std::promise<std::int64_t> answer;
+  combiner.hit("k", [&](auto v) { answer.set_value(v.value()); });
+  std::promise<std::optional<std::int64_t>> read;
+  combiner.read("k", [&](auto v) { read.set_value(v.value()); });
+  EXPECT_EQ(read.get_future().get(), 1);  // applied...
+  auto pending = answer.get_future();
+  EXPECT_EQ(pending.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  EXPECT_EQ(deferred.syncs_, 0);  // ...but not acknowledged before its sync
+  deferred.release_.count_down();
+  EXPECT_EQ(pending.get(), 1);
+  EXPECT_GE(deferred.syncs_, 1);
+}
+
+TEST(WriteCombiner, FailedSyncFailsTheHitsOfThatSync) {
+  store::MemoryStore memory;
+  DeferredSyncStore deferred(memory);
+  deferred.fail_ = true;
+  deferred.release_.count_down();
+  metrics::Registry metrics;
+  WriteCombiner combiner(deferred, metrics);
+  std::vector<std::promise<bool>> answers(20);
+  for (auto& answer : answers)
+    combiner.hit("k", [&answer](auto v) { answer.set_value(v.has_value()); });
+  for (auto& answer : answers) EXPECT_FALSE(answer.get_future().get());
+}
 
 TEST(WriteCombiner, ConcurrentHitsGetDistinctGapFreeValues) {
   store::MemoryStore memory;

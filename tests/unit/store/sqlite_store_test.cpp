@@ -42,6 +42,18 @@ TEST_F(SqliteStoreTest, BatchReturnsNewValuesInOrder) {
   EXPECT_TRUE(db->ping().has_value());
 }
 
+TEST_F(SqliteStoreTest, FullSyncDefersToSyncAndNormalDoesNot) {
+  auto full = open(SyncMode::full);
+  EXPECT_TRUE(full->defers_sync());
+  const Increment batch[] = {{"a", 1}};
+  ASSERT_TRUE(full->add(batch).has_value());
+  EXPECT_TRUE(full->sync().has_value());
+  full.reset();
+  auto normal = open(SyncMode::normal);
+  EXPECT_FALSE(normal->defers_sync());
+  EXPECT_EQ(normal->get("a").value(), 1);
+}
+
 TEST_F(SqliteStoreTest, CountsSurviveReopen) {
   {
     auto db = open();
