@@ -41,9 +41,10 @@ test-asan: package
 format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')
 
-bench: build
+bench: build package
 	@scripts/install-deps bench
 	bench/http_bench.py
+	bench/lambda_bench.py
 
 clean:
 	rm -rf build dist
