@@ -152,15 +152,16 @@ void WriteCombiner::acknowledge(Applied& batch, const store::StoreResult<void>& 
   }
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - batch.started;
   std::uint64_t hits = 0;
+  for (const auto& [key, callbacks] : batch.waiters) hits += callbacks.size();
+  // Metrics first: a client that has its answer may read /metrics at once.
+  metrics_.observe_batch(batch.waiters.size(), hits, took.count());
+  metrics_.count_hits(hits);
   std::size_t i = 0;
   for (auto& [key, callbacks] : batch.waiters) {
     // The batch added n to this key: its waiters get v-n+1 … v, in arrival order.
     std::int64_t value = batch.values[i++] - static_cast<std::int64_t>(callbacks.size());
     for (HitCallback& done : callbacks) done(++value);
-    hits += callbacks.size();
   }
-  metrics_.observe_batch(batch.waiters.size(), hits, took.count());
-  metrics_.count_hits(hits);
 }
 
 }  // namespace counting

@@ -6,6 +6,7 @@ directory on a port the system picks, so tests never collide.
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,6 +18,7 @@ BINARY = os.environ.get("VC_BINARY", "../../build/release/visitor-counter")
 
 class Server:
     def __init__(self, *args, store=None, workdir=None, env=None):
+        self.owns_workdir = workdir is None  # then __exit__ removes it
         self.workdir = workdir or tempfile.mkdtemp(prefix="vc-it-")
         self.db_path = os.path.join(self.workdir, "counter.db")
         self.args = ["serve", "--listen", "127.0.0.1:0",
@@ -46,6 +48,8 @@ class Server:
             self.proc.wait()
         self.proc.stdout.close()
         self.proc.stderr.close()
+        if self.owns_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
         """Sends `sig` and returns (exit code, stdout rest, stderr)."""

@@ -3,6 +3,7 @@
 After a crash the count must be at least (count before + hits answered 200) and at most
 (count before + requests sent). Repeated over several rounds on the same file."""
 import json
+import shutil
 import tempfile
 import threading
 import unittest
@@ -49,6 +50,7 @@ class Load:
 class CrashTest(unittest.TestCase):
     def test_kill9_under_load_loses_no_acknowledged_hit(self):
         workdir = tempfile.mkdtemp(prefix="vc-crash-")
+        self.addCleanup(shutil.rmtree, workdir, True)
         for round_ in range(ROUNDS):
             with Server(workdir=workdir) as s:
                 before = s.count()
