@@ -130,13 +130,6 @@ std::string xml_escape(std::string_view text) {
   return out;
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Relative luminance (WCAG) of "#rgb" / "#rrggbb"; nullopt for anything else.
 std::optional<double> luminance(std::string_view color) {
   if (!color.starts_with('#') || (color.size() != 4 && color.size() != 7)) return std::nullopt;
@@ -146,7 +139,7 @@ std::optional<double> luminance(std::string_view color) {
   for (std::size_t i = 0; i < 3; ++i) {
     int value = 0;
     for (std::size_t k = 0; k < step; ++k) {
-      const int digit = hex_digit(color[1 + i * step + k]);
+      const int digit = util::hex_value(color[1 + i * step + k]);
       if (digit < 0) return std::nullopt;
       value = value * 16 + digit;
     }
@@ -193,7 +186,7 @@ std::optional<std::string> resolve_color(std::string_view raw) {
   if (color.starts_with('#')) color.erase(0, 1);
   if (color.size() != 3 && color.size() != 6) return std::nullopt;
   for (const char c : color) {
-    if (hex_digit(c) < 0) return std::nullopt;
+    if (util::hex_value(c) < 0) return std::nullopt;
   }
   return "#" + color;
 }

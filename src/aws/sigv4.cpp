@@ -10,6 +10,8 @@
 #include <optional>
 #include <span>
 
+#include "util/percent.hpp"
+
 namespace aws {
 namespace {
 
@@ -79,21 +81,14 @@ std::string uri_encode(std::string_view text, bool keep_slash) {
   return out;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
 // Decodes %XX escapes; a '%' not followed by two hex digits stays literal.
 std::string percent_decode(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
-        hex_value(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+    if (text[i] == '%' && i + 2 < text.size() && util::hex_value(text[i + 1]) >= 0 &&
+        util::hex_value(text[i + 2]) >= 0) {
+      out += static_cast<char>(util::hex_value(text[i + 1]) * 16 + util::hex_value(text[i + 2]));
       i += 2;
     } else {
       out += text[i];
