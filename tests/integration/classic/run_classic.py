@@ -1,10 +1,9 @@
 """Runs the classic handler (lambda_function.py, the project's seed, unchanged) against a
 local DynamoDB endpoint, from several threads, for test_classic_interleave.
 
-Usage: run_classic.py ENDPOINT THREADS CALLS. Needs boto3 (Debian: python3-boto3). Debian
-12's botocore (1.29) ignores AWS_ENDPOINT_URL*, so boto3.resource is wrapped to pass
-`endpoint_url` before the handler is imported. Credentials and region come from the usual
-AWS_* variables. Prints "ready" once the handler is loaded, waits for a line on stdin,
+Usage: run_classic.py ENDPOINT THREADS CALLS. Needs boto3 (Debian: python3-boto3); the
+endpoint is bound by local_handler.py. Credentials and region come from the usual AWS_*
+variables. Prints "ready" once the handler is loaded, waits for a line on stdin,
 runs THREADS x CALLS invocations at once, then prints one JSON list of every count the
 handler returned; a failed invocation makes the exit code non-zero.
 """
@@ -12,19 +11,10 @@ import json
 import sys
 import threading
 
-import boto3
+from local_handler import load_handler
 
 endpoint, threads, calls = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-_resource = boto3.resource
-
-
-def _local_resource(*args, **kwargs):
-    kwargs.setdefault("endpoint_url", endpoint)
-    return _resource(*args, **kwargs)
-
-
-boto3.resource = _local_resource
-import lambda_function  # noqa: E402  (must come after the patch)
+lambda_function = load_handler(endpoint)
 
 print("ready", flush=True)
 sys.stdin.readline()

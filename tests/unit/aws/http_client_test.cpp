@@ -150,6 +150,14 @@ TEST(HttpClient, TlsVerifiesTheChainAndTheHostName) {
   auto unknown = untrusted.send("GET", "/hello", {}, "");
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().kind, HttpError::Kind::tls);
+
+  // The bundle is found at run time: $SSL_CERT_FILE comes before the system paths.
+  ASSERT_EQ(setenv("SSL_CERT_FILE", certificate.cert().c_str(), 1), 0);
+  HttpClient from_environment = client_for("https://localhost:" + port);
+  unsetenv("SSL_CERT_FILE");
+  auto found = from_environment.send("GET", "/hello", {}, "");
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_EQ(found->body, "hi");
 }
 
 }  // namespace
