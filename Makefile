@@ -3,7 +3,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 ORIGINS ?= http://localhost:*,http://127.0.0.1:*
 
-.PHONY: all deps build run package test test-asan format-check bench clean
+.PHONY: all deps build run package test test-asan test-fresh format-check bench clean
 
 all: build
 
@@ -17,8 +17,9 @@ build: deps
 run: build
 	VC_ALLOW_ORIGINS='$(ORIGINS)' build/release/visitor-counter serve
 
-# The Lambda bootstrap: one fully static executable, zipped as `bootstrap`.
+# The Lambda bootstrap: one fully static x86-64 executable, zipped as `bootstrap`.
 package: deps
+	@[ "$$(uname -m)" = x86_64 ] || { echo "make package: needs an x86-64 (amd64) machine: the Lambda function is x86_64 and the bootstrap is built natively; this machine is $$(uname -m)" >&2; exit 1; }
 	cmake --preset lambda $(CMAKE_FLAGS) >/dev/null
 	cmake --build build/lambda -j$(JOBS)
 	deploy/package.sh build/lambda/visitor-counter dist/visitor-counter-lambda.zip
@@ -37,6 +38,12 @@ test-asan: package
 	VC_LAMBDA_ZIP=$(CURDIR)/dist/visitor-counter-lambda.zip \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir build/asan --output-on-failure -j$(JOBS)
+
+# The two commands on fresh minimal Debian roots (debootstrap): RELEASES=bookworm or trixie for one.
+RELEASES ?= bookworm trixie
+test-fresh:
+	@scripts/install-deps fresh
+	@for release in $(RELEASES); do scripts/test-fresh $$release || exit 1; done
 
 format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')

@@ -1,4 +1,5 @@
-# Third-party libraries, all from Debian packages (scripts/install-deps installs them).
+# Third-party libraries, all from Debian packages (scripts/install-deps installs them):
+# Boost 1.81 or newer (1.81 on Debian 12, 1.83 on Debian 13), OpenSSL 3, SQLite 3.
 # VC_STATIC (the Lambda bootstrap) links every one of them statically.
 if(VC_STATIC)
   set(CMAKE_FIND_LIBRARY_SUFFIXES .a)
@@ -6,6 +7,6 @@ if(VC_STATIC)
   set(OPENSSL_USE_STATIC_LIBS ON)
 endif()
 find_package(Threads REQUIRED)
-find_package(Boost 1.81.0 EXACT CONFIG REQUIRED COMPONENTS json url)
+find_package(Boost 1.81.0 CONFIG REQUIRED COMPONENTS json url)
 find_package(OpenSSL 3 REQUIRED)
 find_package(SQLite3 REQUIRED)
