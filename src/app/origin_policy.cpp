@@ -32,6 +32,8 @@ bool is_origin_pattern(std::string_view text) {
     host_end = bracket + 1 < rest.size() ? bracket + 1 : std::string_view::npos;
     if (host_end != std::string_view::npos && rest[host_end] != ':') return false;
   }
+  // No wildcard in the host: `https://*.example.com` would never match an origin.
+  if (rest.substr(0, host_end).find('*') != std::string_view::npos) return false;
   if (host_end == std::string_view::npos) return true;
   const std::string_view port = rest.substr(host_end + 1);
   return host_end > 0 && (port == "*" || all_digits(port));
@@ -54,7 +56,8 @@ std::expected<OriginPolicy, std::string> OriginPolicy::create(std::vector<std::s
     if (pattern != "*" && !is_origin_pattern(pattern)) {
       return std::unexpected("bad allowed origin '" + pattern +
                              "': expected *, scheme://host[:port] or scheme://host:* "
-                             "(no path, no trailing slash)");
+                             "(no path, no trailing slash, no wildcard in the host: "
+                             "list each subdomain)");
     }
     pattern = lower(pattern);
   }

@@ -21,7 +21,8 @@ class OriginPolicy {
 
   // Each pattern is `*`, an exact origin (`https://example.com`), or an origin whose port
   // is `*` (`http://localhost:*`). Fails with a one-line reason on a malformed pattern,
-  // such as one with a path or a trailing slash.
+  // such as one with a path, a trailing slash or a wildcard in the host
+  // (`https://*.example.com`: subdomain wildcards are not supported).
   static std::expected<OriginPolicy, std::string> create(std::vector<std::string> patterns,
                                                          bool require_origin);
 

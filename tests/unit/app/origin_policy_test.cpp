@@ -59,6 +59,12 @@ TEST(OriginPolicy, RejectsMalformedPatterns) {
                           "https://", "://x", "https://a:b", "https://[::1"}) {
     EXPECT_FALSE(OriginPolicy::create({bad}, false).has_value()) << bad;
   }
+  // Subdomain wildcards would never match, so they are refused rather than accepted.
+  for (const char* wildcard : {"https://*.example.com", "https://*", "http://a*b.example:*"}) {
+    const auto policy = OriginPolicy::create({wildcard}, false);
+    ASSERT_FALSE(policy.has_value()) << wildcard;
+    EXPECT_NE(policy.error().find("list each subdomain"), std::string::npos) << policy.error();
+  }
   for (const char* good : {"https://example.com:8443", "http://127.0.0.1:*", "http://[::1]:*"}) {
     EXPECT_TRUE(OriginPolicy::create({good}, false).has_value()) << good;
   }
