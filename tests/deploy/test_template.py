@@ -1,17 +1,27 @@
 """Checks deploy/template.yaml, the AWS SAM template, without an AWS account.
 
-1. AWS's CloudFormation linter (`cfn-lint`, the aws-cloudformation one, v1) lints it:
-   it runs the real SAM transform, so a wrong event, property, runtime or a route
-   that SAM cannot wire fails here.
-2. The template is read as JSON (js-yaml from ./node_modules, pinned in package.json,
-   with CloudFormation's short-form tags mapped to their long forms) and checked for
-   what the design promises: least-privilege role, every route wired to the function,
-   stage throttling from parameters, the function and table settings.
+1. The template is validated against the official AWS JSON schemas vendored in
+   tests/data/cfn-schemas (AWS SAM's sam.schema.json, and the CloudFormation registry
+   schemas of the other resource types; origins and licences in its README.md) by
+   validate_template.js, with ajv and ajv-draft-04 from ./node_modules (pinned in
+   package.json and package-lock.json). That file's header says what it checks and
+   what it does not. Mutated copies of the template (a misspelled property, a wrong
+   type, a dangling Ref, ...) must be rejected, so the validator is shown to bite.
+   It takes the place of cfn-lint, which Debian does not package: node and npm suffice.
+2. The template is read as JSON (js-yaml from ./node_modules, with CloudFormation's
+   short-form tags mapped to their long forms) and checked for what the design
+   promises: least-privilege role, every route wired to the function (the widget
+   script and the badges included), stage throttling from parameters, the function and
+   table settings, and outputs that cannot be misused as the widget's data-api.
 
 Nothing here is skipped: a missing tool is a failure that says what to install.
+`npm ci` runs in this folder when node_modules is missing or does not match
+package-lock.json (it needs the npm registry once).
 Run: cd tests/deploy && python3 -m unittest -v test_template
 """
 
+import functools
+import hashlib
 import json
 import re
 import shutil
@@ -22,12 +32,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 TEMPLATE = REPO / "deploy" / "template.yaml"
-
-# The oldest cfn-lint this template was checked with (it knows provided.al2023 and the
-# HttpApi event properties used here). cfn-lint comes with this machine image's Python
-# (pip package cfn-lint with aws-sam-translator); the npm package named cfn-lint is a
-# different, 2019 project that knows neither AWS::Serverless::HttpApi nor Architectures.
-MIN_CFN_LINT = (1, 51, 0)
+SCHEMAS = REPO / "tests" / "data" / "cfn-schemas"
+VALIDATOR = HERE / "validate_template.js"
 
 DYNAMODB_ACTIONS = {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:DescribeTable"}
 
@@ -43,7 +49,10 @@ EXPECTED_ROUTES = {
     ("GET", "/badge/{key+}"),
     ("OPTIONS", "/badge/{key+}"),
     ("GET", "/healthz"),
+    ("GET", "/counter.js"),
 }
+
+EXPECTED_OUTPUTS = {"ApiUrl", "WidgetScriptUrl", "BadgeUrl", "TableName", "FunctionName"}
 
 # Reads a CloudFormation YAML file and prints it as JSON. Short-form tags become the
 # long form CloudFormation defines: !Ref X -> {"Ref": X}, !GetAtt A.B -> {"Fn::GetAtt":
@@ -78,8 +87,9 @@ process.stdout.write(JSON.stringify(doc));
 """
 
 
-def run(args, cwd=None, timeout=300):
-    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+def run(args, cwd=None, timeout=300, input_text=None):
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          input=input_text)
 
 
 def require_tool(name, hint):
@@ -89,18 +99,62 @@ def require_tool(name, hint):
     return path
 
 
-def load_template():
-    """deploy/template.yaml as a dict, through node + the pinned js-yaml."""
-    node = require_tool("node", "install Node.js (Debian package nodejs)")
-    if not (HERE / "node_modules" / "js-yaml").is_dir():
+def npm_packages_match():
+    """True if node_modules holds exactly the versions package-lock.json pins."""
+    lock = json.loads((HERE / "package-lock.json").read_text())
+    for where, entry in lock["packages"].items():
+        if not where:
+            continue
+        installed = HERE / where / "package.json"
+        if not installed.is_file():
+            return False
+        if json.loads(installed.read_text()).get("version") != entry.get("version"):
+            return False
+    return True
+
+
+@functools.lru_cache(maxsize=None)
+def node():
+    """The node binary, with ./node_modules installed from package-lock.json."""
+    path = require_tool("node", "install Node.js 18 or later (Debian package nodejs)")
+    version = run([path, "--version"]).stdout.strip()
+    found = re.fullmatch(r"v(\d+)\..*", version)
+    if not found or int(found.group(1)) < 18:
+        raise AssertionError(f"node {version!r} is too old: install Node.js 18 or later")
+    if not npm_packages_match():
         npm = require_tool("npm", "install npm (Debian package npm)")
         done = run([npm, "ci", "--no-audit", "--no-fund"], cwd=HERE, timeout=600)
         if done.returncode != 0:
             raise AssertionError(f"npm ci in {HERE} failed:\n{done.stdout}\n{done.stderr}")
-    done = run([node, "-e", YAML_TO_JSON_JS, str(TEMPLATE)], cwd=HERE)
+        if not npm_packages_match():
+            raise AssertionError(f"npm ci in {HERE} did not install package-lock.json's versions")
+    return path
+
+
+@functools.lru_cache(maxsize=None)
+def template_json():
+    """deploy/template.yaml as JSON text, through node + the pinned js-yaml."""
+    done = run([node(), "-e", YAML_TO_JSON_JS, str(TEMPLATE)], cwd=HERE)
     if done.returncode != 0:
         raise AssertionError(f"could not read {TEMPLATE}:\n{done.stderr}")
-    return json.loads(done.stdout)
+    return done.stdout
+
+
+def load_template():
+    """deploy/template.yaml as a dict (a fresh copy each time)."""
+    return json.loads(template_json())
+
+
+def validate(*templates):
+    """validate_template.js's result ({"errors", "checked", "allowed"}) per template."""
+    done = run([node(), str(VALIDATOR), str(SCHEMAS)], cwd=HERE,
+               input_text=json.dumps(list(templates)))
+    if done.returncode not in (0, 1) or not done.stdout.strip():
+        raise AssertionError(f"{VALIDATOR.name} failed (exit {done.returncode}):\n{done.stderr}")
+    results = json.loads(done.stdout)
+    if done.returncode != (1 if any(r["errors"] for r in results) else 0):
+        raise AssertionError(f"{VALIDATOR.name}: exit {done.returncode} does not match its report")
+    return results
 
 
 def branches(value):
@@ -115,27 +169,139 @@ def as_list(value):
     return value if isinstance(value, list) else [value]
 
 
-class TemplateLint(unittest.TestCase):
-    def test_cfn_lint_passes(self):
-        cfn_lint = require_tool(
-            "cfn-lint",
-            "AWS's cfn-lint v1 (Python, with aws-sam-translator) is part of this machine "
-            "image; on another machine install it with `pip install cfn-lint`")
-        version = run([cfn_lint, "--version"], timeout=120)
-        self.assertEqual(version.returncode, 0, version.stderr)
-        found = re.search(r"(\d+)\.(\d+)\.(\d+)", version.stdout + version.stderr)
-        self.assertIsNotNone(found, f"no version in {version.stdout!r}")
-        self.assertGreaterEqual(tuple(int(part) for part in found.groups()), MIN_CFN_LINT,
-                                f"cfn-lint {found.group(0)} is older than the one checked")
-        # Errors and warnings fail the test; informational findings are shown.
-        lint = run([cfn_lint, "--include-checks", "I", "--non-zero-exit-code", "warning",
-                    "--format", "parseable", "--", str(TEMPLATE)])
-        if lint.stdout.strip():
-            print(f"\ncfn-lint {found.group(0)} findings:\n{lint.stdout}")
-        self.assertEqual(lint.returncode, 0,
-                         f"cfn-lint {found.group(0)} rejects {TEMPLATE}:\n"
-                         f"{lint.stdout}{lint.stderr}")
-        self.assertNotRegex(lint.stdout, r":[EW]\d{4}:", "errors or warnings reported")
+def rename(mapping, old, new):
+    mapping[new] = mapping.pop(old)
+
+
+# (name, change to a copy of the template, [(resource, path, text in the message)]): each
+# changed template must be rejected with at least these errors.
+NEGATIVE_CASES = [
+    ("misspelled function property",
+     lambda t: rename(t["Resources"]["CounterFunction"]["Properties"], "Runtime", "Runtimee"),
+     [("CounterFunction", "/Properties", '"Runtimee"')]),
+    ("misspelled table property",
+     lambda t: rename(t["Resources"]["CounterTable"]["Properties"], "BillingMode", "BillingModee"),
+     [("CounterTable", "/Properties", '"BillingModee"')]),
+    ("misspelled role property",
+     lambda t: rename(t["Resources"]["FunctionRole"]["Properties"], "Policies", "Policiess"),
+     [("FunctionRole", "/Properties", '"Policiess"')]),
+    ("misspelled log group property",
+     lambda t: rename(t["Resources"]["FunctionLogGroup"]["Properties"], "RetentionInDays",
+                      "RetentionDays"),
+     [("FunctionLogGroup", "/Properties", '"RetentionDays"')]),
+    ("memory size of the wrong type",
+     lambda t: t["Resources"]["CounterFunction"]["Properties"].update(MemorySize="lots"),
+     [("CounterFunction", "/Properties/MemorySize", "must be integer")]),
+    ("misspelled intrinsic function is not an intrinsic",
+     lambda t: t["Resources"]["CounterFunction"]["Properties"].update(MemorySize={"Reff": "X"}),
+     [("CounterFunction", "/Properties/MemorySize", "must be integer")]),
+    ("log format outside its enum",
+     lambda t: t["Resources"]["CounterFunction"]["Properties"]["LoggingConfig"].update(
+         LogFormat="Yaml"),
+     [("CounterFunction", "/Properties/LoggingConfig/LogFormat", "allowed values")]),
+    ("misspelled event property",
+     lambda t: rename(t["Resources"]["CounterFunction"]["Properties"]["Events"]["HealthzGet"]
+                      ["Properties"], "Method", "Methd"),
+     [("CounterFunction", "/Properties/Events/HealthzGet/Properties", '"Methd"')]),
+    ("unknown event type",
+     lambda t: t["Resources"]["CounterFunction"]["Properties"]["Events"]["HealthzGet"].update(
+         Type="HttpApii"),
+     [("CounterFunction", "/Properties/Events/HealthzGet/Type", '"HttpApii"')]),
+    ("misspelled stage route setting",
+     lambda t: rename(t["Resources"]["CounterApi"]["Properties"]["DefaultRouteSettings"],
+                      "ThrottlingBurstLimit", "ThrottlingBurstLimt"),
+     [("CounterApi", "/Properties/DefaultRouteSettings", '"ThrottlingBurstLimt"')]),
+    ("misspelled property in one Fn::If branch",
+     lambda t: rename(t["Resources"]["CounterApi"]["Properties"]["AccessLogSettings"]["Fn::If"][1],
+                      "Format", "Formatt"),
+     [("CounterApi", "/Properties/AccessLogSettings", '"Formatt"')]),
+    ("retention parameter allowing a value CloudWatch Logs does not have",
+     lambda t: t["Parameters"]["LogRetentionDays"]["AllowedValues"].append(13),
+     [("FunctionLogGroup", "/Properties/RetentionInDays", "value 13"),
+      ("AccessLogGroup", "/Properties/RetentionInDays", "value 13")]),
+    ("read-only attribute set as a property",
+     lambda t: t["Resources"]["CounterTable"]["Properties"].update(Arn="arn:aws:dynamodb:x"),
+     [("CounterTable", "/Properties/Arn", "read-only")]),
+    ("misspelled resource attribute",
+     lambda t: rename(t["Resources"]["CounterTable"], "DeletionPolicy", "DeletionPolicyy"),
+     [("template", "/Resources/CounterTable", '"DeletionPolicyy"')]),
+    ("resource type without a vendored schema",
+     lambda t: t["Resources"].update(Queue={"Type": "AWS::SQS::Queue", "Properties": {}}),
+     [("Queue", "/Type", "no vendored schema")]),
+    ("Ref to nothing",
+     lambda t: t["Resources"]["CounterFunction"]["Properties"]["Environment"]["Variables"].update(
+         VC_ALLOW_ORIGINS={"Ref": "AllowedOrigin"}),
+     [("CounterFunction", "/Properties/Environment/Variables/VC_ALLOW_ORIGINS",
+       '"AllowedOrigin"')]),
+    ("Fn::GetAtt of an attribute the type does not have",
+     lambda t: t["Resources"]["FunctionRole"]["Properties"]["Policies"][1]["PolicyDocument"]
+     ["Statement"][0].update(Resource={"Fn::GetAtt": ["FunctionLogGroup", "Arnn"]}),
+     [("FunctionRole", "/Properties/Policies/1/PolicyDocument/Statement/0/Resource", "Arnn")]),
+    ("Fn::Sub naming a resource that does not exist",
+     lambda t: t["Outputs"]["WidgetScriptUrl"].update(
+         Value={"Fn::Sub": "${CounterApii.ApiEndpoint}/counter.js"}),
+     [("Outputs/WidgetScriptUrl", "/Value/Fn::Sub", '"CounterApii"')]),
+    ("output without a Value",
+     lambda t: rename(t["Outputs"]["ApiUrl"], "Value", "Valu"),
+     [("template", "/Outputs/ApiUrl", "Value")]),
+]
+
+
+class TemplateSchemas(unittest.TestCase):
+    def test_vendored_files_are_the_recorded_ones(self):
+        # README.md lists every vendored file with its SHA-256: an edited or a
+        # half-updated schema fails here.
+        readme = (SCHEMAS / "README.md").read_text()
+        recorded = dict((path, digest) for digest, path in
+                        re.findall(r"`([0-9a-f]{64})`\s+`([^`]+)`", readme))
+        present = {str(p.relative_to(SCHEMAS)) for p in SCHEMAS.rglob("*")
+                   if p.is_file() and p.name != "README.md"}
+        self.assertEqual(set(recorded), present, "README.md lists other files than are here")
+        for path, digest in recorded.items():
+            self.assertEqual(hashlib.sha256((SCHEMAS / path).read_bytes()).hexdigest(), digest,
+                             f"{path} differs from the recorded file")
+
+    def test_template_matches_the_aws_schemas(self):
+        template = load_template()
+        (result,) = validate(template)
+        errors = "\n".join(f"{e['where']} {e['path']}: {e['message']}" for e in result["errors"])
+        if result["errors"]:
+            self.fail(f"{TEMPLATE} does not match the schemas:\n{errors}")
+        # Every resource was checked against a schema, the SAM ones also through the
+        # CloudFormation properties SAM passes on.
+        self.assertEqual(set(result["checked"]), set(template["Resources"]))
+        self.assertEqual(result["checked"]["CounterTable"], ["aws-dynamodb-table.json"])
+        self.assertEqual(result["checked"]["FunctionRole"], ["aws-iam-role.json"])
+        self.assertEqual(result["checked"]["FunctionLogGroup"], ["aws-logs-loggroup.json"])
+        function_checks = result["checked"]["CounterFunction"]
+        for prop in ("Runtime", "Handler", "MemorySize", "Timeout", "Architectures",
+                     "LoggingConfig", "Environment"):
+            self.assertIn(f"aws-lambda-function.json#/properties/{prop}", function_checks)
+        self.assertIn("aws-apigatewayv2-stage.json#/properties/DefaultRouteSettings",
+                      result["checked"]["CounterApi"])
+        # What was let through because the value is an intrinsic function.
+        if result["allowed"]:
+            print("\nintrinsic functions standing for values:\n" + "\n".join(
+                f"  {a['where']} {a['path']}: {a['message']}" for a in result["allowed"]))
+
+    def test_validator_rejects_broken_templates(self):
+        broken = []
+        for _, change, _ in NEGATIVE_CASES:
+            template = load_template()
+            change(template)
+            broken.append(template)
+        results = validate(*broken)
+        self.assertEqual(len(results), len(NEGATIVE_CASES))
+        for (name, _, expected), result in zip(NEGATIVE_CASES, results):
+            with self.subTest(name):
+                found = "\n".join(f"  {e['where']} {e['path']}: {e['message']}"
+                                  for e in result["errors"])
+                self.assertTrue(result["errors"], f"{name}: accepted")
+                for where, path, text in expected:
+                    self.assertTrue(
+                        any(e["where"] == where and e["path"] == path and text in e["message"]
+                            for e in result["errors"]),
+                        f"{name}: no error at {where} {path} mentioning {text!r}; got:\n{found}")
 
 
 class TemplateContents(unittest.TestCase):
@@ -349,12 +515,56 @@ class TemplateContents(unittest.TestCase):
                 continue
             self.assertNotRegex(settings["Format"], r"sourceIp|userAgent|identity\.")
 
+    def test_widget_script_and_badges_are_routed_to_the_function(self):
+        # The README's one tag loads https://COUNTER-HOST/counter.js; on Lambda that
+        # host is the API, so GET /counter.js must reach the function (which serves it
+        # as with `visitor-counter serve`), like GET /badge/NAME.svg.
+        api_name, _ = self.one_of_type("AWS::Serverless::HttpApi")
+        fn_name, fn = self.function()
+        self.assertEqual(fn["Properties"]["Handler"], "bootstrap")
+        routes = {}
+        for event_name, event in fn["Properties"]["Events"].items():
+            p = event["Properties"]
+            routes[(p["Method"].upper(), p["Path"])] = (event["Type"], p["ApiId"], event_name)
+        for route in (("GET", "/counter.js"), ("GET", "/badge/{key+}")):
+            self.assertIn(route, routes, f"{route} is not an event of {fn_name}")
+            event_type, api_id, _ = routes[route]
+            self.assertEqual(event_type, "HttpApi")
+            self.assertEqual(api_id, {"Ref": api_name})
+
     def test_outputs(self):
         outputs = self.t["Outputs"]
-        self.assertLessEqual({"ApiUrl", "CountUrl", "TableName", "FunctionName"}, set(outputs))
+        self.assertEqual(set(outputs), EXPECTED_OUTPUTS)
         api_name, _ = self.one_of_type("AWS::Serverless::HttpApi")
+        fn_name, _ = self.function()
+        condition, table = self.table_conditions()
+        endpoint = f"${{{api_name}.ApiEndpoint}}"
         self.assertEqual(outputs["ApiUrl"]["Value"], {"Fn::GetAtt": [api_name, "ApiEndpoint"]})
-        self.assertEqual(outputs["CountUrl"]["Value"], {"Fn::Sub": f"${{{api_name}.ApiEndpoint}}/count"})
+        self.assertEqual(outputs["WidgetScriptUrl"]["Value"], {"Fn::Sub": f"{endpoint}/counter.js"})
+        self.assertEqual(outputs["BadgeUrl"]["Value"], {"Fn::Sub": f"{endpoint}/badge/readme.svg"})
+        self.assertEqual(outputs["TableName"]["Value"],
+                         {"Fn::If": [condition, {"Ref": table}, {"Ref": "ExistingTableName"}]})
+        self.assertEqual(outputs["FunctionName"]["Value"], {"Ref": fn_name})
+        for name, output in outputs.items():
+            self.assertTrue(output.get("Description"), f"{name} has no description")
+
+    def test_no_output_ends_in_count(self):
+        # Used as the widget's data-api, such a URL makes it call /count/count, which
+        # counts into a counter named "count".
+        def texts(value):
+            if isinstance(value, str):
+                return [value]
+            if isinstance(value, dict) and list(value) == ["Fn::Sub"]:
+                sub = value["Fn::Sub"]
+                return texts(sub[0] if isinstance(sub, list) else sub)
+            if isinstance(value, dict) and list(value) == ["Fn::Join"]:
+                return texts(value["Fn::Join"][1][-1])
+            if isinstance(value, dict) and list(value) == ["Fn::If"]:
+                return texts(value["Fn::If"][1]) + texts(value["Fn::If"][2])
+            return []
+        for name, output in self.t["Outputs"].items():
+            for text in texts(output["Value"]):
+                self.assertFalse(re.search(r"/count/?$", text), f"{name} ends in /count: {text}")
 
 
 if __name__ == "__main__":
