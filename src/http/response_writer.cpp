@@ -32,14 +32,30 @@ std::string_view reason_phrase(int status) {
   return "Unknown";
 }
 
+namespace {
+
+// A CR or LF would end the field early and let the rest pose as further headers.
+bool is_single_line(std::string_view text) {
+  return text.find_first_of("\r\n") == std::string_view::npos;
+}
+
+// RFC 9110 §8.6: a 1xx or 204 answer must not carry Content-Length, and a 304's would have
+// to state the length of the 200 it stands for; none of them has a body.
+bool carries_content_length(int status) { return status >= 200 && status != 204 && status != 304; }
+
+}  // namespace
+
 void write_response(const app::Response& response, bool keep_alive, std::string& out) {
   out.clear();
   out.append("HTTP/1.1 ").append(std::to_string(response.status)).append(" ");
   out.append(reason_phrase(response.status)).append("\r\n");
   for (const auto& [name, value] : response.headers) {
+    if (!is_single_line(name) || !is_single_line(value)) continue;
     out.append(name).append(": ").append(value).append("\r\n");
   }
-  out.append("Content-Length: ").append(std::to_string(response.body.size())).append("\r\n");
+  if (carries_content_length(response.status)) {
+    out.append("Content-Length: ").append(std::to_string(response.body.size())).append("\r\n");
+  }
   out.append(keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
   out.append(response.body);
 }

@@ -54,7 +54,20 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(headers["access-control-allow-origin"], "https://site.example")
         self.assertEqual(headers["access-control-allow-methods"], "GET, POST, OPTIONS")
         self.assertEqual(headers["access-control-max-age"], "86400")
+        self.assertNotIn("content-length", headers)  # RFC 9110: never on a 204
         self.assertEqual(self.server.count("home"), 0)
+
+    def test_preflight_keeps_the_connection_framed(self):
+        # The raw bytes, so nothing smooths over the 204's framing; a second request on the
+        # same connection must get its own complete answer.
+        answer = self.server.raw(
+            b"OPTIONS /count/home HTTP/1.1\r\nHost: x\r\nOrigin: https://site.example\r\n"
+            b"Access-Control-Request-Method: POST\r\n\r\n"
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        first, _, second = answer.partition(b"\r\n\r\n")
+        self.assertTrue(first.startswith(b"HTTP/1.1 204 "), answer)
+        self.assertNotIn(b"content-length", first.lower())
+        self.assertTrue(second.startswith(b"HTTP/1.1 200 "), answer)
 
     def test_operating_endpoints(self):
         s = self.server
