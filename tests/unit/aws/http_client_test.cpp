@@ -1,6 +1,6 @@
 // HttpClient against a real peer (tests/unit/aws/http_peer.py): keep-alive reuse,
-// reconnecting after the peer closes, deadlines, and TLS verification of the
-// certificate chain and of the host name.
+// reconnecting after the peer closes, an IPv6 literal endpoint, deadlines, and TLS
+// verification of the certificate chain and of the host name.
 #include "aws/http_client.hpp"
 
 #include <gtest/gtest.h>
@@ -79,22 +79,7 @@ HttpClient client_for(const std::string& url, HttpClientOptions options = {}) {
   return HttpClient(*endpoint, std::move(options));
 }
 
-TEST(ParseEndpoint, AcceptsHostAndPortOnly) {
-  auto plain = parse_endpoint("http://127.0.0.1:4567");
-  ASSERT_TRUE(plain.has_value());
-  EXPECT_FALSE(plain->tls);
-  EXPECT_EQ(plain->port, 4567);
-  EXPECT_EQ(plain->host_header(), "127.0.0.1:4567");
-  auto secure = parse_endpoint("https://dynamodb.us-east-1.amazonaws.com");
-  ASSERT_TRUE(secure.has_value());
-  EXPECT_TRUE(secure->tls);
-  EXPECT_EQ(secure->port, 443);
-  EXPECT_EQ(secure->host_header(), "dynamodb.us-east-1.amazonaws.com");
-  for (const char* bad : {"ftp://x", "http://", "http://h/path", "http://u@h", "http://h:0",
-                          "http://h:99999", "http://h:x"}) {
-    EXPECT_FALSE(parse_endpoint(bad).has_value()) << bad;
-  }
-}
+// Endpoint parsing itself is tested in endpoint_test.cpp.
 
 TEST(HttpClient, ReusesTheConnectionAndReconnectsAfterClose) {
   Peer peer({});
@@ -111,6 +96,21 @@ TEST(HttpClient, ReusesTheConnectionAndReconnectsAfterClose) {
   ASSERT_TRUE(after) << after.error().message;
   EXPECT_EQ(after->body, "payload");
   EXPECT_NE(after->header("x-connection"), closing->header("x-connection"));
+}
+
+// The loopback interface has an IPv6 address (`ip -6 addr show lo`); the bracketed
+// endpoint connects to it and sends the bracketed Host header.
+TEST(HttpClient, ConnectsToAnIpv6Literal) {
+  Peer peer({"--ipv6"});
+  ASSERT_GT(peer.port(), 0) << "no IPv6 loopback (::1) on this machine?";
+  const std::string port = std::to_string(peer.port());
+  HttpClient client = client_for("http://[::1]:" + port);
+  auto hello = client.send("GET", "/hello", {}, "");
+  ASSERT_TRUE(hello) << hello.error().message;
+  EXPECT_EQ(hello->body, "hi");
+  auto host = client.send("GET", "/host", {}, "");
+  ASSERT_TRUE(host) << host.error().message;
+  EXPECT_EQ(host->body, "[::1]:" + port);
 }
 
 TEST(HttpClient, DeadlinesEndSlowExchangesAndRefusedConnects) {

@@ -1,13 +1,16 @@
 """A tiny HTTP/1.1 peer for http_client_test: plain, or TLS with the given cert and key.
 
-usage: http_peer.py [CERT KEY]   prints its port, then serves until killed.
+usage: http_peer.py [--ipv6] [CERT KEY]   prints its port, then serves until killed.
+  --ipv6      listen on ::1 instead of 127.0.0.1
   GET /hello  200 "hi", keep-alive, header x-connection: an id per TCP connection
+  GET /host   200 with the request's Host header
   GET /slow   answers after 3 s (for timeouts)
   GET /close  200 "bye" and closes the connection
   POST /echo  200 with the request body
 """
 import http.server
 import itertools
+import socket
 import ssl
 import sys
 import time
@@ -35,6 +38,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/slow":
             time.sleep(3)
+        if self.path == "/host":
+            self.reply(self.headers.get("Host", "").encode())
+            return
         self.reply(b"bye" if self.path == "/close" else b"hi", close=self.path == "/close")
 
     def do_POST(self):
@@ -44,10 +50,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-if len(sys.argv) == 3:
+class Ipv6Server(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+args = sys.argv[1:]
+ipv6 = args[:1] == ["--ipv6"]
+if ipv6:
+    args = args[1:]
+server = Ipv6Server(("::1", 0), Handler) if ipv6 else \
+    http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+if len(args) == 2:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(sys.argv[1], sys.argv[2])
+    context.load_cert_chain(args[0], args[1])
     server.socket = context.wrap_socket(server.socket, server_side=True)
 print(server.server_address[1], flush=True)
 server.serve_forever()

@@ -81,6 +81,25 @@ TEST(DynamoDbUrl, PercentEncodedValues) {
   EXPECT_EQ(config->endpoint.port, 9);
 }
 
+TEST(DynamoDbUrl, Ipv6Endpoint) {
+  // [ and ] may not appear unescaped in a query, so the endpoint's brackets are %-escaped.
+  auto config =
+      parse_dynamodb_url("dynamodb://abc?region=us-east-1&endpoint=http://%5B::1%5D:8000", {});
+  ASSERT_TRUE(config.has_value()) << config.error();
+  EXPECT_EQ(config->endpoint.host, "::1");
+  EXPECT_EQ(config->endpoint.port, 8000);
+  EXPECT_EQ(config->endpoint.host_header(), "[::1]:8000");
+  EXPECT_NE(parse_error("dynamodb://abc?region=us-east-1&endpoint=http://[::1]:8000")
+                .find("endpoint=http://%5B::1%5D:8000"),
+            std::string::npos);
+}
+
+TEST(DynamoDbUrl, SchemeAndTableAreDecoded) {
+  auto config = parse_dynamodb_url("DynamoDB://my%2Dtable?region=us-east-1&", {});
+  ASSERT_TRUE(config.has_value()) << config.error();
+  EXPECT_EQ(config->table, "my-table");
+}
+
 TEST(DynamoDbUrl, BadUrlsAreRefusedWithAReason) {
   const std::map<std::string, std::string> cases = {
       {"dynamodb:/abc?region=us-east-1", "expected dynamodb://"},
@@ -94,6 +113,16 @@ TEST(DynamoDbUrl, BadUrlsAreRefusedWithAReason) {
       {"dynamodb://abc?region=us-east-1&endpoint=%zz", "%-escape"},
       {"dynamodb://abc?region=us-east-1&endpoint=http://h:1/path", "endpoint"},
       {"dynamodb://abc?region=us-east-1&endpoint=ftp://h", "endpoint"},
+      {"dynamodb://abc?region=us-east-1&endpoint=http://h:0", "endpoint"},
+      {"dynamodb://abc?region=us-east-1&endpoint=http%3A%2F%2Fu%40h", "user-info"},
+      {"dynamodb:abc?region=us-east-1", "expected dynamodb://"},
+      {"abc?region=us-east-1", "expected dynamodb://"},
+      {"dynamodb://user@abc?region=us-east-1", "no user@ or :port"},
+      {"dynamodb://abc:8000?region=us-east-1", "no user@ or :port"},
+      {"dynamodb://abc/?region=us-east-1", "table name"},
+      {"dynamodb://abc?region=us-east-1#x", "fragment"},
+      {"dynamodb://a%2Fb?region=us-east-1", "table name"},
+      {"dynamodb://abc?region=us east", "%-escape"},
       {"dynamodb://abc?region=us-east-1&max_attempts=0", "max_attempts"},
       {"dynamodb://abc?region=us-east-1&max_attempts=11", "max_attempts"},
       {"dynamodb://abc?region=us-east-1&deadline_ms=1.5", "deadline_ms"},
