@@ -38,9 +38,10 @@ struct Core {
   }
 };
 
-// Fails with a one-line reason: a bad origin list or an unusable store.
+// Fails with a one-line reason: a bad origin list or public URL, or an unusable store.
 std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config& config) {
-  auto origins = app::OriginPolicy::create(config.allow_origins, config.require_origin);
+  auto origins =
+      app::OriginPolicy::create(config.allow_origins, config.require_origin, config.public_url);
   if (!origins) return std::unexpected(origins.error());
   auto store =
       store::make_store(config.store, store::StoreOptions{.sync = config.sync}, environment);
@@ -53,18 +54,28 @@ std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config
 }
 
 int serve(const config::Config& config) {
-  auto core = make_core(config);
-  if (!core) return fail(core.error(), 1);
+  // Origins first, so that a bad one is reported as such rather than as a busy port.
+  auto checked =
+      app::OriginPolicy::create(config.allow_origins, config.require_origin, config.public_url);
+  if (!checked) return fail(checked.error(), 1);
   const http::ServerOptions options{.host = config.listen_host,
                                     .port = config.listen_port,
                                     .threads = config.threads,
                                     .read_timeout = config.read_timeout};
-  auto server = http::Server::bind(options, *(*core)->app);
+  auto server = http::Server::bind(options);
   if (!server) return fail(server.error(), 1);
+  // Without --public-url, the demo page counts when opened at the printed URL of a
+  // loopback address: no other machine can serve a page from that origin.
+  config::Config effective = config;
+  if (effective.public_url.empty() && (*server)->is_loopback()) {
+    effective.public_url = (*server)->url();
+  }
+  auto core = make_core(effective);
+  if (!core) return fail(core.error(), 1);
 
   std::cout << "visitor-counter listening on " << (*server)->url() << " ("
-            << config::describe(config) << ")" << std::endl;
-  (*server)->run_until_signal();
+            << config::describe(effective) << ")" << std::endl;
+  (*server)->run_until_signal(*(*core)->app);
   (*core)->counter->stop();
   std::cout << "visitor-counter stopped" << std::endl;
   return 0;

@@ -1,8 +1,12 @@
-// Origin matching: exact, `*`, and port wildcards, compared case-insensitively.
+// Origin matching: exact, `*`, and port wildcards, compared case-insensitively. Patterns
+// and the public URL are parsed with util::parse_host_url and kept in the serialized form
+// browsers send (lower-case, no default port).
 #include "app/origin_policy.hpp"
 
 #include <algorithm>
 #include <cctype>
+
+#include "util/url.hpp"
 
 namespace app {
 namespace {
@@ -19,56 +23,64 @@ bool all_digits(std::string_view text) {
          std::ranges::all_of(text, [](unsigned char c) { return std::isdigit(c) != 0; });
 }
 
-// scheme "://" host [":" port-or-star], with nothing after the host part.
-bool is_origin_pattern(std::string_view text) {
-  const std::size_t scheme_end = text.find("://");
-  if (scheme_end == std::string_view::npos || scheme_end == 0) return false;
-  const std::string_view rest = text.substr(scheme_end + 3);
-  if (rest.empty() || rest.find_first_of("/?#@ ") != std::string_view::npos) return false;
-  std::size_t host_end = rest.find(':');
-  if (rest.front() == '[') {  // IPv6 literal: [::1]
-    const std::size_t bracket = rest.find(']');
-    if (bracket == std::string_view::npos) return false;
-    host_end = bracket + 1 < rest.size() ? bracket + 1 : std::string_view::npos;
-    if (host_end != std::string_view::npos && rest[host_end] != ':') return false;
+// `scheme://host[:port]` as a browser serializes it in an Origin header: lower-case, and
+// without the port when it is the scheme's default.
+std::string serialized_origin(const util::HostPort& parsed) {
+  std::string origin = parsed.scheme + "://" + lower(parsed.url_host());
+  const bool default_port = (parsed.scheme == "http" && parsed.port == 80) ||
+                            (parsed.scheme == "https" && parsed.port == 443);
+  if (parsed.port && !default_port) {
+    origin += ':';
+    origin += std::to_string(*parsed.port);
   }
-  // No wildcard in the host: `https://*.example.com` would never match an origin.
-  if (rest.substr(0, host_end).find('*') != std::string_view::npos) return false;
-  if (host_end == std::string_view::npos) return true;
-  const std::string_view port = rest.substr(host_end + 1);
-  return host_end > 0 && (port == "*" || all_digits(port));
+  return origin;
 }
 
-// True when `origin` is http(s)://HOST exactly, HOST being the Host header's value.
-bool is_same_host(std::string_view origin, std::string_view host) {
-  if (host.empty()) return false;
-  for (std::string_view scheme : {"http://", "https://"}) {
-    if (origin.starts_with(scheme) && origin.substr(scheme.size()) == host) return true;
-  }
-  return false;
+// A pattern: `*`, an origin, or an origin without a port followed by `:*`. nullopt when
+// malformed.
+std::optional<std::string> normalized_pattern(std::string_view text) {
+  if (text == "*") return std::string(text);
+  const bool any_port = text.ends_with(":*");
+  if (any_port) text.remove_suffix(2);
+  const auto parsed = util::parse_host_url(text);
+  if (!parsed || (any_port && parsed->port)) return std::nullopt;
+  return serialized_origin(*parsed) + (any_port ? ":*" : "");
 }
 
 }  // namespace
 
 std::expected<OriginPolicy, std::string> OriginPolicy::create(std::vector<std::string> patterns,
-                                                              bool require_origin) {
+                                                              bool require_origin,
+                                                              std::string_view public_url) {
   for (std::string& pattern : patterns) {
-    if (pattern != "*" && !is_origin_pattern(pattern)) {
+    auto normalized = normalized_pattern(pattern);
+    if (!normalized) {
       return std::unexpected("bad allowed origin '" + pattern +
                              "': expected *, scheme://host[:port] or scheme://host:* "
                              "(no path, no trailing slash, no wildcard in the host: "
                              "list each subdomain)");
     }
-    pattern = lower(pattern);
+    pattern = std::move(*normalized);
   }
-  return OriginPolicy(std::move(patterns), require_origin);
+  std::string public_origin;
+  if (!public_url.empty()) {
+    std::string_view url = public_url;
+    if (url.ends_with('/')) url.remove_suffix(1);  // the demo page's own URL is fine
+    const auto parsed = util::parse_host_url(url);
+    if (!parsed || (parsed->scheme != "http" && parsed->scheme != "https")) {
+      return std::unexpected("bad public URL '" + std::string(public_url) +
+                             "': expected http(s)://host[:port], with no path" +
+                             (parsed ? std::string() : " (" + parsed.error() + ")"));
+    }
+    public_origin = serialized_origin(*parsed);
+  }
+  return OriginPolicy(std::move(patterns), require_origin, std::move(public_origin));
 }
 
-OriginPolicy::Verdict OriginPolicy::check(std::optional<std::string_view> origin,
-                                          std::optional<std::string_view> host) const {
+OriginPolicy::Verdict OriginPolicy::check(std::optional<std::string_view> origin) const {
   if (!origin) return require_origin_ ? Verdict::refused : Verdict::no_origin;
   const std::string normalized = lower(*origin);
-  if (host && is_same_host(normalized, lower(*host))) return Verdict::allowed;
+  if (!public_origin_.empty() && normalized == public_origin_) return Verdict::allowed;
   return matches(normalized) ? Verdict::allowed : Verdict::refused;
 }
 

@@ -6,6 +6,8 @@
 #include <charconv>
 #include <thread>
 
+#include "util/url.hpp"
+
 namespace config {
 namespace {
 
@@ -30,17 +32,13 @@ std::expected<T, std::string> number(std::string_view text, T min, T max, std::s
 }
 
 Result set_listen(Config& c, std::string_view v) {
-  const std::size_t colon = v.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) {
-    return std::unexpected("bad --listen '" + std::string(v) + "': expected HOST:PORT");
+  auto parsed = util::parse_host_port(v, /*port_zero_ok=*/true);
+  if (!parsed) {
+    return std::unexpected("bad --listen '" + std::string(v) + "': " + parsed.error() +
+                           " (expected HOST:PORT)");
   }
-  auto port = number<std::uint16_t>(v.substr(colon + 1), 0, 65535, "--listen port");
-  if (!port) return std::unexpected(port.error());
-  std::string_view host = v.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  c.listen_host = host;
-  c.listen_port = *port;
+  c.listen_host = std::move(parsed->host);  // IPv6 without brackets, as the resolver takes it
+  c.listen_port = *parsed->port;
   return {};
 }
 
@@ -75,6 +73,11 @@ const Option kOptions[] = {
      "origin allowed to count: exact, * or http://host:* (repeatable; env: comma-separated; "
      "default: none, only requests without Origin)",
      true, [](Config& c, std::string_view v) -> Result { return split_origins(c, v), Result{}; }},
+    {"--public-url", "VC_PUBLIC_URL",
+     "origin the demo page is served from, http(s)://host[:port], no path; it may count "
+     "without being on the allow-list (default: the listen address if it is a loopback "
+     "address, e.g. http://127.0.0.1:8080; otherwise, and on Lambda, none)",
+     true, [](Config& c, std::string_view v) -> Result { return c.public_url = v, Result{}; }},
     {"--require-origin", "VC_REQUIRE_ORIGIN", "refuse counting requests without Origin (false)",
      false,
      [](Config& c, std::string_view v) {
@@ -240,6 +243,7 @@ std::string describe(const Config& c) {
   return "store=" + c.store + " sync=" + (c.sync == store::SyncMode::full ? "full" : "normal") +
          " threads=" + std::to_string(c.threads) +
          " allow_origins=" + (origins.empty() ? "(none)" : origins) +
+         " public_url=" + (c.public_url.empty() ? "(none)" : c.public_url) +
          " require_origin=" + (c.require_origin ? "true" : "false") +
          " read_timeout_ms=" + std::to_string(c.read_timeout.count());
 }

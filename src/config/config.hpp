@@ -25,6 +25,10 @@ struct Config {
   std::uint16_t listen_port = 8080;
   std::string store = "sqlite:var/counter.db";
   std::vector<std::string> allow_origins;  // empty: only requests without Origin count
+  // Where the demo page is served from (http(s)://host[:port]); its origin may count even
+  // when off the list. Empty: serve uses the listen address if it is a loopback address
+  // (with the port actually bound); lambda has no such exemption.
+  std::string public_url;
   bool require_origin = false;
   store::SyncMode sync = store::SyncMode::full;
   unsigned threads = 0;                            // 0: one per core

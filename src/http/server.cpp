@@ -18,13 +18,15 @@ namespace net = boost::asio;
 using net::ip::tcp;
 
 struct Server::Impl {
-  Impl(app::App& app, const ServerOptions& options)
+  explicit Impl(const ServerOptions& options)
       : ioc(static_cast<int>(options.threads)),
         acceptor(ioc),
         signals(ioc, SIGINT, SIGTERM),
         inbox(ioc),
-        context{
-            .app = app, .options = options, .on_drained = [this] { ioc.stop(); }, .inbox = inbox} {}
+        context{.app = nullptr,
+                .options = options,
+                .on_drained = [this] { ioc.stop(); },
+                .inbox = inbox} {}
 
   void do_accept() {
     acceptor.async_accept(
@@ -56,9 +58,8 @@ struct Server::Impl {
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() = default;
 
-std::expected<std::unique_ptr<Server>, std::string> Server::bind(const ServerOptions& options,
-                                                                 app::App& app) {
-  auto impl = std::make_unique<Impl>(app, options);
+std::expected<std::unique_ptr<Server>, std::string> Server::bind(const ServerOptions& options) {
+  auto impl = std::make_unique<Impl>(options);
   const std::string where = options.host + ":" + std::to_string(options.port);
   boost::system::error_code ec;
   tcp::resolver resolver(impl->ioc);
@@ -86,7 +87,14 @@ std::string Server::url() const {
   return "http://" + host + ":" + std::to_string(local.port());
 }
 
-void Server::run_until_signal() {
+bool Server::is_loopback() const {
+  boost::system::error_code ec;
+  const tcp::endpoint local = impl_->acceptor.local_endpoint(ec);
+  return !ec && local.address().is_loopback();
+}
+
+void Server::run_until_signal(app::App& app) {
+  impl_->context.app = &app;
   impl_->signals.async_wait([this](boost::system::error_code ec, int) {
     if (!ec) impl_->drain();
   });

@@ -24,8 +24,7 @@ struct ServerOptions {
 class Server {
  public:
   // Binds and listens (but does not serve yet). Fails with a one-line reason.
-  static std::expected<std::unique_ptr<Server>, std::string> bind(const ServerOptions& options,
-                                                                  app::App& app);
+  static std::expected<std::unique_ptr<Server>, std::string> bind(const ServerOptions& options);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -33,9 +32,12 @@ class Server {
   // "http://127.0.0.1:8080", with the port actually bound.
   std::string url() const;
 
-  // Serves until SIGINT or SIGTERM, then stops accepting, finishes the requests in flight
-  // and returns. Idle keep-alive connections are closed.
-  void run_until_signal();
+  // True when bound to a loopback address (127.0.0.0/8, ::1): only this machine can connect.
+  bool is_loopback() const;
+
+  // Serves `app` until SIGINT or SIGTERM, then stops accepting, finishes the requests in
+  // flight and returns. Idle keep-alive connections are closed. `app` must outlive the call.
+  void run_until_signal(app::App& app);
 
   struct Impl;
 

@@ -81,7 +81,7 @@ void session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   in_request_ = true;
   ++context_.in_flight;
   // The server keeps its io_context running until no request is in flight.
-  context_.app.handle(
+  context_.app->handle(
       request, [self = shared_from_this(), keep_alive](app::Response answer) mutable {
         AnswerInbox& inbox = self->context_.inbox;
         inbox.post([self = std::move(self), keep_alive, answer = std::move(answer)]() mutable {

@@ -19,7 +19,7 @@ namespace http {
 
 // What every session shares with the server. Outlives all sessions.
 struct SessionContext {
-  app::App& app;
+  app::App* app;  // set before the first session starts
   ServerOptions options;
   std::atomic<bool> draining{false};
   std::atomic<int> in_flight{0};

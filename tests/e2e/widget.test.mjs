@@ -254,6 +254,25 @@ test("demo page shows the server's count, +1 per load and per reload, none on ba
   assert.deepEqual(live, ["polite", `You are visitor ${formatted(start + 2)}`, false]);
 });
 
+test("with no allow-list the demo page counts at the printed URL, and only there", async (t) => {
+  // Without --public-url, a server on a loopback address exempts the URL it prints; the
+  // Host a page was loaded under proves nothing (anyone can point a name at a server).
+  const own = await startServer();
+  t.after(() => own.stop());
+  const { page, seen } = await openPage(t);
+  await page.goto(own.api + "/");
+  assert.equal(await settled(page), "ready");
+  assert.equal(await shown(page), formatted(1));
+  assert.equal(await own.count("visitors"), 1);
+
+  await page.goto(`http://localhost:${own.port}/`);
+  assert.equal(await settled(page), "unavailable");
+  assert.equal(await own.count("visitors"), 1);
+  assert.equal(seen.warnings.length, 1, seen.warnings.join("\n"));
+  assert.match(seen.warnings[0], /refused this page's origin http:\/\/localhost:\d+/);
+  assert.deepEqual(seen.errors, []);
+});
+
 test("back/forward without the bfcache reads the count and does not count", async (t) => {
   const plain = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
   const { page, seen } = await openPage(t, plain);

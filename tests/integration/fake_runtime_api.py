@@ -4,7 +4,7 @@ It hands out queued events on GET /2018-06-01/runtime/invocation/next with the h
 real API sends (Lambda-Runtime-Aws-Request-Id, -Deadline-Ms, -Invoked-Function-Arn,
 -Trace-Id) and records every POST to /invocation/{id}/response, /invocation/{id}/error and
 /init/error, answering 202 as the real API does (400 for an unknown or already answered
-request id). Threaded, on 127.0.0.1 and a port the system picks.
+request id). Threaded, on 127.0.0.1 (or ::1 with ipv6=True) and a port the system picks.
 
     with FakeRuntimeApi() as api:
         # start the function with AWS_LAMBDA_RUNTIME_API=api.address
@@ -92,8 +92,9 @@ def http_event(method, path, query="", headers=None, body=None, base64_body=Fals
 
 
 class FakeRuntimeApi:
-    def __init__(self, deadline_ms=30_000):
+    def __init__(self, deadline_ms=30_000, ipv6=False):
         self.deadline_ms = deadline_ms
+        self.ipv6 = ipv6
         self.posts = []            # every Post, in arrival order
         self.next_calls = 0        # GET /next requests received
         self.first_next_time = None
@@ -112,14 +113,18 @@ class FakeRuntimeApi:
         class Handler(_Handler):
             fake = api
 
-        self._server = _Server(("127.0.0.1", 0), Handler)
+        if self.ipv6:
+            self._server = _Server6(("::1", 0), Handler)
+        else:
+            self._server = _Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
     @property
     def address(self):
         """host:port, the value for AWS_LAMBDA_RUNTIME_API."""
-        return "127.0.0.1:%d" % self._server.server_address[1]
+        host = "[::1]" if self.ipv6 else "127.0.0.1"
+        return "%s:%d" % (host, self._server.server_address[1])
 
     def close(self):
         """Goes away like a dead Runtime API: pending /next calls are dropped unanswered
@@ -222,6 +227,10 @@ class _Server(http.server.ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         pass  # a runtime killed mid-request is part of the tests, not a failure
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

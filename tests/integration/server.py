@@ -35,7 +35,8 @@ class Server:
             self.proc.kill()
             raise RuntimeError("server did not start: %r %r" % (line, self.proc.stderr.read()))
         address = line.split("listening on http://")[1].split()[0]
-        self.host, port = address.rsplit(":", 1)
+        host, port = address.rsplit(":", 1)
+        self.host = host[1:-1] if host.startswith("[") else host  # "[::1]": IPv6, for sockets
         self.port = int(port)
         return self
 

@@ -115,6 +115,22 @@ class LambdaTest(unittest.TestCase):
         self.assertNotIn("access-control-allow-origin", answer.headers)
         self.assertEqual(self.count(), 1)
 
+    def test_an_origin_naming_the_api_host_is_not_exempt(self):
+        # The event's Host is the API's own domain; without VC_PUBLIC_URL nothing is exempt.
+        own = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
+        self.assertEqual(self.call("GET", "/count", headers={"origin": own}).status, 403)
+        self.assertEqual(self.count(), 0)
+
+    def test_the_public_url_is_exempt(self):
+        self.proc.kill()
+        finish(self.proc)
+        self.proc = start_function(self.api, env={"VC_PUBLIC_URL": "https://counter.example"})
+        answer = self.call("GET", "/count", headers={"origin": "https://counter.example"})
+        self.assertEqual(answer.status, 200)
+        self.assertEqual(answer.headers["access-control-allow-origin"], "https://counter.example")
+        self.assertEqual(self.call("GET", "/count", headers={"origin": "https://other.example"})
+                         .status, 403)
+
     def test_preflight(self):
         answer = self.call("OPTIONS", "/count/home", headers={
             "origin": ORIGIN, "access-control-request-method": "POST",
@@ -205,6 +221,16 @@ class LambdaInitErrorTest(unittest.TestCase):
     def test_bad_origin_pattern(self):
         self.expect_init_error({"VC_ALLOW_ORIGINS": "https://bad.example/"}, "bad.example")
 
+    def test_public_url_with_a_path(self):
+        self.expect_init_error({"VC_PUBLIC_URL": "https://counter.example/demo"}, "public URL")
+
+    def test_bad_runtime_api_address(self):
+        # Not even init/error can be posted: the process logs why and exits.
+        proc = start_function(self.api, env={"AWS_LAMBDA_RUNTIME_API": "[::1"})
+        code, out, _ = finish(proc)
+        self.assertNotEqual(code, 0)
+        self.assertIn("bad AWS_LAMBDA_RUNTIME_API", out)
+
     def test_unknown_store(self):
         self.expect_init_error({"VC_STORE": "nosuch:"}, "nosuch:")
 
@@ -213,6 +239,19 @@ class LambdaInitErrorTest(unittest.TestCase):
 
     def test_bad_variable(self):
         self.expect_init_error({"VC_REQUIRE_ORIGIN": "perhaps"}, "VC_REQUIRE_ORIGIN")
+
+
+class LambdaIpv6Test(unittest.TestCase):
+    def test_runtime_api_on_an_ipv6_literal(self):
+        with FakeRuntimeApi(ipv6=True) as api:
+            self.assertTrue(api.address.startswith("[::1]:"))
+            proc = start_function(api)
+            try:
+                post = api.invoke(http_event("GET", "/count"))
+                self.assertEqual(Answer(post).json(), {"count": 1})
+            finally:
+                proc.kill()
+                finish(proc)
 
 
 if __name__ == "__main__":

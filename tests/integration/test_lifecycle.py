@@ -65,11 +65,51 @@ class LifecycleTest(unittest.TestCase):
                 self.assertEqual(again.count(), 1)
 
     def test_the_servers_own_page_counts_without_an_allow_list(self):
+        # Listening on a loopback address without --public-url: the printed URL is exempt.
         with Server() as s:
             own = "http://%s:%d" % (s.host, s.port)
             self.assertEqual(s.request("POST", "/count", {"Origin": own})[0], 200)
             self.assertEqual(s.request("POST", "/count", {"Origin": "http://127.0.0.1:1"})[0], 403)
             self.assertEqual(s.count(), 1)
+        with Server("--listen", "[::1]:0") as s:
+            self.assertEqual(s.host, "::1")
+            own = "http://[::1]:%d" % s.port
+            self.assertEqual(s.request("POST", "/count", {"Origin": own})[0], 200)
+
+    def test_an_origin_naming_the_host_header_is_not_exempt(self):
+        # Anyone can point a domain at the server; the Host header proves nothing.
+        with Server() as s:
+            for host in ["evil.example", "evil.example:%d" % s.port]:
+                status, _, body = s.request("POST", "/count",
+                                            {"Host": host, "Origin": "http://" + host})
+                self.assertEqual(status, 403, body)
+            self.assertEqual(s.count(), 0)
+
+    def test_only_the_public_url_is_exempt(self):
+        with Server("--public-url", "https://counter.example/") as s:
+            self.assertEqual(s.request("POST", "/count", {"Origin": "https://counter.example"})[0],
+                             200)
+            own = "http://%s:%d" % (s.host, s.port)  # no longer exempt
+            self.assertEqual(s.request("POST", "/count", {"Origin": own})[0], 403)
+            self.assertEqual(s.request("POST", "/count", {"Host": "counter.example",
+                                                          "Origin": "http://counter.example"})[0],
+                             403)
+            self.assertEqual(s.count(), 1)
+        with Server(env={"VC_PUBLIC_URL": "http://counter.example:8080"}) as s:
+            self.assertEqual(
+                s.request("GET", "/count", {"Origin": "http://counter.example:8080"})[0], 200)
+
+    def test_no_exemption_when_listening_on_all_addresses(self):
+        with Server("--listen", "0.0.0.0:0") as s:
+            for origin in ["http://0.0.0.0:%d" % s.port, "http://127.0.0.1:%d" % s.port]:
+                self.assertEqual(s.request("POST", "/count", {"Origin": origin})[0], 403)
+
+    def test_a_public_url_with_a_path_is_refused(self):
+        for url in ["https://counter.example/demo", "https://counter.example?x=1", "counter.example"]:
+            self.assert_one_line_error(run("serve", "--listen", "127.0.0.1:0", "--store", "memory:",
+                                           "--public-url", url), "public URL")
+        self.assert_one_line_error(run("serve", "--store", "memory:",
+                                       env={"VC_PUBLIC_URL": "http://h/x"}), "public URL")
 
     def test_configuration_from_the_environment(self):
         with Server(env={"VC_ALLOW_ORIGINS": "https://a.example", "VC_REQUIRE_ORIGIN": "1"}) as s:

@@ -23,6 +23,7 @@ TEST(Config, Defaults) {
   EXPECT_EQ(c->listen_port, 8080);
   EXPECT_EQ(c->store, "sqlite:var/counter.db");
   EXPECT_TRUE(c->allow_origins.empty());
+  EXPECT_TRUE(c->public_url.empty());  // serve then uses the loopback listen address
   EXPECT_FALSE(c->require_origin);
   EXPECT_EQ(c->sync, store::SyncMode::full);
   EXPECT_GE(c->threads, 1U);
@@ -62,6 +63,32 @@ TEST(Config, EnvironmentAndFlagPrecedence) {
   EXPECT_EQ(flags_win->allow_origins, std::vector<std::string>{"*"});
 }
 
+TEST(Config, PublicUrlFromFlagOrEnvironment) {
+  EXPECT_EQ(parse_with({"serve", "--public-url", "https://counter.example"})->public_url,
+            "https://counter.example");
+  EXPECT_EQ(parse_with({"--public-url=http://[::1]:8080/"})->public_url, "http://[::1]:8080/");
+  const std::map<std::string, std::string> env = {{"VC_PUBLIC_URL", "https://a.example"}};
+  EXPECT_EQ(parse_with({}, env)->public_url, "https://a.example");
+  EXPECT_EQ(parse_with({"--public-url", "https://b.example"}, env)->public_url,
+            "https://b.example");
+  EXPECT_NE(describe(*parse_with({}, env)).find("public_url=https://a.example"), std::string::npos);
+  EXPECT_NE(describe(*parse_with({})).find("public_url=(none)"), std::string::npos);
+}
+
+TEST(Config, ListenAddresses) {
+  auto v6 = parse_with({"--listen", "[::1]:0"});
+  ASSERT_TRUE(v6.has_value()) << v6.error();
+  EXPECT_EQ(v6->listen_host, "::1");  // without brackets, as the resolver takes it
+  EXPECT_EQ(v6->listen_port, 0);
+  EXPECT_EQ(parse_with({"--listen", "localhost:65535"})->listen_host, "localhost");
+  for (const char* bad : {"::1:8080", "[::1", ":8080", "h:", "h", "u@h:1", "h:1/x", "h:-1",
+                          "http://h:1", "h:65536"}) {
+    auto c = parse_with({"--listen", bad});
+    ASSERT_FALSE(c.has_value()) << bad;
+    EXPECT_NE(c.error().find("--listen"), std::string::npos) << c.error();
+  }
+}
+
 TEST(Config, ErrorsNameTheProblem) {
   EXPECT_EQ(parse_with({"--bogus"}).error(), "unknown argument '--bogus' (see --help)");
   EXPECT_NE(parse_with({"--listen", "nope"}).error().find("--listen"), std::string::npos);
@@ -75,8 +102,9 @@ TEST(Config, ErrorsNameTheProblem) {
 TEST(Config, HelpListsEveryFlagAndVariable) {
   EXPECT_EQ(parse_with({"--help"})->command, Command::help);
   const std::string help = help_text();
-  for (const char* text : {"--listen", "VC_LISTEN", "--store", "VC_STORE", "--allow-origin",
-                           "VC_ALLOW_ORIGINS", "--require-origin", "--sync", "--threads"}) {
+  for (const char* text :
+       {"--listen", "VC_LISTEN", "--store", "VC_STORE", "--allow-origin", "VC_ALLOW_ORIGINS",
+        "--public-url", "VC_PUBLIC_URL", "--require-origin", "--sync", "--threads"}) {
     EXPECT_NE(help.find(text), std::string::npos) << text;
   }
 }
