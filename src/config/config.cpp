@@ -63,7 +63,9 @@ void split_origins(Config& c, std::string_view v) {
 }
 
 const Option kOptions[] = {
-    {"--listen", "VC_LISTEN", "HOST:PORT to listen on; port 0 picks a free one (127.0.0.1:8080)",
+    {"--listen", "VC_LISTEN",
+     "HOST:PORT to listen on (IPv6 in brackets: [::1]:8080); port 0 picks a free one "
+     "(127.0.0.1:8080)",
      true, set_listen},
     {"--store", "VC_STORE",
      "store URL: sqlite:PATH, memory: or dynamodb://TABLE[?region=REGION&...] "
