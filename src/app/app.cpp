@@ -12,6 +12,24 @@ namespace {
 
 constexpr std::string_view kStoreDown = "the counter store is unavailable; try again shortly";
 
+// The 503 for a failed store call. A counting answer says whether the hit may have counted:
+// "not_counted" when nothing was applied, "unknown" when the write may have been.
+Response unavailable(const store::StoreError& error, bool counting) {
+  using Kind = store::StoreError::Kind;
+  const bool overloaded = error.kind == Kind::overloaded;
+  const bool unknown = error.kind == Kind::outcome_unknown;
+  Response response =
+      error_response(503, overloaded ? "overloaded" : "store_unavailable",
+                     overloaded ? "too many requests are waiting; try again shortly"
+                     : unknown  ? "the store did not confirm this hit; it may have counted"
+                                : kStoreDown);
+  if (counting) {
+    response.body.pop_back();  // the closing brace
+    response.body += unknown ? ",\"outcome\":\"unknown\"}" : ",\"outcome\":\"not_counted\"}";
+  }
+  return response;
+}
+
 Response json_ok(std::string body) {
   Response response{.status = 200, .headers = {}, .body = std::move(body)};
   response.set("Content-Type", "application/json");
@@ -109,7 +127,7 @@ void App::handle(const Request& request, Done done) {
 
 std::optional<App::Done> App::admit(const Request& request, Done& done) const {
   const auto origin = request.header("origin");
-  const OriginPolicy::Verdict verdict = origins_.check(origin, request.header("host"));
+  const OriginPolicy::Verdict verdict = origins_.check(origin);
   if (verdict == OriginPolicy::Verdict::refused) {
     done(error_response(
         403, "origin_not_allowed",
@@ -135,12 +153,12 @@ void App::handle_api(const Request& request, Endpoint endpoint, std::string_view
   if (!key) return reply(error_response(400, "bad_key", kKeyRule));
   if (endpoint == Endpoint::count) {
     return counter_.hit(std::move(*key), [reply = std::move(reply)](auto value) mutable {
-      if (!value) return reply(error_response(503, "store_unavailable", kStoreDown));
+      if (!value) return reply(unavailable(value.error(), true));
       reply(json_ok(count_body(*value)));
     });
   }
   counter_.read(*key, [key = *key, reply = std::move(reply)](auto value) mutable {
-    if (!value) return reply(error_response(503, "store_unavailable", kStoreDown));
+    if (!value) return reply(unavailable(value.error(), false));
     if (!*value) return reply(error_response(404, "not_found", "this counter has never counted"));
     reply(json_ok("{\"key\":" + json_string(key) + ",\"count\":" + std::to_string(**value) + "}"));
   });
@@ -157,25 +175,22 @@ void App::handle_badge(const Request& request, std::string_view encoded_key, Don
   if (!options) return reply(error_response(400, "bad_option", options.error()));
 
   const bool counting = options->count;
-  auto answer = [options = std::move(*options),
+  auto answer = [options = std::move(*options), counting,
                  if_none_match = std::optional<std::string>(request.header("if-none-match")),
-                 reply = std::move(reply)](std::optional<std::int64_t> value) mutable {
-    if (!value) return reply(error_response(503, "store_unavailable", kStoreDown));
+                 reply = std::move(reply)](store::StoreResult<std::int64_t> value) mutable {
+    if (!value) return reply(unavailable(value.error(), counting));
     reply(badge_response(options, *value, if_none_match));
   };
-  if (counting) {
-    return counter_.hit(std::move(*key), [answer = std::move(answer)](auto value) mutable {
-      answer(value ? std::optional<std::int64_t>(*value) : std::nullopt);
-    });
-  }
+  if (counting) return counter_.hit(std::move(*key), std::move(answer));
   counter_.read(*key, [answer = std::move(answer)](auto value) mutable {
-    answer(value ? std::optional<std::int64_t>(value->value_or(0)) : std::nullopt);
+    if (!value) return answer(std::unexpected(value.error()));
+    answer(value->value_or(0));
   });
 }
 
 void App::handle_health(Done done) {
   counter_.ping([done = std::move(done)](store::StoreResult<void> ok) mutable {
-    if (!ok) return done(error_response(503, "store_unavailable", kStoreDown));
+    if (!ok) return done(unavailable(ok.error(), false));
     done(json_ok("{\"status\":\"ok\"}"));
   });
 }

@@ -29,6 +29,9 @@ class App {
   // later on the counter's worker thread (after the hit is durable). Never throws.
   void handle(const Request& request, Done done);
 
+  // The registry the App counts requests in; transports add their own figures to it.
+  metrics::Registry& metrics() const { return metrics_; }
+
  private:
   // Applies the origin policy: answers 403 through `done` and returns nullopt when the
   // origin is refused; otherwise returns `done` wrapped to add the CORS headers.

@@ -3,6 +3,7 @@
 #include "aws/http_client.hpp"
 
 #include <openssl/ssl.h>
+#include <poll.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -51,45 +52,13 @@ std::string lower(std::string_view text) {
 
 // A deadline during the exchange is `timeout`; during resolve, connect or the handshake the
 // request was never sent, so the phase's own kind stays (callers may retry those freely).
-HttpError error(HttpError::Kind kind, std::string_view what, const beast::error_code& ec) {
+HttpError error(HttpError::Kind kind, std::string_view what, const beast::error_code& ec,
+                bool sent = false) {
   if (ec == beast::error::timeout && kind == HttpError::Kind::io) kind = HttpError::Kind::timeout;
-  return HttpError{kind, std::string(what) + ": " + ec.message()};
+  return HttpError{kind, std::string(what) + ": " + ec.message(), sent};
 }
 
 }  // namespace
-
-std::string Endpoint::host_header() const {
-  const bool default_port = (tls && port == 443) || (!tls && port == 80);
-  return default_port ? host : host + ":" + std::to_string(port);
-}
-
-std::expected<Endpoint, std::string> parse_endpoint(std::string_view url) {
-  Endpoint endpoint;
-  if (url.starts_with("https://")) {
-    endpoint.tls = true;
-    endpoint.port = 443;
-    url.remove_prefix(8);
-  } else if (url.starts_with("http://")) {
-    url.remove_prefix(7);
-  } else {
-    return std::unexpected("endpoint must start with http:// or https://");
-  }
-  if (!url.empty() && url.back() == '/') url.remove_suffix(1);
-  if (url.empty() || url.find_first_of("/?#@") != std::string_view::npos) {
-    return std::unexpected("endpoint must be scheme://host[:port] with no path");
-  }
-  const std::size_t colon = url.rfind(':');
-  if (colon != std::string_view::npos && url.find(']', colon) == std::string_view::npos) {
-    const std::string_view port = url.substr(colon + 1);
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), endpoint.port);
-    if (ec != std::errc() || end != port.data() + port.size() || endpoint.port == 0) {
-      return std::unexpected("bad port in endpoint");
-    }
-    url = url.substr(0, colon);
-  }
-  endpoint.host = std::string(url);
-  return endpoint;
-}
 
 std::optional<std::string_view> HttpResponse::header(std::string_view lower_name) const {
   for (const auto& [name, value] : headers) {
@@ -100,8 +69,23 @@ std::optional<std::string_view> HttpResponse::header(std::string_view lower_name
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
 using Timeout = std::optional<std::chrono::milliseconds>;
 using Request = bhttp::request<bhttp::string_body>;
+
+// The time left until `deadline` (at least 1 ms, so an expired deadline still fails as a
+// timeout rather than waiting forever), or nullopt for no deadline.
+Timeout remaining(std::optional<Clock::time_point> deadline) {
+  if (!deadline) return std::nullopt;
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
+  return std::max(left, std::chrono::milliseconds(1));
+}
+
+Timeout earlier(Timeout a, Timeout b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::min(*a, *b);
+}
 
 void set_deadline(beast::tcp_stream& stream, Timeout timeout) {
   if (timeout) {
@@ -109,6 +93,13 @@ void set_deadline(beast::tcp_stream& stream, Timeout timeout) {
   } else {
     stream.expires_never();
   }
+}
+
+// True when a kept-alive connection has something to read while no request is out: the
+// peer closed it (or broke the protocol), so it must not carry the next request.
+bool peer_spoke(int fd) {
+  pollfd entry{.fd = fd, .events = POLLIN | POLLRDHUP, .revents = 0};
+  return ::poll(&entry, 1, 0) != 0;
 }
 
 }  // namespace
@@ -122,6 +113,8 @@ struct HttpClient::Connection {
 
   beast::tcp_stream& tcp() { return plain ? *plain : beast::get_lowest_layer(*secure); }
   bool is_open() { return (plain || secure) && tcp().socket().is_open(); }
+  // Open, and not closed by the peer while idle.
+  bool reusable() { return is_open() && !peer_spoke(tcp().socket().native_handle()); }
   void close() {
     plain.reset();
     secure.reset();
@@ -134,30 +127,46 @@ struct HttpClient::Connection {
     ioc.run();
   }
 
-  std::expected<void, HttpError> open(const Endpoint& endpoint, const HttpClientOptions& options);
+  // Resolves, connects and (for TLS) handshakes, all within `limit`.
+  std::expected<void, HttpError> open(const Endpoint& endpoint, const HttpClientOptions& options,
+                                      Timeout limit);
   std::expected<HttpResponse, HttpError> exchange(Request& request, Timeout timeout,
                                                   std::size_t max_bytes);
 };
 
 std::expected<void, HttpError> HttpClient::Connection::open(const Endpoint& endpoint,
-                                                            const HttpClientOptions& options) {
+                                                            const HttpClientOptions& options,
+                                                            Timeout limit) {
   close();
+  const Timeout phase = earlier(options.connect_timeout, limit);
+  const Clock::time_point started = Clock::now();
   tcp::resolver resolver(ioc);
   beast::error_code ec;
+  bool resolved = false;
   tcp::resolver::results_type addresses;
   resolver.async_resolve(endpoint.host, std::to_string(endpoint.port),
                          [&](beast::error_code e, tcp::resolver::results_type r) {
                            ec = e;
+                           resolved = true;
                            addresses = std::move(r);
                          });
-  run();
+  ioc.restart();
+  ioc.run_for(*phase);  // a resolver has no deadline of its own
+  if (!resolved) {
+    resolver.cancel();
+    run();
+    return std::unexpected(
+        HttpError{HttpError::Kind::resolve, "resolve " + endpoint.host + ": timed out", false});
+  }
   if (ec) return std::unexpected(error(HttpError::Kind::resolve, "resolve " + endpoint.host, ec));
   if (endpoint.tls) {
     secure.emplace(ioc, ssl);
   } else {
     plain.emplace(ioc);
   }
-  tcp().expires_after(options.connect_timeout);
+  // Connect and handshake share what the resolver left of the phase's time.
+  const auto phase_end = started + *phase;
+  tcp().expires_at(phase_end);
   tcp().async_connect(addresses, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
   run();
   if (ec) return std::unexpected(error(HttpError::Kind::connect, "connect " + endpoint.host, ec));
@@ -169,7 +178,7 @@ std::expected<void, HttpError> HttpClient::Connection::open(const Endpoint& endp
     return std::unexpected(HttpError{HttpError::Kind::tls, "cannot set TLS server name"});
   }
   secure->set_verify_callback(asio::ssl::host_name_verification(endpoint.host));
-  tcp().expires_after(options.connect_timeout);
+  tcp().expires_at(phase_end);
   secure->async_handshake(asio::ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
   run();
   if (ec) return std::unexpected(error(HttpError::Kind::tls, "TLS handshake", ec));
@@ -180,11 +189,13 @@ std::expected<HttpResponse, HttpError> HttpClient::Connection::exchange(Request&
                                                                         Timeout timeout,
                                                                         std::size_t max_bytes) {
   beast::error_code ec;
+  bool written = false;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(max_bytes);
   set_deadline(tcp(), timeout);
   auto on_read = [&](beast::error_code e, std::size_t) { ec = e; };
   auto on_write = [&](beast::error_code e, std::size_t) {
+    written = !e;
     if (e) {
       ec = e;
     } else if (plain) {
@@ -199,7 +210,7 @@ std::expected<HttpResponse, HttpError> HttpClient::Connection::exchange(Request&
     bhttp::async_write(*secure, request, on_write);
   }
   run();
-  if (ec) return std::unexpected(error(HttpError::Kind::io, "HTTP exchange", ec));
+  if (ec) return std::unexpected(error(HttpError::Kind::io, "HTTP exchange", ec, written));
   auto& message = parser.get();
   HttpResponse response{
       .status = static_cast<int>(message.result_int()), .headers = {}, .body = {}};
@@ -226,9 +237,11 @@ HttpClient::HttpClient(Endpoint endpoint, HttpClientOptions options)
 
 HttpClient::~HttpClient() = default;
 
-std::expected<HttpResponse, HttpError> HttpClient::send(
-    std::string_view method, std::string_view target, const HeaderList& headers,
-    std::string_view body, std::optional<std::optional<std::chrono::milliseconds>> timeout) {
+std::expected<HttpResponse, HttpError> HttpClient::send(std::string_view method,
+                                                        std::string_view target,
+                                                        const HeaderList& headers,
+                                                        std::string_view body,
+                                                        const SendOptions& send_options) {
   Request request;
   request.method_string(method);
   request.target(target);
@@ -242,21 +255,27 @@ std::expected<HttpResponse, HttpError> HttpClient::send(
   request.body() = std::string(body);
   request.prepare_payload();
 
-  const Timeout deadline = timeout ? *timeout : options_.request_timeout;
+  const Timeout timeout = send_options.timeout ? *send_options.timeout : options_.request_timeout;
+  std::optional<Clock::time_point> deadline;
+  if (timeout) deadline = Clock::now() + *timeout;
   for (int attempt = 0;; ++attempt) {
-    const bool reused = connection_->is_open();
+    const bool reused = connection_->reusable();
     if (!reused) {
-      if (auto opened = connection_->open(endpoint_, options_); !opened) {
+      if (auto opened = connection_->open(endpoint_, options_, remaining(deadline)); !opened) {
         connection_->close();
         return std::unexpected(opened.error());
       }
     }
-    auto response = connection_->exchange(request, deadline, options_.max_response_bytes);
+    auto response =
+        connection_->exchange(request, remaining(deadline), options_.max_response_bytes);
     if (response) return response;
     connection_->close();
-    // A kept-alive connection the peer had already closed: retry once on a fresh one.
-    const bool stale = reused && attempt == 0 && response.error().kind == HttpError::Kind::io;
-    if (!stale) return std::unexpected(response.error());
+    // A kept-alive connection the peer closed just as we wrote: one more try on a fresh
+    // one, unless the request was written and must not apply twice.
+    const HttpError& failed = response.error();
+    const bool stale = reused && attempt == 0 && failed.kind == HttpError::Kind::io &&
+                       (send_options.idempotent || !failed.sent);
+    if (!stale) return std::unexpected(failed);
   }
 }
 

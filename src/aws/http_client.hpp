@@ -13,22 +13,11 @@
 #include <utility>
 #include <vector>
 
+#include "aws/endpoint.hpp"
+
 namespace aws {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
-
-// Where to connect: parsed from "http://host:port" or "https://host[:port]".
-struct Endpoint {
-  bool tls = false;
-  std::string host;
-  std::uint16_t port = 80;
-
-  // The Host header value: "host" or "host:port" when the port is not the default.
-  std::string host_header() const;
-};
-
-// Parses an endpoint URL; a path, query or user-info part is refused.
-std::expected<Endpoint, std::string> parse_endpoint(std::string_view url);
 
 struct HttpResponse {
   int status = 0;
@@ -38,13 +27,25 @@ struct HttpResponse {
   std::optional<std::string_view> header(std::string_view lower_name) const;
 };
 
-// Why a request failed before a response was read. `connect` failures mean the request
-// was never sent; others may or may not have reached the server.
+// Why a request failed before a response was read. `resolve`, `connect` and `tls` failures
+// mean the request was never sent. After a `timeout` or `io` failure, `sent` says whether
+// the whole request had been written: only then may the server have acted on it.
 struct HttpError {
-  // timeout: the deadline passed during the exchange (the request may have been sent).
+  // timeout: the call's deadline passed (in any phase; `sent` says whether it was written).
   enum class Kind { resolve, connect, tls, timeout, io };
   Kind kind;
   std::string message;
+  bool sent = false;
+};
+
+struct SendOptions {
+  // The deadline for the whole call: resolving, connecting, the TLS handshake, writing and
+  // reading. Unset: the client's request_timeout; set to nullopt: none (the Runtime API's
+  // long-polling /next).
+  std::optional<std::optional<std::chrono::milliseconds>> timeout;
+  // False for a request that must not apply twice (a counter's ADD): it is never resent
+  // once written, not even on a kept-alive connection the peer turns out to have closed.
+  bool idempotent = true;
 };
 
 struct HttpClientOptions {
@@ -64,14 +65,14 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  // Sends one request and reads the response. `headers` are sent as given, plus Host
-  // (when absent) and Content-Length. Reuses the open connection, and retries once on a
-  // fresh connection when a reused one turns out closed before any byte came back.
-  // `timeout` overrides the option's request timeout for this call.
-  std::expected<HttpResponse, HttpError> send(
-      std::string_view method, std::string_view target, const HeaderList& headers,
-      std::string_view body,
-      std::optional<std::optional<std::chrono::milliseconds>> timeout = std::nullopt);
+  // Sends one request and reads the response, within the call's deadline. `headers` are
+  // sent as given, plus Host (when absent) and Content-Length. Reuses the open connection
+  // unless the peer has closed it meanwhile. When a reused connection fails before any
+  // byte came back, an idempotent request is retried once on a fresh connection; a
+  // non-idempotent one only if it was not completely written.
+  std::expected<HttpResponse, HttpError> send(std::string_view method, std::string_view target,
+                                              const HeaderList& headers, std::string_view body,
+                                              const SendOptions& options = {});
 
   const Endpoint& endpoint() const { return endpoint_; }
 

@@ -5,6 +5,7 @@
 #include <array>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <span>
 #include <thread>
@@ -31,10 +32,14 @@ constexpr std::array<std::string_view, 13> kThrottlingCodes = {
     "EC2ThrottledException",
 };
 
-// Transient codes that may come with a 4xx status; any 5xx is transient anyway.
-constexpr std::array<std::string_view, 6> kTransientCodes = {
-    "RequestTimeout",      "RequestTimeoutException",      "PriorRequestNotComplete",
-    "InternalServerError", "TransactionConflictException", "ServiceUnavailable",
+// Refusals that may come with a 4xx status and applied nothing.
+constexpr std::array<std::string_view, 1> kRefusedCodes = {"TransactionConflictException"};
+
+// Transient codes that may come with a 4xx status; any 5xx is transient anyway. These may
+// follow an applied write.
+constexpr std::array<std::string_view, 5> kTransientCodes = {
+    "RequestTimeout",      "RequestTimeoutException", "PriorRequestNotComplete",
+    "InternalServerError", "ServiceUnavailable",
 };
 
 bool contains(std::span<const std::string_view> codes, std::string_view code) {
@@ -43,15 +48,16 @@ bool contains(std::span<const std::string_view> codes, std::string_view code) {
 
 }  // namespace
 
-Failure classify_response(int http_status, std::string_view error_type) {
+Failure classify_response(int http_status, std::string_view error_type, bool idempotent) {
   if (contains(kThrottlingCodes, error_type) || http_status == 429) return Failure::throttled;
+  if (contains(kRefusedCodes, error_type)) return Failure::transient;
   if (contains(kTransientCodes, error_type) || (http_status >= 500 && http_status <= 599)) {
-    return Failure::transient;
+    return idempotent ? Failure::transient : Failure::ambiguous;
   }
   return Failure::permanent;
 }
 
-Failure classify_transport(HttpError::Kind kind, bool idempotent) {
+Failure classify_transport(HttpError::Kind kind, bool sent, bool idempotent) {
   switch (kind) {
     case HttpError::Kind::resolve:
     case HttpError::Kind::connect:
@@ -59,9 +65,9 @@ Failure classify_transport(HttpError::Kind kind, bool idempotent) {
       return Failure::transient;
     case HttpError::Kind::timeout:
     case HttpError::Kind::io:
-      return idempotent ? Failure::transient : Failure::permanent;
+      return (idempotent || !sent) ? Failure::transient : Failure::ambiguous;
   }
-  return Failure::permanent;
+  return Failure::ambiguous;
 }
 
 milliseconds backoff_delay(const RetryOptions& options, int retry, Failure failure, double random) {
@@ -76,11 +82,17 @@ milliseconds backoff_delay(const RetryOptions& options, int retry, Failure failu
 }
 
 RetryHooks system_retry_hooks() {
-  auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
+  struct Shared {
+    std::mutex mutex;
+    std::mt19937_64 engine{std::random_device{}()};
+  };
+  auto shared = std::make_shared<Shared>();
   return RetryHooks{
       .random =
-          [engine] {
-            return std::generate_canonical<double, std::numeric_limits<double>::digits>(*engine);
+          [shared] {
+            std::lock_guard lock(shared->mutex);
+            return std::generate_canonical<double, std::numeric_limits<double>::digits>(
+                shared->engine);
           },
       .sleep = [](milliseconds delay) { std::this_thread::sleep_for(delay); },
       .now = [] { return std::chrono::steady_clock::now(); },
@@ -93,6 +105,8 @@ std::string_view describe(RetryStop stop) {
       return "succeeded";
     case RetryStop::permanent:
       return "not retryable";
+    case RetryStop::ambiguous:
+      return "outcome unknown, not retried";
     case RetryStop::attempts_exhausted:
       return "attempts exhausted";
     case RetryStop::deadline:
@@ -113,6 +127,7 @@ RetryOutcome run_with_retry(const RetryOptions& options, const RetryHooks& hooks
     const std::optional<Failure> failure = attempt(std::max(remaining(), milliseconds(1)));
     if (!failure) return {RetryStop::succeeded, done};
     if (*failure == Failure::permanent) return {RetryStop::permanent, done};
+    if (*failure == Failure::ambiguous) return {RetryStop::ambiguous, done};
     if (done >= max_attempts) return {RetryStop::attempts_exhausted, done};
     const milliseconds delay = backoff_delay(options, done, *failure, hooks.random());
     if (delay >= remaining()) return {RetryStop::deadline, done};

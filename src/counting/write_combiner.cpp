@@ -1,18 +1,22 @@
 // Write combiner: one worker loop that drains all queued hits into one store batch.
 #include "counting/write_combiner.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace counting {
 namespace {
 
-store::StoreError stopped() { return store::StoreError{"the counter is shutting down"}; }
+using Kind = store::StoreError::Kind;
+
+store::StoreError stopped() { return {"the counter is shutting down", Kind::failed}; }
+store::StoreError overloaded() { return {"too many hits and reads pending", Kind::overloaded}; }
 
 // Stands in for the store once the combiner stops, so late calls still get an answer.
 class ClosedStore final : public store::Store {
  public:
-  store::StoreResult<std::vector<std::int64_t>> add(std::span<const store::Increment>) override {
-    return std::unexpected(stopped());
+  void add(std::span<const store::Increment> batch, const store::AddCallback& done) override {
+    store::report_batch(std::unexpected(stopped()), batch.size(), done);
   }
   store::StoreResult<std::optional<std::int64_t>> get(std::string_view) override {
     return std::unexpected(stopped());
@@ -22,14 +26,36 @@ class ClosedStore final : public store::Store {
 
 }  // namespace
 
-WriteCombiner::WriteCombiner(store::Store& store, metrics::Registry& metrics)
-    : store_(store), metrics_(metrics), worker_([this] { run(); }) {
+WriteCombiner::WriteCombiner(store::Store& store, metrics::Registry& metrics,
+                             CombinerOptions options)
+    : store_(store),
+      metrics_(metrics),
+      max_pending_(std::max<std::size_t>(options.max_pending, 1)),
+      worker_([this] { run(); }) {
   if (store_.defers_sync()) syncer_ = std::thread([this] { run_syncer(); });
 }
 
 WriteCombiner::~WriteCombiner() { stop(); }
 
+bool WriteCombiner::admit() {
+  std::size_t now = pending_.load(std::memory_order_relaxed);
+  do {
+    if (now >= max_pending_) {
+      metrics_.count_shed();
+      return false;
+    }
+  } while (!pending_.compare_exchange_weak(now, now + 1, std::memory_order_relaxed));
+  metrics_.add_pending(1);
+  return true;
+}
+
+void WriteCombiner::release(std::size_t n) {
+  pending_.fetch_sub(n, std::memory_order_relaxed);
+  metrics_.add_pending(-static_cast<std::int64_t>(n));
+}
+
 void WriteCombiner::hit(std::string key, HitCallback done) {
+  if (!admit()) return done(std::unexpected(overloaded()));
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
@@ -38,12 +64,16 @@ void WriteCombiner::hit(std::string key, HitCallback done) {
       return;
     }
   }
+  release(1);
   done(std::unexpected(stopped()));
 }
 
 void WriteCombiner::read(std::string key, ReadCallback done) {
-  enqueue([key = std::move(key), done = std::move(done)](store::Store& s) mutable {
-    done(s.get(key));
+  if (!admit()) return done(std::unexpected(overloaded()));
+  enqueue([this, key = std::move(key), done = std::move(done)](store::Store& s) mutable {
+    auto value = s.get(key);
+    release(1);
+    done(std::move(value));
   });
 }
 
@@ -106,25 +136,39 @@ void WriteCombiner::run() {
 
 void WriteCombiner::commit(Waiters& waiters) {
   std::vector<store::Increment> batch;
+  std::vector<std::vector<HitCallback>*> callbacks_of;  // by batch index
   batch.reserve(waiters.size());
-  for (const auto& [key, callbacks] : waiters) {
+  callbacks_of.reserve(waiters.size());
+  std::uint64_t hits = 0;
+  for (auto& [key, callbacks] : waiters) {
     batch.push_back({key, static_cast<std::int64_t>(callbacks.size())});
+    callbacks_of.push_back(&callbacks);
+    hits += callbacks.size();
   }
-  Applied applied{.waiters = {}, .values = {}, .started = std::chrono::steady_clock::now()};
-  auto values = store_.add(batch);
-  if (!values) {
-    metrics_.count_failed_batch();
-    for (auto& [key, callbacks] : waiters) {
-      for (HitCallback& done : callbacks) done(std::unexpected(values.error()));
-    }
+  const auto started = std::chrono::steady_clock::now();
+  if (syncer_.joinable()) {
+    // Deferred sync: every result waits for a sync that begins after this batch.
+    Applied applied{.waiters = {},
+                    .values = std::vector<store::StoreResult<std::int64_t>>(batch.size()),
+                    .started = started};
+    store_.add(batch, [&applied](std::size_t i, store::StoreResult<std::int64_t> value) {
+      applied.values[i] = std::move(value);
+    });
+    applied.waiters = std::move(waiters);  // a moved map keeps its iteration order
+    std::lock_guard lock(sync_mutex_);
+    applied_.push_back(std::move(applied));
+    sync_wake_.notify_one();
     return;
   }
-  applied.waiters = std::move(waiters);
-  applied.values = std::move(*values);
-  if (!syncer_.joinable()) return acknowledge(applied, {});
-  std::lock_guard lock(sync_mutex_);
-  applied_.push_back(std::move(applied));
-  sync_wake_.notify_one();
+  // Each key is answered as soon as the store reports it, possibly from the store's threads.
+  std::atomic<bool> any_failed{false};
+  store_.add(batch, [&](std::size_t i, store::StoreResult<std::int64_t> value) {
+    if (!value) any_failed = true;
+    answer(*callbacks_of[i], value);
+  });
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  metrics_.observe_batch(batch.size(), hits, took.count());
+  if (any_failed) metrics_.count_failed_batch();
 }
 
 void WriteCombiner::run_syncer() {
@@ -142,26 +186,39 @@ void WriteCombiner::run_syncer() {
 }
 
 void WriteCombiner::acknowledge(Applied& batch, const store::StoreResult<void>& synced) {
-  if (!synced) {
-    // Applied but maybe not durable: refuse the hits (the count stays within sent).
-    metrics_.count_failed_batch();
-    for (auto& [key, callbacks] : batch.waiters) {
-      for (HitCallback& done : callbacks) done(std::unexpected(synced.error()));
-    }
-    return;
-  }
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - batch.started;
   std::uint64_t hits = 0;
   for (const auto& [key, callbacks] : batch.waiters) hits += callbacks.size();
   // Metrics first: a client that has its answer may read /metrics at once.
   metrics_.observe_batch(batch.waiters.size(), hits, took.count());
-  metrics_.count_hits(hits);
+  bool any_failed = false;
   std::size_t i = 0;
   for (auto& [key, callbacks] : batch.waiters) {
-    // The batch added n to this key: its waiters get v-n+1 … v, in arrival order.
-    std::int64_t value = batch.values[i++] - static_cast<std::int64_t>(callbacks.size());
-    for (HitCallback& done : callbacks) done(++value);
+    store::StoreResult<std::int64_t>& value = batch.values[i++];
+    // Applied but maybe not durable: the hit may or may not survive a power cut.
+    if (value && !synced) {
+      value = std::unexpected(store::StoreError{synced.error().message, Kind::outcome_unknown});
+    }
+    any_failed = any_failed || !value;
+    answer(callbacks, value);
   }
+  if (any_failed) metrics_.count_failed_batch();
+}
+
+void WriteCombiner::answer(std::vector<HitCallback>& callbacks,
+                           const store::StoreResult<std::int64_t>& value) {
+  const std::size_t n = callbacks.size();
+  if (!value) {
+    if (value.error().kind == Kind::outcome_unknown) metrics_.count_outcome_unknown(n);
+    release(n);
+    for (HitCallback& done : callbacks) done(std::unexpected(value.error()));
+    return;
+  }
+  metrics_.count_hits(n);  // before the answers: a client may read /metrics at once
+  release(n);
+  // The batch added n to this key: its waiters get v-n+1 … v, in arrival order.
+  std::int64_t next = *value - static_cast<std::int64_t>(n);
+  for (HitCallback& done : callbacks) done(++next);
 }
 
 }  // namespace counting

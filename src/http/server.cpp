@@ -5,7 +5,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <chrono>
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -21,6 +23,7 @@ struct Server::Impl {
   explicit Impl(const ServerOptions& options)
       : ioc(static_cast<int>(options.threads)),
         acceptor(ioc),
+        pause(ioc),
         signals(ioc, SIGINT, SIGTERM),
         inbox(ioc),
         context{.app = nullptr,
@@ -32,13 +35,28 @@ struct Server::Impl {
     acceptor.async_accept(
         net::make_strand(ioc), [this](boost::system::error_code ec, tcp::socket socket) {
           if (!acceptor.is_open()) return;
-          if (!ec) {
-            std::make_shared<session>(std::move(socket), context)->start();
-          } else if (ec != net::error::operation_aborted) {
-            std::cerr << "visitor-counter: accept failed: " << ec.message() << std::endl;
-          }
-          do_accept();
+          if (!ec) return on_accept(std::move(socket));
+          if (ec == net::error::operation_aborted) return;
+          std::cerr << "visitor-counter: accept failed: " << ec.message() << std::endl;
+          // Out of file descriptors: accepting again at once would spin; wait a little.
+          const bool exhausted = ec == net::error::no_descriptors ||
+                                 ec == boost::system::errc::too_many_files_open_in_system;
+          if (!exhausted) return do_accept();
+          pause.expires_after(std::chrono::milliseconds(100));
+          pause.async_wait([this](boost::system::error_code) { do_accept(); });
         });
+  }
+
+  // Past the connection bound, a new connection is closed at once: no buffers, no session.
+  void on_accept(tcp::socket socket) {
+    if (context.connections.load() >= context.options.max_connections) {
+      context.app->metrics().count_refused_connection();
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    } else {
+      std::make_shared<session>(std::move(socket), context)->start();
+    }
+    do_accept();
   }
 
   void drain() {
@@ -50,6 +68,7 @@ struct Server::Impl {
 
   net::io_context ioc;
   tcp::acceptor acceptor;
+  net::steady_timer pause;  // before accepting again when out of file descriptors
   net::signal_set signals;
   AnswerInbox inbox;
   SessionContext context;

@@ -19,6 +19,8 @@ struct ServerOptions {
   std::chrono::milliseconds read_timeout{10'000};  // to receive one whole request
   std::size_t header_limit = 16 * 1024;            // request line + headers; more: 431
   std::size_t body_limit = app::kMaxBodyBytes;     // more: 413
+  // Open client connections; a connection past it is closed as soon as it is accepted.
+  std::size_t max_connections = 10'000;
 };
 
 class Server {

@@ -52,7 +52,15 @@ app::Request to_app_request(bhttp::request<bhttp::string_body>& req) {
 }  // namespace
 
 session::session(net::ip::tcp::socket&& socket, SessionContext& context)
-    : stream_(std::move(socket)), context_(context) {}
+    : stream_(std::move(socket)), context_(context) {
+  ++context_.connections;
+  context_.app->metrics().add_connections(1);
+}
+
+session::~session() {
+  --context_.connections;
+  context_.app->metrics().add_connections(-1);
+}
 
 void session::start() {
   net::dispatch(stream_.get_executor(),

@@ -23,13 +23,18 @@ struct SessionContext {
   ServerOptions options;
   std::atomic<bool> draining{false};
   std::atomic<int> in_flight{0};
-  std::function<void()> on_drained;  // called when draining and the last request finished
-  AnswerInbox& inbox;                // answers coming back from the counter's worker
+  std::atomic<std::size_t> connections{0};  // sessions alive
+  std::function<void()> on_drained;         // called when draining and the last request finished
+  AnswerInbox& inbox;                       // answers coming back from the counter's worker
 };
 
 class session : public std::enable_shared_from_this<session> {
  public:
+  // Counts itself in context.connections (and the app's metrics) until destroyed.
   session(boost::asio::ip::tcp::socket&& socket, SessionContext& context);
+  ~session();
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
   void start();
 
  private:

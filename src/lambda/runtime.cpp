@@ -15,6 +15,7 @@
 #include "app/json.hpp"
 #include "aws/http_client.hpp"
 #include "lambda/payload.hpp"
+#include "util/url.hpp"
 
 namespace lambda {
 namespace {
@@ -56,12 +57,12 @@ aws::HttpClientOptions client_options() {
 
 std::expected<aws::Endpoint, std::string> runtime_endpoint(std::string_view runtime_api) {
   if (runtime_api.empty()) return std::unexpected("AWS_LAMBDA_RUNTIME_API is not set");
-  auto endpoint = aws::parse_endpoint("http://" + std::string(runtime_api));
-  if (!endpoint) {
+  auto authority = util::parse_host_port(runtime_api, /*port_zero_ok=*/false);
+  if (!authority) {
     return std::unexpected("bad AWS_LAMBDA_RUNTIME_API '" + std::string(runtime_api) +
-                           "': " + endpoint.error());
+                           "': " + authority.error());
   }
-  return endpoint;
+  return aws::Endpoint{.tls = false, .host = std::move(authority->host), .port = *authority->port};
 }
 
 // Request ids go into a URL path: accept the characters of UUIDs and similar ids only.
@@ -89,7 +90,7 @@ Deadline parse_deadline(std::optional<std::string_view> header) {
 std::expected<Invocation, std::string> next_invocation(aws::HttpClient& client) {
   try {
     // The process is frozen between events, so the long poll gets no deadline.
-    const std::optional<std::optional<milliseconds>> forever{std::in_place};
+    const aws::SendOptions forever{.timeout = std::optional<milliseconds>(), .idempotent = true};
     auto response = client.send("GET", std::string(kRuntime) + "/invocation/next", {}, {}, forever);
     if (!response) return std::unexpected("GET next: " + response.error().message);
     if (response->status < 200 || response->status > 299) {

@@ -81,6 +81,22 @@ std::string Registry::render() const {
   out += line("vc_hits_total", "", std::to_string(hits_.load()));
   header(out, "vc_failed_batches_total", "counter", "Write batches the store refused.");
   out += line("vc_failed_batches_total", "", std::to_string(failed_batches_.load()));
+  header(out, "vc_hits_outcome_unknown_total", "counter",
+         "Hits answered 503 whose write may have been applied.");
+  out += line("vc_hits_outcome_unknown_total", "", std::to_string(outcome_unknown_.load()));
+  header(out, "vc_shed_total", "counter", "Hits and reads refused at once: pending bound reached.");
+  out += line("vc_shed_total", "", std::to_string(shed_.load()));
+  header(out, "vc_refused_connections_total", "counter",
+         "Connections closed at once: connection bound reached.");
+  out += line("vc_refused_connections_total", "", std::to_string(refused_connections_.load()));
+  header(out, "vc_pending", "gauge", "Hits and reads accepted and not yet answered.");
+  out += line("vc_pending", "", std::to_string(pending_.load()));
+  header(out, "vc_max_pending", "gauge", "The bound on vc_pending (--max-pending).");
+  out += line("vc_max_pending", "", std::to_string(max_pending_.load()));
+  header(out, "vc_connections", "gauge", "Open client connections.");
+  out += line("vc_connections", "", std::to_string(connections_.load()));
+  header(out, "vc_max_connections", "gauge", "The bound on vc_connections (--max-connections).");
+  out += line("vc_max_connections", "", std::to_string(max_connections_.load()));
   batch_hits_.render(out, "vc_write_batch_hits", "Hits merged into one store write batch.");
   batch_keys_.render(out, "vc_write_batch_keys", "Distinct counters in one store write batch.");
   commit_seconds_.render(out, "vc_store_commit_seconds", "Store commit latency in seconds.");

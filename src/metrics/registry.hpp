@@ -35,7 +35,21 @@ class Registry {
   void count_request(std::string_view route, int status);
   void count_hits(std::uint64_t n) { hits_ += n; }
   void count_failed_batch() { failed_batches_ += 1; }
+  // Hits answered 503 whose write may have been applied (hits_outcome_unknown_total).
+  void count_outcome_unknown(std::uint64_t n) { outcome_unknown_ += n; }
+  // Hits and reads refused at once because the pending bound was reached.
+  void count_shed() { shed_ += 1; }
+  // Connections closed at accept because the connection bound was reached.
+  void count_refused_connection() { refused_connections_ += 1; }
   void observe_batch(std::size_t keys, std::uint64_t hits, double commit_seconds);
+
+  // Gauges: the bounds and how much of them is in use.
+  void set_bounds(std::uint64_t max_pending, std::uint64_t max_connections) {
+    max_pending_ = max_pending;
+    max_connections_ = max_connections;
+  }
+  void add_pending(std::int64_t delta) { pending_ += delta; }
+  void add_connections(std::int64_t delta) { connections_ += delta; }
 
   std::string render() const;
 
@@ -44,6 +58,13 @@ class Registry {
   std::map<std::pair<std::string_view, int>, std::uint64_t> requests_;
   std::atomic<std::uint64_t> hits_{0};
   std::atomic<std::uint64_t> failed_batches_{0};
+  std::atomic<std::uint64_t> outcome_unknown_{0};
+  std::atomic<std::uint64_t> shed_{0};
+  std::atomic<std::uint64_t> refused_connections_{0};
+  std::atomic<std::uint64_t> max_pending_{0};
+  std::atomic<std::uint64_t> max_connections_{0};
+  std::atomic<std::int64_t> pending_{0};
+  std::atomic<std::int64_t> connections_{0};
   Histogram batch_hits_;
   Histogram batch_keys_;
   Histogram commit_seconds_;

@@ -23,11 +23,35 @@ struct Increment {
 
 // Why a store call failed. `message` is for the operator's log, never for clients.
 struct StoreError {
+  enum class Kind {
+    failed,           // refused or unreachable: nothing was applied
+    outcome_unknown,  // may have been applied (an answer lost after the write was sent, or
+                      // applied but not made durable); never resent blindly
+    overloaded,       // shed before it reached the store: nothing was applied
+  };
   std::string message;
+  Kind kind = Kind::failed;
 };
 
 template <typename T>
 using StoreResult = std::expected<T, StoreError>;
+
+// Receives one increment's result: its index in the batch and the counter's value after
+// it, or why it failed.
+using AddCallback = std::function<void(std::size_t index, StoreResult<std::int64_t> value)>;
+
+// For stores that apply a batch all or nothing: reports `values` (one per increment, in
+// order) or the one error to every index of a batch of `size`.
+inline void report_batch(const StoreResult<std::vector<std::int64_t>>& values, std::size_t size,
+                         const AddCallback& done) {
+  for (std::size_t i = 0; i < size; ++i) {
+    if (values) {
+      done(i, (*values)[i]);
+    } else {
+      done(i, std::unexpected(values.error()));
+    }
+  }
+}
 
 class Store {
  public:
@@ -36,10 +60,12 @@ class Store {
   Store& operator=(const Store&) = delete;
   virtual ~Store() = default;
 
-  // Applies every increment durably and returns each counter's new value, in the order
-  // given. Transactional backends apply all or nothing; on failure the caller must treat
-  // none of the increments as acknowledged. Keys in one batch are distinct.
-  virtual StoreResult<std::vector<std::int64_t>> add(std::span<const Increment> batch) = 0;
+  // Applies every increment durably and reports each one's result through `done`, exactly
+  // once per index, before add() returns. Transactional backends (SQLite) apply all or
+  // nothing and report after the commit; others (DynamoDB) apply keys independently and
+  // concurrently, and report each key as soon as it is done, possibly from other threads
+  // and concurrently for different indexes. Keys in one batch are distinct.
+  virtual void add(std::span<const Increment> batch, const AddCallback& done) = 0;
 
   // The counter's current value, or nullopt when it has never counted.
   virtual StoreResult<std::optional<std::int64_t>> get(std::string_view key) = 0;

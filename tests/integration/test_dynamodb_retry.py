@@ -1,7 +1,9 @@
 """Retries of the DynamoDB store against a scripted fake DynamoDB endpoint: throttling twice
-then success gives 200 after exactly 3 attempts; persistent 500s stop after exactly
-max_attempts, then the client gets 503 + Retry-After + a JSON error; ResourceNotFound is
-not retried (1 attempt). The jitter itself is covered by unit/aws/retry_test.cpp.
+then success gives 200 after exactly 3 attempts; a 500 to an UpdateItem is not retried (it
+may have been applied): 503 + Retry-After + "outcome":"unknown"; persistent 500s to a read
+stop after exactly max_attempts; ResourceNotFound is not retried (1 attempt). The jitter
+itself is covered by unit/aws/retry_test.cpp; faults after an applied write by
+test_dynamodb_faults.py.
 
 The backoff is shortened through the store URL (base_delay_ms, throttle_delay_ms) so the
 tests stay fast; the defaults are 25 ms and 100 ms."""
@@ -97,7 +99,7 @@ class DynamoDbRetryTest(unittest.TestCase):
                     "ExpressionAttributeValues": {":n": {"N": "1"}},
                     "ReturnValues": "UPDATED_NEW"})
 
-    def test_persistent_server_errors_stop_at_max_attempts(self):
+    def test_a_server_error_to_an_update_is_not_retried(self):
         with FakeDynamoDb([INTERNAL]) as fake:
             s = serve(fake, "&max_attempts=3").start()
             try:
@@ -106,19 +108,34 @@ class DynamoDbRetryTest(unittest.TestCase):
                 self.assertEqual(headers.get("retry-after"), "1")
                 self.assertEqual(headers.get("content-type"), "application/json")
                 self.assertEqual(json.loads(body)["error"], "store_unavailable")
-                self.assertEqual(fake.targets(), ["DynamoDB_20120810.UpdateItem"] * 3)
+                self.assertEqual(json.loads(body)["outcome"], "unknown")
+                self.assertEqual(fake.targets(), ["DynamoDB_20120810.UpdateItem"])
             finally:
                 code, _, err = s.stop()
             self.assertEqual(code, 0, err)
             self.assertIn("HTTP 500 InternalServerError", err)
-            self.assertIn("attempts exhausted after 3 attempt(s)", err)
+            self.assertIn("outcome unknown, not retried after 1 attempt(s)", err)
             self.assertNotIn(DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"], err)
+
+    def test_persistent_server_errors_to_a_read_stop_at_max_attempts(self):
+        with FakeDynamoDb([INTERNAL]) as fake:
+            s = serve(fake, "&max_attempts=3").start()
+            try:
+                status, _, body = s.request("GET", "/counters/visitors")
+                self.assertEqual(status, 503, body)
+                self.assertNotIn("outcome", json.loads(body))
+                self.assertEqual(fake.targets(), ["DynamoDB_20120810.GetItem"] * 3)
+            finally:
+                code, _, err = s.stop()
+            self.assertEqual(code, 0, err)
+            self.assertIn("attempts exhausted after 3 attempt(s)", err)
 
     def test_resource_not_found_fails_fast(self):
         with FakeDynamoDb([RESOURCE_NOT_FOUND]) as fake, serve(fake) as s:
             status, headers, body = s.request("GET", "/count")
             self.assertEqual(status, 503, body)
             self.assertIn("retry-after", headers)
+            self.assertEqual(json.loads(body)["outcome"], "not_counted")
             self.assertEqual(fake.targets(), ["DynamoDB_20120810.UpdateItem"])
             self.assertEqual(s.request("GET", "/healthz")[0], 503)
             self.assertEqual(fake.targets()[-1], "DynamoDB_20120810.DescribeTable")

@@ -6,11 +6,10 @@ namespace {
 store::StoreError injected() { return store::StoreError{"injected failure"}; }
 }  // namespace
 
-store::StoreResult<std::vector<std::int64_t>> FailingStore::add(
-    std::span<const store::Increment> batch) {
+void FailingStore::add(std::span<const store::Increment> batch, const store::AddCallback& done) {
   ++add_calls_;
-  if (failing_) return std::unexpected(injected());
-  return inner_.add(batch);
+  if (failing_) return store::report_batch(std::unexpected(injected()), batch.size(), done);
+  inner_.add(batch, done);
 }
 
 store::StoreResult<std::optional<std::int64_t>> FailingStore::get(std::string_view key) {

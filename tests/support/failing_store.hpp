@@ -16,8 +16,7 @@ class FailingStore final : public store::Store {
   void set_failing(bool failing) { failing_ = failing; }
   int add_calls() const { return add_calls_; }
 
-  store::StoreResult<std::vector<std::int64_t>> add(
-      std::span<const store::Increment> batch) override;
+  void add(std::span<const store::Increment> batch, const store::AddCallback& done) override;
   store::StoreResult<std::optional<std::int64_t>> get(std::string_view key) override;
   store::StoreResult<void> ping() override;
 

@@ -2,8 +2,12 @@
 // the answers. Logs one line per call that failed after its retries.
 #include "store/dynamodb/dynamodb_store.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <iostream>
+#include <mutex>
 #include <utility>
+#include <vector>
 
 #include "store/dynamodb/dynamodb_json.hpp"
 
@@ -16,14 +20,54 @@ constexpr std::string_view kContentType = "application/x-amz-json-1.0";
 constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
 constexpr std::size_t kMaxLoggedMessage = 300;
 
+// Kept-alive connections to the endpoint, one per request in flight: a call takes an idle
+// one (or opens another) and gives it back when done. Thread-safe.
+class ClientPool {
+ public:
+  ClientPool(aws::Endpoint endpoint, aws::HttpClientOptions options)
+      : endpoint_(std::move(endpoint)), options_(std::move(options)) {}
+
+  std::expected<aws::HttpResponse, aws::HttpError> send(const aws::HeaderList& headers,
+                                                        std::string_view body, milliseconds timeout,
+                                                        bool idempotent) {
+    std::unique_ptr<aws::HttpClient> client = take();
+    auto response =
+        client->send("POST", "/", headers, body,
+                     {.timeout = std::optional<milliseconds>(timeout), .idempotent = idempotent});
+    give_back(std::move(client));
+    return response;
+  }
+
+ private:
+  std::unique_ptr<aws::HttpClient> take() {
+    {
+      std::lock_guard lock(mutex_);
+      if (!idle_.empty()) {
+        auto client = std::move(idle_.back());
+        idle_.pop_back();
+        return client;
+      }
+    }
+    return std::make_unique<aws::HttpClient>(endpoint_, options_);
+  }
+  void give_back(std::unique_ptr<aws::HttpClient> client) {
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(client));
+  }
+
+  const aws::Endpoint endpoint_;
+  const aws::HttpClientOptions options_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<aws::HttpClient>> idle_;
+};
+
 DynamoDbStore::Transport http_transport(const dynamodb::DynamoDbConfig& config) {
   aws::HttpClientOptions options;
   options.connect_timeout = config.attempt_timeout;
   options.request_timeout = config.attempt_timeout;
-  auto client = std::make_shared<aws::HttpClient>(config.endpoint, std::move(options));
-  return [client](const aws::HeaderList& headers, std::string_view body, milliseconds timeout) {
-    return client->send("POST", "/", headers, body, std::optional<milliseconds>(timeout));
-  };
+  auto pool = std::make_shared<ClientPool>(config.endpoint, std::move(options));
+  return [pool](const aws::HeaderList& headers, std::string_view body, milliseconds timeout,
+                bool idempotent) { return pool->send(headers, body, timeout, idempotent); };
 }
 
 void log_to_stderr(std::string_view line) {
@@ -65,32 +109,40 @@ DynamoDbStore::DynamoDbStore(dynamodb::DynamoDbConfig config, aws::Credentials c
       credentials_(std::move(credentials)),
       transport_(std::move(transport)),
       hooks_(std::move(hooks)),
-      host_header_(config_.endpoint.host_header()) {}
+      host_header_(config_.endpoint.host_header()),
+      pool_(std::max<std::size_t>(config_.max_in_flight, 1) - 1) {}
 
-StoreResult<std::vector<std::int64_t>> DynamoDbStore::add(std::span<const Increment> batch) {
-  std::vector<std::int64_t> values;
-  values.reserve(batch.size());
-  for (const Increment& inc : batch) {
-    const std::string request = dynamodb::update_item_request(config_.table, inc.key, inc.delta);
-    auto body = call("UpdateItem", request, /*idempotent=*/false);
-    if (!body) {
-      std::string why = body.error();
-      if (!values.empty()) {
-        why += " (" + std::to_string(values.size()) + " of " + std::to_string(batch.size()) +
-               " increments of the batch were applied before it)";
-      }
-      return std::unexpected(fail("UpdateItem", why));
-    }
-    auto value = dynamodb::parse_update_item_response(*body);
-    if (!value) return std::unexpected(fail("UpdateItem", value.error() + " (it was applied)"));
-    values.push_back(*value);
+void DynamoDbStore::add(std::span<const Increment> batch, const AddCallback& done) {
+  std::atomic<std::size_t> next{0};
+  const std::function<void()> work = [&] {
+    for (std::size_t i = next++; i < batch.size(); i = next++) done(i, add_one(batch[i]));
+  };
+  if (batch.empty()) return;
+  // The calling thread sends too, so max_in_flight - 1 helpers make max_in_flight at once.
+  pool_.run(std::min(batch.size(), std::max<std::size_t>(config_.max_in_flight, 1)) - 1, work);
+}
+
+StoreResult<std::int64_t> DynamoDbStore::add_one(const Increment& increment) {
+  using Kind = StoreError::Kind;
+  const std::string request =
+      dynamodb::update_item_request(config_.table, increment.key, increment.delta);
+  auto body = call("UpdateItem", request, /*idempotent=*/false);
+  if (!body) {
+    return std::unexpected(
+        fail("UpdateItem", body.error().why,
+             body.error().outcome_unknown ? Kind::outcome_unknown : Kind::failed));
   }
-  return values;
+  auto value = dynamodb::parse_update_item_response(*body);
+  if (!value) {
+    return std::unexpected(
+        fail("UpdateItem", value.error() + " (it was applied)", Kind::outcome_unknown));
+  }
+  return *value;
 }
 
 StoreResult<std::optional<std::int64_t>> DynamoDbStore::get(std::string_view key) {
   auto body = call("GetItem", dynamodb::get_item_request(config_.table, key), true);
-  if (!body) return std::unexpected(fail("GetItem", body.error()));
+  if (!body) return std::unexpected(fail("GetItem", body.error().why));
   auto value = dynamodb::parse_get_item_response(*body);
   if (!value) return std::unexpected(fail("GetItem", value.error()));
   return *value;
@@ -98,7 +150,7 @@ StoreResult<std::optional<std::int64_t>> DynamoDbStore::get(std::string_view key
 
 StoreResult<void> DynamoDbStore::ping() {
   auto body = call("DescribeTable", dynamodb::describe_table_request(config_.table), true);
-  if (!body) return std::unexpected(fail("DescribeTable", body.error()));
+  if (!body) return std::unexpected(fail("DescribeTable", body.error().why));
   auto status = dynamodb::parse_table_status(*body);
   if (!status) return std::unexpected(fail("DescribeTable", status.error()));
   if (*status != "ACTIVE" && *status != "UPDATING") {
@@ -107,9 +159,9 @@ StoreResult<void> DynamoDbStore::ping() {
   return {};
 }
 
-std::expected<std::string, std::string> DynamoDbStore::call(std::string_view operation,
-                                                            const std::string& body,
-                                                            bool idempotent) {
+std::expected<std::string, DynamoDbStore::CallError> DynamoDbStore::call(std::string_view operation,
+                                                                         const std::string& body,
+                                                                         bool idempotent) {
   Attempted last;
   const aws::RetryOutcome outcome =
       aws::run_with_retry(config_.retry, hooks_.retry, [&](milliseconds remaining) {
@@ -117,8 +169,10 @@ std::expected<std::string, std::string> DynamoDbStore::call(std::string_view ope
         return attempt(operation, body, idempotent, timeout, last);
       });
   if (outcome.stop == aws::RetryStop::succeeded) return std::move(last.body);
-  return std::unexpected(last.why + " [" + std::string(aws::describe(outcome.stop)) + " after " +
-                         std::to_string(outcome.attempts) + " attempt(s)]");
+  return std::unexpected(CallError{.why = last.why + " [" +
+                                          std::string(aws::describe(outcome.stop)) + " after " +
+                                          std::to_string(outcome.attempts) + " attempt(s)]",
+                                   .outcome_unknown = outcome.stop == aws::RetryStop::ambiguous});
 }
 
 std::optional<aws::Failure> DynamoDbStore::attempt(std::string_view operation,
@@ -129,14 +183,11 @@ std::optional<aws::Failure> DynamoDbStore::attempt(std::string_view operation,
     out.why = "cannot sign the request: " + headers.error();
     return aws::Failure::permanent;
   }
-  auto response = transport_(*headers, body, timeout);
+  auto response = transport_(*headers, body, timeout, idempotent);
   if (!response) {
-    const aws::Failure failure = aws::classify_transport(response.error().kind, idempotent);
-    out.why = scrub(response.error().message);
-    if (!idempotent && failure == aws::Failure::permanent) {
-      out.why += " (not retried: the update may have been applied)";
-    }
-    return failure;
+    const aws::HttpError& error = response.error();
+    out.why = scrub(error.message);
+    return aws::classify_transport(error.kind, error.sent, idempotent);
   }
   if (response->status >= 200 && response->status <= 299) {
     out.body = std::move(response->body);
@@ -146,7 +197,7 @@ std::optional<aws::Failure> DynamoDbStore::attempt(std::string_view operation,
   out.why = "HTTP " + std::to_string(response->status);
   if (!error.type.empty()) out.why += " " + error.type;
   if (!error.message.empty()) out.why += ": " + scrub(error.message);
-  return aws::classify_response(response->status, error.type);
+  return aws::classify_response(response->status, error.type, idempotent);
 }
 
 std::expected<aws::HeaderList, std::string> DynamoDbStore::sign(std::string_view operation,
@@ -179,9 +230,11 @@ std::string DynamoDbStore::scrub(std::string_view text) const {
   return line;
 }
 
-StoreError DynamoDbStore::fail(std::string_view operation, std::string_view why) const {
+StoreError DynamoDbStore::fail(std::string_view operation, std::string_view why,
+                               StoreError::Kind kind) const {
   StoreError error{"DynamoDB " + std::string(operation) + " on table " + config_.table +
-                   " failed: " + std::string(why)};
+                       " failed: " + std::string(why),
+                   kind};
   if (hooks_.log) hooks_.log(error.message);
   return error;
 }

@@ -1,10 +1,12 @@
 // A Store on one DynamoDB table in the classic item shape (DESIGN.md §4 "Compatible"):
 // partition key `id` (string), the counter in number attribute `count`, raised with
 // `UpdateItem ADD`, so the classic Python handler and this program can share a table.
-// Every request is signed with SigV4 and retried per aws/retry.hpp.
+// Every request is signed with SigV4 and retried per aws/retry.hpp, except a write whose
+// outcome is unknown: that one is never repeated.
 //
-// Not thread-safe: one thread (the write combiner's worker) uses it. Calls block that
-// thread for at most the configured deadline (retry.deadline) per DynamoDB request.
+// One caller at a time (the write combiner's worker). add() sends a batch's UpdateItems
+// on up to `max_in_flight` threads and connections at once; every call blocks its thread
+// for at most the configured deadline (retry.deadline) per DynamoDB request.
 #pragma once
 
 #include <chrono>
@@ -20,15 +22,18 @@
 #include "aws/sigv4.hpp"
 #include "store/dynamodb/dynamodb_url.hpp"
 #include "store/store.hpp"
+#include "util/worker_pool.hpp"
 
 namespace store {
 
 class DynamoDbStore final : public Store {
  public:
-  // Sends one signed request: headers as given (Host included), the body, and the time
-  // this attempt may take.
+  // Sends one signed request: headers as given (Host included), the body, the time this
+  // attempt may take, and whether it may be resent after it was written. Called from
+  // several threads at once when max_in_flight > 1.
   using Transport = std::function<std::expected<aws::HttpResponse, aws::HttpError>(
-      const aws::HeaderList& headers, std::string_view body, std::chrono::milliseconds timeout)>;
+      const aws::HeaderList& headers, std::string_view body, std::chrono::milliseconds timeout,
+      bool idempotent)>;
   // Receives one line per failed call (after its retries), already free of secrets.
   using Log = std::function<void(std::string_view line)>;
 
@@ -48,23 +53,18 @@ class DynamoDbStore final : public Store {
   DynamoDbStore(dynamodb::DynamoDbConfig config, aws::Credentials credentials, Transport transport,
                 Hooks hooks);
 
-  // One UpdateItem (`ADD #count :n`, ReturnValues UPDATED_NEW) per increment, in order.
+  // One UpdateItem (`ADD #count :n`, ReturnValues UPDATED_NEW) per increment, up to
+  // max_in_flight at once, each reported as soon as it is done. Keys are independent:
+  // DynamoDB has no multi-item atomic ADD that returns the new values.
   //
-  // NOT transactional, unlike the Store contract's preferred all-or-nothing: DynamoDB has
-  // no multi-item atomic ADD that returns the new values. When increment k fails, the
-  // increments before it stay applied, k and the later ones are not sent, and the whole
-  // batch is reported failed. The write combiner then answers every waiter of the batch
-  // with an error, including those whose key did count. So a failure can leave a counter
-  // higher than the acknowledged hits ("at most" the attempted hits counted), but every
-  // acknowledged hit is counted exactly once ("at least" the acknowledged ones), and the
-  // values handed out stay distinct.
-  //
-  // Retries: an UpdateItem is repeated after throttling, a 5xx answer, or a failure to
-  // connect, never after a timeout or a connection lost once the request was sent (it may
-  // have been applied; the call fails instead). AWS documents that even a 500 may follow an
-  // applied write; retrying it, as the SDKs do, can then count one batch twice. Rare, and
-  // the values handed out stay distinct, but the counter can skip numbers.
-  StoreResult<std::vector<std::int64_t>> add(std::span<const Increment> batch) override;
+  // Retries: an UpdateItem is repeated only when it provably did not apply: throttling
+  // (ProvisionedThroughputExceeded, RequestLimitExceeded, ...), a transaction conflict, a
+  // failure to resolve, connect or handshake, or a connection lost before the request was
+  // completely written. After a 5xx answer, or a timeout or reset once it was written, it
+  // may have applied (AWS documents this even for a 500), so it is not repeated: the key
+  // fails with `outcome_unknown`. Acknowledged ≤ stored ≤ sent therefore holds under any
+  // fault, and the values handed out stay distinct.
+  void add(std::span<const Increment> batch, const AddCallback& done) override;
 
   // GetItem with ConsistentRead; nullopt when the item or its `count` does not exist.
   StoreResult<std::optional<std::int64_t>> get(std::string_view key) override;
@@ -75,9 +75,15 @@ class DynamoDbStore final : public Store {
 
  private:
   struct Attempted;
-  // The answer's body after retries, or why the last attempt failed (not yet logged).
-  std::expected<std::string, std::string> call(std::string_view operation, const std::string& body,
-                                               bool idempotent);
+  // Why a call failed after its retries (not yet logged), and whether it may have applied.
+  struct CallError {
+    std::string why;
+    bool outcome_unknown = false;
+  };
+  StoreResult<std::int64_t> add_one(const Increment& increment);
+  // The answer's body after retries, or why the last attempt failed.
+  std::expected<std::string, CallError> call(std::string_view operation, const std::string& body,
+                                             bool idempotent);
   std::optional<aws::Failure> attempt(std::string_view operation, const std::string& body,
                                       bool idempotent, std::chrono::milliseconds timeout,
                                       Attempted& out);
@@ -85,13 +91,15 @@ class DynamoDbStore final : public Store {
                                                    std::string_view body) const;
   std::string scrub(std::string_view text) const;
   // Logs the failure and returns it as the store's error.
-  StoreError fail(std::string_view operation, std::string_view why) const;
+  StoreError fail(std::string_view operation, std::string_view why,
+                  StoreError::Kind kind = StoreError::Kind::failed) const;
 
   dynamodb::DynamoDbConfig config_;
   aws::Credentials credentials_;
   Transport transport_;
   Hooks hooks_;
   std::string host_header_;
+  util::WorkerPool pool_;
 };
 
 }  // namespace store

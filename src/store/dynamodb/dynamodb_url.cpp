@@ -1,6 +1,9 @@
-// Parsing of dynamodb:// store URLs: table, region, endpoint and retry knobs.
+// Parsing of dynamodb:// store URLs with Boost.URL: table, region, endpoint and retry knobs.
 #include "store/dynamodb/dynamodb_url.hpp"
 
+#include <boost/core/detail/string_view.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
 #include <charconv>
 #include <optional>
 #include <utility>
@@ -14,7 +17,18 @@ namespace {
 using std::chrono::milliseconds;
 using Params = std::vector<std::pair<std::string, std::string>>;
 
-constexpr std::string_view kScheme = "dynamodb://";
+namespace urls = boost::urls;
+
+std::string_view std_view(boost::core::string_view text) { return {text.data(), text.size()}; }
+
+bool is_scheme(std::string_view scheme) {
+  constexpr std::string_view kScheme = "dynamodb";
+  if (scheme.size() != kScheme.size()) return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i) {
+    if ((scheme[i] | 0x20) != kScheme[i]) return false;
+  }
+  return true;
+}
 
 bool all_of(std::string_view text, bool (*allowed)(char)) {
   for (char c : text) {
@@ -30,23 +44,22 @@ bool table_char(char c) {
 
 bool region_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
 
-std::expected<Params, std::string> split_query(std::string_view query) {
+// The query's parameters, names and values percent-decoded. Empty pieces ("a=1&&b=2") are
+// skipped; a parameter without "=" or given twice is refused.
+std::expected<Params, std::string> query_params(const urls::url_view& url) {
   Params params;
-  while (!query.empty()) {
-    const std::size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    const std::size_t eq = pair.find('=');
-    if (eq == std::string_view::npos)
-      return std::unexpected("parameter '" + std::string(pair) + "' has no value");
-    const std::string name(pair.substr(0, eq));
-    auto value = util::percent_decode(pair.substr(eq + 1));
-    if (!value) return std::unexpected("parameter '" + name + "' has a bad %-escape");
+  if (!url.has_query()) return params;
+  for (const urls::param_pct_view param : url.encoded_params()) {
+    if (param.key.empty() && !param.has_value) continue;
+    auto name = util::percent_decode(std_view(param.key));
+    if (!name) return std::unexpected("a parameter name has a bad %-escape");
+    if (!param.has_value) return std::unexpected("parameter '" + *name + "' has no value");
+    auto value = util::percent_decode(std_view(param.value));
+    if (!value) return std::unexpected("parameter '" + *name + "' has a bad %-escape");
     for (const auto& seen : params) {
-      if (seen.first == name) return std::unexpected("parameter '" + name + "' given twice");
+      if (seen.first == *name) return std::unexpected("parameter '" + *name + "' given twice");
     }
-    params.emplace_back(name, std::move(*value));
+    params.emplace_back(std::move(*name), std::move(*value));
   }
   return params;
 }
@@ -86,6 +99,12 @@ std::optional<std::expected<void, std::string>> apply_knob(DynamoDbConfig& confi
     config.retry.max_attempts = *number;
     return std::expected<void, std::string>();
   }
+  if (name == "max_in_flight") {
+    auto number = parse_int(name, value, 1, 256);
+    if (!number) return std::unexpected(number.error());
+    config.max_in_flight = static_cast<std::size_t>(*number);
+    return std::expected<void, std::string>();
+  }
   for (const Knob& knob : knobs) {
     if (knob.name != name) continue;
     auto number = parse_int(name, value, knob.low, knob.high);
@@ -109,15 +128,28 @@ std::expected<DynamoDbConfig, std::string> parse_dynamodb_url(std::string_view u
   auto fail = [&](const std::string& why) {
     return std::unexpected("bad store URL '" + std::string(url) + "': " + why);
   };
-  if (!url.starts_with(kScheme)) return fail("expected dynamodb://TABLE?region=REGION");
-  const std::string_view rest = url.substr(kScheme.size());
-  const std::size_t question = rest.find('?');
+  const auto uri = urls::parse_uri(boost::core::string_view(url.data(), url.size()));
+  if (!uri) {
+    return fail(
+        "not a URL: expected dynamodb://TABLE?region=REGION, with spaces and [ ] %-escaped "
+        "(endpoint=http://%5B::1%5D:8000) and no bad %-escape");
+  }
+  const urls::url_view& view = *uri;
+  if (!is_scheme(std_view(view.scheme())) || !view.has_authority()) {
+    return fail("expected dynamodb://TABLE?region=REGION");
+  }
+  if (view.has_userinfo() || view.has_port())
+    return fail("expected dynamodb://TABLE, no user@ or :port");
+  if (!view.encoded_path().empty())
+    return fail("nothing may follow the table name but ?parameters");
+  if (view.has_fragment()) return fail("a fragment (#) is not allowed");
   DynamoDbConfig config;
-  config.table = std::string(rest.substr(0, question));
+  if (auto table = util::percent_decode(std_view(view.encoded_host())))
+    config.table = std::move(*table);
   if (config.table.size() < 3 || config.table.size() > 255 || !all_of(config.table, table_char)) {
     return fail("table name must be 3-255 characters of A-Z a-z 0-9 _ . -");
   }
-  auto params = split_query(question == std::string_view::npos ? "" : rest.substr(question + 1));
+  auto params = query_params(view);
   if (!params) return fail(params.error());
   std::string endpoint;
   for (const auto& [name, value] : *params) {

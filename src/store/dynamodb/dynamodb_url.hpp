@@ -20,6 +20,7 @@ struct DynamoDbConfig {
   aws::Endpoint endpoint;  // default: https://dynamodb.<region>.amazonaws.com
   aws::RetryOptions retry;
   std::chrono::milliseconds attempt_timeout{2000};  // one HTTP exchange, within retry.deadline
+  std::size_t max_in_flight = 64;  // UpdateItems of one batch sent at once, each on its connection
 };
 
 // Parses a store URL. TABLE is a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -). Query
@@ -27,6 +28,7 @@ struct DynamoDbConfig {
 //   region             default $AWS_REGION, then $AWS_DEFAULT_REGION; required from somewhere
 //   endpoint           http://host:port or https://host[:port], no path (dynalite, a proxy)
 //   max_attempts       1-10, default 4 (the first attempt included)
+//   max_in_flight      1-256, default 64: a batch's UpdateItems in flight at once
 //   base_delay_ms      0-60000, default 25: first backoff step after a transient error
 //   throttle_delay_ms  0-60000, default 100: first backoff step after throttling
 //   max_delay_ms       0-60000, default 1000: cap on one backoff

@@ -3,16 +3,13 @@
 
 namespace store {
 
-StoreResult<std::vector<std::int64_t>> MemoryStore::add(std::span<const Increment> batch) {
-  std::vector<std::int64_t> values;
-  values.reserve(batch.size());
-  for (const Increment& inc : batch) {
-    auto it = counts_.find(inc.key);
-    if (it == counts_.end()) it = counts_.emplace(std::string(inc.key), 0).first;
-    it->second += inc.delta;
-    values.push_back(it->second);
+void MemoryStore::add(std::span<const Increment> batch, const AddCallback& done) {
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto it = counts_.find(batch[i].key);
+    if (it == counts_.end()) it = counts_.emplace(std::string(batch[i].key), 0).first;
+    it->second += batch[i].delta;
+    done(i, it->second);
   }
-  return values;
 }
 
 StoreResult<std::optional<std::int64_t>> MemoryStore::get(std::string_view key) {

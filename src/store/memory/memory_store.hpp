@@ -10,7 +10,7 @@ namespace store {
 
 class MemoryStore final : public Store {
  public:
-  StoreResult<std::vector<std::int64_t>> add(std::span<const Increment> batch) override;
+  void add(std::span<const Increment> batch, const AddCallback& done) override;
   StoreResult<std::optional<std::int64_t>> get(std::string_view key) override;
   StoreResult<void> ping() override;
 

@@ -137,7 +137,11 @@ StoreResult<std::int64_t> SqliteStore::add_one(const Increment& inc) {
   return value;
 }
 
-StoreResult<std::vector<std::int64_t>> SqliteStore::add(std::span<const Increment> batch) {
+void SqliteStore::add(std::span<const Increment> batch, const AddCallback& done) {
+  report_batch(apply(batch), batch.size(), done);
+}
+
+StoreResult<std::vector<std::int64_t>> SqliteStore::apply(std::span<const Increment> batch) {
   if (!step_done(begin_)) return std::unexpected(fail("begin failed"));
   std::vector<std::int64_t> values;
   values.reserve(batch.size());

@@ -27,7 +27,8 @@ class SqliteStore final : public Store {
                                                                        SyncMode sync);
   ~SqliteStore() override;
 
-  StoreResult<std::vector<std::int64_t>> add(std::span<const Increment> batch) override;
+  // One transaction: every increment or none. A failed commit reports `failed` to all.
+  void add(std::span<const Increment> batch, const AddCallback& done) override;
   StoreResult<std::optional<std::int64_t>> get(std::string_view key) override;
   StoreResult<void> ping() override;
   bool defers_sync() const override { return wal_fd_ >= 0; }
@@ -38,6 +39,7 @@ class SqliteStore final : public Store {
   std::expected<void, std::string> open_wal(const std::string& path);
   std::expected<void, std::string> prepare();
   StoreResult<std::int64_t> add_one(const Increment& inc);
+  StoreResult<std::vector<std::int64_t>> apply(std::span<const Increment> batch);
   StoreError fail(std::string_view what) const;
 
   sqlite3* db_;

@@ -23,13 +23,26 @@ TEST(ClassifyResponse, ThrottlingCodesAreThrottled) {
   EXPECT_EQ(classify_response(503, "ThrottlingException"), Failure::throttled);
 }
 
-TEST(ClassifyResponse, ServerErrorsAndTransientCodesAreTransient) {
+TEST(ClassifyResponse, ServerErrorsAreTransientForIdempotentCalls) {
   for (int status : {500, 502, 503, 504}) {
     EXPECT_EQ(classify_response(status, ""), Failure::transient) << status;
   }
   EXPECT_EQ(classify_response(500, "InternalServerError"), Failure::transient);
   EXPECT_EQ(classify_response(400, "TransactionConflictException"), Failure::transient);
   EXPECT_EQ(classify_response(400, "RequestTimeout"), Failure::transient);
+}
+
+TEST(ClassifyResponse, ServerErrorsAfterAWriteAreAmbiguous) {
+  for (int status : {500, 502, 503, 504}) {
+    EXPECT_EQ(classify_response(status, "", false), Failure::ambiguous) << status;
+  }
+  EXPECT_EQ(classify_response(500, "InternalServerError", false), Failure::ambiguous);
+  EXPECT_EQ(classify_response(400, "RequestTimeout", false), Failure::ambiguous);
+  // Refused before anything applied: safe to repeat even for a write.
+  EXPECT_EQ(classify_response(400, "TransactionConflictException", false), Failure::transient);
+  EXPECT_EQ(classify_response(400, "ProvisionedThroughputExceededException", false),
+            Failure::throttled);
+  EXPECT_EQ(classify_response(400, "ValidationException", false), Failure::permanent);
 }
 
 TEST(ClassifyResponse, ClientErrorsFailFast) {
@@ -45,16 +58,17 @@ TEST(ClassifyResponse, ClientErrorsFailFast) {
 }
 
 TEST(ClassifyTransport, UnsentRequestsAreAlwaysRetried) {
-  for (auto kind : {HttpError::Kind::resolve, HttpError::Kind::connect, HttpError::Kind::tls}) {
-    EXPECT_EQ(classify_transport(kind, true), Failure::transient);
-    EXPECT_EQ(classify_transport(kind, false), Failure::transient);
+  for (auto kind : {HttpError::Kind::resolve, HttpError::Kind::connect, HttpError::Kind::tls,
+                    HttpError::Kind::timeout, HttpError::Kind::io}) {
+    EXPECT_EQ(classify_transport(kind, false, true), Failure::transient);
+    EXPECT_EQ(classify_transport(kind, false, false), Failure::transient);
   }
 }
 
-TEST(ClassifyTransport, MaybeAppliedRequestsAreRetriedOnlyWhenIdempotent) {
+TEST(ClassifyTransport, WrittenRequestsAreRetriedOnlyWhenIdempotent) {
   for (auto kind : {HttpError::Kind::timeout, HttpError::Kind::io}) {
-    EXPECT_EQ(classify_transport(kind, true), Failure::transient);
-    EXPECT_EQ(classify_transport(kind, false), Failure::permanent);
+    EXPECT_EQ(classify_transport(kind, true, true), Failure::transient);
+    EXPECT_EQ(classify_transport(kind, true, false), Failure::ambiguous);
   }
 }
 
@@ -156,6 +170,18 @@ TEST(RunWithRetry, PermanentFailuresAreNotRetried) {
   EXPECT_EQ(outcome.attempts, 1);
   EXPECT_EQ(calls, 1);
   EXPECT_TRUE(time.sleeps.empty());
+}
+
+TEST(RunWithRetry, AmbiguousFailuresAreNotRetried) {
+  FakeTime time({});
+  int calls = 0;
+  const RetryOutcome outcome = run_with_retry(RetryOptions{}, time.hooks(), [&](milliseconds) {
+    return ++calls == 1 ? std::optional(Failure::throttled) : std::optional(Failure::ambiguous);
+  });
+  EXPECT_EQ(outcome.stop, RetryStop::ambiguous);
+  EXPECT_EQ(outcome.attempts, 2);
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(describe(outcome.stop), "outcome unknown, not retried");
 }
 
 TEST(RunWithRetry, StopsAfterMaxAttempts) {

@@ -21,11 +21,11 @@ namespace {
 class GateStore final : public store::Store {
  public:
   explicit GateStore(store::Store& inner) : inner_(inner) {}
-  store::StoreResult<std::vector<std::int64_t>> add(std::span<const store::Increment> b) override {
+  void add(std::span<const store::Increment> b, const store::AddCallback& done) override {
     if (calls_++ == 0) entered_.count_down();
     release_.wait();
     batches_.push_back(b.size() == 1 ? b[0].delta : -1);
-    return inner_.add(b);
+    inner_.add(b, done);
   }
   store::StoreResult<std::optional<std::int64_t>> get(std::string_view k) override {
     return inner_.get(k);
@@ -45,8 +45,8 @@ class GateStore final : public store::Store {
 class DeferredSyncStore final : public store::Store {
  public:
   explicit DeferredSyncStore(store::Store& inner) : inner_(inner) {}
-  store::StoreResult<std::vector<std::int64_t>> add(std::span<const store::Increment> b) override {
-    return inner_.add(b);
+  void add(std::span<const store::Increment> b, const store::AddCallback& done) override {
+    inner_.add(b, done);
   }
   store::StoreResult<std::optional<std::int64_t>> get(std::string_view k) override {
     return inner_.get(k);

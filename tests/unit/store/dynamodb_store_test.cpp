@@ -1,15 +1,23 @@
 // Tests for DynamoDbStore against a scripted fake transport: the signed request it sends,
-// retries (on a fake clock, no real sleep), fail-fast errors, partial batches, logging.
+// retries (on a fake clock, no real sleep), fail-fast errors, writes whose outcome is
+// unknown, per-key results, bounded concurrency, logging.
 #include "store/dynamodb/dynamodb_store.hpp"
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 
 #include "store/dynamodb/dynamodb_json.hpp"
+#include "support/add_results.hpp"
 
 namespace store {
 namespace {
+
+using testing_support::add_all;
+using testing_support::add_values;
+using Kind = StoreError::Kind;
 
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
@@ -18,6 +26,7 @@ struct Sent {
   aws::HeaderList headers;
   std::string body;
   milliseconds timeout;
+  bool idempotent;
 
   std::string header(std::string_view name) const {
     for (const auto& [key, value] : headers) {
@@ -36,7 +45,10 @@ Reply error(int status, std::string_view type, std::string_view message = "m") {
                            R"({"__type":"com.amazonaws.dynamodb.v20120810#)" + std::string(type) +
                                R"(","message":")" + std::string(message) + R"("})"};
 }
-Reply broken(aws::HttpError::Kind kind) { return std::unexpected(aws::HttpError{kind, "boom"}); }
+// A transport failure; `sent`: the whole request had been written.
+Reply broken(aws::HttpError::Kind kind, bool sent = true) {
+  return std::unexpected(aws::HttpError{kind, "boom", sent});
+}
 Reply counted(int value) {
   return ok(R"({"Attributes":{"count":{"N":")" + std::to_string(value) + R"("}}})");
 }
@@ -46,12 +58,12 @@ class DynamoDbStoreTest : public ::testing::Test {
   std::unique_ptr<DynamoDbStore> make(aws::Credentials credentials = {"AKID", "SECRET", ""},
                                       std::string_view url =
                                           "dynamodb://visitor-counter"
-                                          "?region=us-east-1&max_attempts=3") {
+                                          "?region=us-east-1&max_attempts=3&max_in_flight=1") {
     auto config = dynamodb::parse_dynamodb_url(url, {});
     EXPECT_TRUE(config.has_value());
     auto transport = [this](const aws::HeaderList& headers, std::string_view body,
-                            milliseconds timeout) -> Reply {
-      sent.push_back(Sent{headers, std::string(body), timeout});
+                            milliseconds timeout, bool idempotent) -> Reply {
+      sent.push_back(Sent{headers, std::string(body), timeout, idempotent});
       if (replies.empty()) return broken(aws::HttpError::Kind::connect);
       Reply reply = std::move(replies.front());
       replies.pop_front();
@@ -78,7 +90,7 @@ TEST_F(DynamoDbStoreTest, AddSendsOneSignedUpdateItemPerKey) {
   auto db = make({"AKID", "SECRET", "TOKEN"});
   replies = {counted(3), counted(1)};
   const Increment batch[] = {{"visitors", 3}, {"page/home", 1}};
-  EXPECT_EQ(db->add(batch).value(), (std::vector<std::int64_t>{3, 1}));
+  EXPECT_EQ(add_values(*db, batch).value(), (std::vector<std::int64_t>{3, 1}));
   ASSERT_EQ(sent.size(), 2u);
   const Sent& first = sent[0];
   EXPECT_EQ(first.header("Host"), "dynamodb.us-east-1.amazonaws.com");
@@ -94,6 +106,7 @@ TEST_F(DynamoDbStoreTest, AddSendsOneSignedUpdateItemPerKey) {
   EXPECT_EQ(first.body, dynamodb::update_item_request("visitor-counter", "visitors", 3));
   EXPECT_EQ(sent[1].body, dynamodb::update_item_request("visitor-counter", "page/home", 1));
   EXPECT_EQ(first.timeout, 2000ms);
+  EXPECT_FALSE(first.idempotent);  // the HTTP client must not resend it either
   EXPECT_TRUE(logs.empty());
 }
 
@@ -102,7 +115,7 @@ TEST_F(DynamoDbStoreTest, ThrottlingIsRetriedWithBackoff) {
   replies = {error(400, "ProvisionedThroughputExceededException"),
              error(400, "ThrottlingException"), counted(42)};
   const Increment batch[] = {{"visitors", 1}};
-  EXPECT_EQ(db->add(batch).value(), std::vector<std::int64_t>{42});
+  EXPECT_EQ(add_values(*db, batch).value(), std::vector<std::int64_t>{42});
   EXPECT_EQ(sent.size(), 3u);
   EXPECT_EQ(sleeps, (std::vector<milliseconds>{50ms, 100ms}));
 }
@@ -125,7 +138,7 @@ TEST_F(DynamoDbStoreTest, ClientErrorsFailFast) {
   auto db = make();
   replies = {error(400, "ResourceNotFoundException", "Requested resource not found")};
   const Increment batch[] = {{"visitors", 1}};
-  auto values = db->add(batch);
+  auto values = add_values(*db, batch);
   ASSERT_FALSE(values.has_value());
   EXPECT_EQ(sent.size(), 1u);
   EXPECT_TRUE(sleeps.empty());
@@ -133,42 +146,117 @@ TEST_F(DynamoDbStoreTest, ClientErrorsFailFast) {
   EXPECT_NE(values.error().message.find("not retryable"), std::string::npos);
 }
 
+// Every way an UpdateItem can fail after DynamoDB may have applied it: never repeated, and
+// reported as outcome_unknown so the client hears "may have counted".
 TEST_F(DynamoDbStoreTest, AnUpdateThatMayHaveBeenAppliedIsNotRepeated) {
+  const Reply ambiguous[] = {
+      broken(aws::HttpError::Kind::timeout),  // the answer did not come in time
+      broken(aws::HttpError::Kind::io),       // reset after the request was written
+      error(500, "InternalServerError"),      // AWS: a 500 may follow an applied write
+      error(503, "ServiceUnavailable"),      aws::HttpResponse{502, {}, "<html>bad gateway</html>"},
+  };
+  for (const Reply& first : ambiguous) {
+    auto db = make();
+    sent.clear();
+    replies = {first, counted(2)};
+    const Increment batch[] = {{"visitors", 1}};
+    auto values = add_values(*db, batch);
+    ASSERT_FALSE(values.has_value());
+    EXPECT_EQ(values.error().kind, Kind::outcome_unknown) << values.error().message;
+    EXPECT_EQ(sent.size(), 1u) << values.error().message;
+    EXPECT_NE(values.error().message.find("outcome unknown, not retried"), std::string::npos)
+        << values.error().message;
+  }
+  // A read is idempotent, so the same failures are retried.
   auto db = make();
-  replies = {broken(aws::HttpError::Kind::timeout), counted(2)};
-  const Increment batch[] = {{"visitors", 1}};
-  auto values = db->add(batch);
-  ASSERT_FALSE(values.has_value());
-  EXPECT_EQ(sent.size(), 1u);
-  EXPECT_NE(values.error().message.find("may have been applied"), std::string::npos);
-  // A read is idempotent, so the same failure is retried.
-  replies = {broken(aws::HttpError::Kind::timeout), ok(R"({"Item":{"count":{"N":"2"}}})")};
+  replies = {broken(aws::HttpError::Kind::timeout), error(500, "InternalServerError"),
+             ok(R"({"Item":{"count":{"N":"2"}}})")};
   EXPECT_EQ(db->get("visitors").value(), 2);
 }
 
-TEST_F(DynamoDbStoreTest, UnsentUpdatesAreRetried) {
-  auto db = make();
-  replies = {broken(aws::HttpError::Kind::connect), counted(5)};
-  const Increment batch[] = {{"visitors", 5}};
-  EXPECT_EQ(db->add(batch).value(), std::vector<std::int64_t>{5});
-  EXPECT_EQ(sent.size(), 2u);
+// What provably did not apply is retried: nothing was sent, or DynamoDB refused it.
+TEST_F(DynamoDbStoreTest, UpdatesThatDidNotApplyAreRetried) {
+  const Reply refused[] = {
+      broken(aws::HttpError::Kind::connect),
+      broken(aws::HttpError::Kind::resolve),
+      broken(aws::HttpError::Kind::tls),
+      broken(aws::HttpError::Kind::io, /*sent=*/false),
+      broken(aws::HttpError::Kind::timeout, /*sent=*/false),
+      error(400, "ProvisionedThroughputExceededException"),
+      error(400, "RequestLimitExceeded"),
+      error(400, "ThrottlingException"),
+      error(400, "TransactionConflictException"),
+  };
+  for (const Reply& first : refused) {
+    auto db = make();
+    sent.clear();
+    replies = {first, counted(5)};
+    const Increment batch[] = {{"visitors", 5}};
+    EXPECT_EQ(add_values(*db, batch).value(), std::vector<std::int64_t>{5});
+    EXPECT_EQ(sent.size(), 2u);
+  }
 }
 
-TEST_F(DynamoDbStoreTest, AFailureMidBatchSaysWhatWasApplied) {
+TEST_F(DynamoDbStoreTest, EachKeyReportsItsOwnResult) {
   auto db = make();
-  replies = {counted(1), error(400, "ValidationException")};
-  const Increment batch[] = {{"a", 1}, {"b", 1}, {"c", 1}};
-  auto values = db->add(batch);
-  ASSERT_FALSE(values.has_value());
-  EXPECT_EQ(sent.size(), 2u);  // c was never sent
-  EXPECT_NE(values.error().message.find("1 of 3 increments"), std::string::npos);
+  replies = {counted(1), error(400, "ValidationException"), counted(7),
+             broken(aws::HttpError::Kind::io)};
+  const Increment batch[] = {{"a", 1}, {"b", 1}, {"c", 2}, {"d", 1}};
+  auto results = add_all(*db, batch);
+  EXPECT_EQ(sent.size(), 4u);
+  EXPECT_EQ(results[0].value(), 1);
+  ASSERT_FALSE(results[1].has_value());
+  EXPECT_EQ(results[1].error().kind, Kind::failed);
+  EXPECT_NE(results[1].error().message.find("ValidationException"), std::string::npos);
+  EXPECT_EQ(results[2].value(), 7);
+  ASSERT_FALSE(results[3].has_value());
+  EXPECT_EQ(results[3].error().kind, Kind::outcome_unknown);
+}
+
+// A batch's UpdateItems run concurrently, never more than max_in_flight at once, and each
+// key gets its own answer.
+TEST(DynamoDbStoreConcurrency, ABatchRunsMaxInFlightAtOnce) {
+  constexpr int kInFlight = 4;
+  auto config = dynamodb::parse_dynamodb_url(
+      "dynamodb://visitor-counter?region=us-east-1&max_in_flight=" + std::to_string(kInFlight), {});
+  ASSERT_TRUE(config.has_value());
+  std::mutex mutex;
+  std::condition_variable changed;
+  int in_flight = 0;
+  int most = 0;
+  bool reached = false;
+  auto transport = [&](const aws::HeaderList&, std::string_view body, milliseconds, bool) -> Reply {
+    std::unique_lock lock(mutex);
+    most = std::max(most, ++in_flight);
+    reached = reached || in_flight == kInFlight;
+    changed.notify_all();
+    // Hold every call until max_in_flight are out at once (the first round proves it).
+    changed.wait_for(lock, 10s, [&] { return reached; });
+    --in_flight;
+    // The key's number (k7 -> 7) is its value, so a mixed-up answer shows.
+    const std::size_t at = body.find("\"k");
+    return counted(std::stoi(std::string(body.substr(at + 2))));
+  };
+  DynamoDbStore::Hooks hooks{.retry = aws::system_retry_hooks(),
+                             .wall_clock = [] { return std::chrono::system_clock::now(); },
+                             .log = {}};
+  DynamoDbStore db(std::move(*config), {"AKID", "SECRET", ""}, transport, std::move(hooks));
+  std::vector<std::string> keys;
+  for (int i = 0; i < 3 * kInFlight; ++i)
+    keys.push_back(std::string("k").append(std::to_string(i)));
+  std::vector<Increment> batch;
+  for (const std::string& key : keys) batch.push_back({key, 1});
+  auto results = add_all(db, batch);
+  EXPECT_TRUE(reached);
+  EXPECT_EQ(most, kInFlight);
+  for (std::size_t i = 0; i < results.size(); ++i) EXPECT_EQ(results[i].value(), int(i)) << i;
 }
 
 TEST_F(DynamoDbStoreTest, NonIntegerCountsFailCleanly) {
   auto db = make();
   replies = {ok(R"({"Attributes":{"count":{"N":"1.5"}}})"), ok(R"({"Item":{"count":{"N":"x"}}})")};
   const Increment batch[] = {{"a", 1}};
-  EXPECT_FALSE(db->add(batch).has_value());
+  EXPECT_FALSE(add_values(*db, batch).has_value());
   EXPECT_FALSE(db->get("a").has_value());
   EXPECT_EQ(logs.size(), 2u);
 }

@@ -1,0 +1,103 @@
+"""Exact under faults: `serve --store dynamodb://...` against a DynamoDB endpoint that applies
+an UpdateItem and then answers 500 or resets the connection, or throttles it.
+
+The promise: acknowledged <= stored <= sent. A write whose outcome is unknown is never
+resent; its hits get 503 with "outcome":"unknown" (and count in
+vc_hits_outcome_unknown_total). Throttling applied nothing, so it is retried, and every
+hit of a throttling-only run is exact."""
+import json
+import re
+import threading
+import unittest
+
+from dynalite import DUMMY_CREDENTIALS
+from fake_dynamodb import FakeDynamoDb
+from server import Server
+
+CLIENTS, HITS_EACH = 8, 40
+
+
+def ambiguous_every_4th_and_7th(n):
+    if n % 4 == 0:
+        return "500_after"
+    if n % 7 == 0:
+        return "reset_after"
+    return "ok"
+
+
+def hammer(server, clients=CLIENTS, hits=HITS_EACH, key="visitors"):
+    """Each client sends `hits` counting requests on its own kept-alive connection.
+    Returns every (status, JSON body) answered."""
+    answers, lock = [], threading.Lock()
+
+    def client():
+        conn = server.connection(timeout=30)
+        mine = []
+        try:
+            for _ in range(hits):
+                conn.request("POST", "/count/" + key)
+                response = conn.getresponse()
+                mine.append((response.status, json.loads(response.read()),
+                             response.getheader("Retry-After")))
+        finally:
+            conn.close()
+        with lock:
+            answers.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def metric(server, name):
+    text = server.request("GET", "/metrics")[2]
+    return int(re.search(r"^%s (\d+)$" % name, text, re.M).group(1))
+
+
+class DynamoDbFaultsTest(unittest.TestCase):
+    def test_ambiguous_failures_never_double_count(self):
+        with FakeDynamoDb(ambiguous_every_4th_and_7th) as fake, \
+                Server(store=fake.store_url(), env=DUMMY_CREDENTIALS) as s:
+            answers = hammer(s)
+            sent = CLIENTS * HITS_EACH
+            self.assertEqual(len(answers), sent)
+            ok = [body["count"] for status, body, _ in answers if status == 200]
+            unknown = [body for status, body, _ in answers
+                       if status == 503 and body.get("outcome") == "unknown"]
+            others = [a for a in answers if a[0] != 200 and a[1].get("outcome") != "unknown"]
+            self.assertEqual(others, [])
+            for body in unknown:
+                self.assertEqual(body["error"], "store_unavailable")
+            self.assertTrue(all(a[2] == "1" for a in answers if a[0] == 503))
+            stored = fake.count("visitors")
+            # Every ambiguous write here was in fact applied, and none was sent twice.
+            self.assertEqual(stored, len(ok) + len(unknown))
+            self.assertLessEqual(len(ok), stored)
+            self.assertLessEqual(stored, sent)
+            self.assertEqual(len(set(ok)), len(ok), "the 200s must carry distinct values")
+            self.assertLessEqual(max(ok), stored)
+            self.assertGreater(fake.stats()["calls"].get("500_after", 0), 0)
+            self.assertGreater(fake.stats()["calls"].get("reset_after", 0), 0)
+            self.assertGreater(len(unknown), 0)
+            self.assertEqual(metric(s, "vc_hits_outcome_unknown_total"), len(unknown))
+
+    def test_throttling_is_retried_and_exact(self):
+        def throttle_every_3rd(n):
+            return "throttle" if n % 3 == 0 else "ok"
+
+        with FakeDynamoDb(throttle_every_3rd) as fake, \
+                Server(store=fake.store_url("&max_attempts=10"), env=DUMMY_CREDENTIALS) as s:
+            answers = hammer(s)
+            self.assertEqual([a for a in answers if a[0] != 200], [])
+            self.assertEqual(fake.count("visitors"), CLIENTS * HITS_EACH)
+            self.assertGreater(fake.stats()["calls"].get("throttle", 0), 0)
+            values = sorted(body["count"] for _, body, _ in answers)
+            self.assertEqual(values, list(range(1, CLIENTS * HITS_EACH + 1)))
+            self.assertEqual(metric(s, "vc_hits_outcome_unknown_total"), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()

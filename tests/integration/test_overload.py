@@ -1,0 +1,100 @@
+"""Bounded under overload: a DynamoDB endpoint that takes 100 ms per UpdateItem and 2,000
+clients that each count a different key at the same moment. Every client gets an answer,
+95% of them within 5 s; the server stays healthy, its peak RSS stays under 256 MiB, and the
+stored total equals the 200s. A small --max-pending sheds the excess at once with
+503 + Retry-After, counting nothing."""
+import asyncio
+import json
+import os
+import re
+import resource
+import time
+import unittest
+
+from dynalite import DUMMY_CREDENTIALS
+from fake_dynamodb import FakeDynamoDb
+from server import Server
+
+CLIENTS = 2000
+LATENCY = 0.1
+
+
+async def one_hit(host, port, key):
+    """POST /count/KEY on a fresh connection: (status, JSON body, seconds taken)."""
+    started = time.monotonic()
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(("POST /count/%s HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+                  "Connection: close\r\n\r\n" % key).encode())
+    await writer.drain()
+    raw = await reader.read()
+    writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, json.loads(body), head.decode(), time.monotonic() - started
+
+
+async def burst(host, port, clients, timeout):
+    tasks = [asyncio.wait_for(one_hit(host, port, "k%d" % i), timeout) for i in range(clients)]
+    return await asyncio.gather(*tasks)
+
+
+def peak_rss_mib(pid):
+    with open("/proc/%d/status" % pid) as status:
+        return int(re.search(r"^VmHWM:\s+(\d+) kB", status.read(), re.M).group(1)) / 1024
+
+
+def p95(values):
+    ordered = sorted(values)
+    return ordered[int(len(ordered) * 0.95) - 1]
+
+
+class OverloadTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # 2,000 client sockets in this process.
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < 3 * CLIENTS:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8 * CLIENTS), hard))
+
+    def test_slow_store_and_2000_clients(self):
+        with FakeDynamoDb(latency=LATENCY) as fake, \
+                Server(store=fake.store_url(), env=DUMMY_CREDENTIALS) as s:
+            answers = asyncio.run(burst(s.host, s.port, CLIENTS, timeout=30))
+            statuses = [status for status, _, _, _ in answers]
+            ok = statuses.count(200)
+            self.assertEqual(len(answers), CLIENTS)
+            self.assertEqual(set(statuses) - {200, 503}, set())
+            self.assertLessEqual(p95([t for _, _, _, t in answers]), 5.0)
+            self.assertEqual(s.request("GET", "/healthz")[0], 200)
+            self.assertLessEqual(peak_rss_mib(s.proc.pid), 256)
+            self.assertEqual(fake.total(), ok)
+            self.assertGreater(fake.stats()["most_in_flight"], 1, "the UpdateItems must overlap")
+            self.assertLessEqual(fake.stats()["most_in_flight"], 64)
+            print("\noverload: %d clients, %d answered 200, p95 %.2f s, peak RSS %.1f MiB, "
+                  "most UpdateItems in flight %d" % (CLIENTS, ok, p95([a[3] for a in answers]),
+                                                     peak_rss_mib(s.proc.pid),
+                                                     fake.stats()["most_in_flight"]))
+
+    def test_past_max_pending_hits_are_shed_at_once(self):
+        with FakeDynamoDb(latency=LATENCY) as fake, \
+                Server("--max-pending", "50", store=fake.store_url("&max_in_flight=8"),
+                       env=DUMMY_CREDENTIALS) as s:
+            answers = asyncio.run(burst(s.host, s.port, 400, timeout=30))
+            shed = [(body, head) for status, body, head, _ in answers if status == 503]
+            ok = [body["count"] for status, body, _, _ in answers if status == 200]
+            self.assertGreater(len(shed), 0)
+            for body, head in shed:
+                self.assertEqual(body["error"], "overloaded")
+                self.assertEqual(body["outcome"], "not_counted")
+                self.assertIn("Retry-After: 1", head)
+            self.assertEqual(len(ok) + len(shed), 400)
+            self.assertEqual(fake.total(), len(ok))
+            metrics = s.request("GET", "/metrics")[2]
+            self.assertIn("vc_max_pending 50\n", metrics)
+            self.assertEqual(int(re.search(r"^vc_shed_total (\d+)$", metrics, re.M).group(1)),
+                             len(shed))
+            self.assertEqual(s.request("GET", "/healthz")[0], 200)
+
+
+if __name__ == "__main__":
+    unittest.main()
