@@ -1,6 +1,8 @@
 // visitor-counter: parses the configuration, wires store → counter → app → server, and
 // serves until SIGINT/SIGTERM; or, as a Lambda bootstrap, wires store → counter → app →
 // runtime loop. The only place with process-wide state.
+#include <sys/resource.h>
+
 #include <cstdlib>
 #include <exception>
 #include <iostream>
@@ -26,6 +28,25 @@ int fail(std::string_view message, int code) {
 
 const char* environment(const char* name) { return std::getenv(name); }
 
+// Raises the soft limit on open files (often 1024) so `connections` client sockets fit,
+// beside the store's files and connections; fails when the hard limit is too low.
+std::expected<void, std::string> make_room_for(std::size_t connections) {
+  constexpr rlim_t kSpare = 256;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return {};
+  const rlim_t wanted = static_cast<rlim_t>(connections) + kSpare;
+  if (limit.rlim_cur >= wanted) return {};
+  if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < wanted) {
+    return std::unexpected("--max-connections " + std::to_string(connections) + " needs " +
+                           std::to_string(wanted) + " open files, but the hard limit is " +
+                           std::to_string(limit.rlim_max) +
+                           " (raise it, e.g. LimitNOFILE= in systemd, or lower the bound)");
+  }
+  limit.rlim_cur = wanted;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return std::unexpected("cannot raise RLIMIT_NOFILE");
+  return {};
+}
+
 // What both ways of running share: store → counter → app, built in that order.
 struct Core {
   std::unique_ptr<store::Store> store;
@@ -48,7 +69,9 @@ std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config
   if (!store) return std::unexpected(store.error());
   auto core = std::make_unique<Core>();
   core->store = std::move(*store);
-  core->counter.emplace(*core->store, core->metrics);
+  core->metrics.set_bounds(config.max_pending, config.max_connections);
+  core->counter.emplace(*core->store, core->metrics,
+                        counting::CombinerOptions{.max_pending = config.max_pending});
   core->app.emplace(*core->counter, core->metrics, std::move(*origins));
   return core;
 }
@@ -61,7 +84,9 @@ int serve(const config::Config& config) {
   const http::ServerOptions options{.host = config.listen_host,
                                     .port = config.listen_port,
                                     .threads = config.threads,
-                                    .read_timeout = config.read_timeout};
+                                    .read_timeout = config.read_timeout,
+                                    .max_connections = config.max_connections};
+  if (auto room = make_room_for(config.max_connections); !room) return fail(room.error(), 1);
   auto server = http::Server::bind(options);
   if (!server) return fail(server.error(), 1);
   // Without --public-url, the demo page counts when opened at the printed URL of a

@@ -104,6 +104,20 @@ const Option kOptions[] = {
        if (!n) return std::unexpected(n.error());
        return c.read_timeout = std::chrono::milliseconds(*n), Result{};
      }},
+    {"--max-pending", "VC_MAX_PENDING",
+     "hits and reads accepted and not yet answered; more get 503 at once (4096)", true,
+     [](Config& c, std::string_view v) -> Result {
+       auto n = number<std::size_t>(v, 1, 1'000'000, "--max-pending");
+       if (!n) return std::unexpected(n.error());
+       return c.max_pending = *n, Result{};
+     }},
+    {"--max-connections", "VC_MAX_CONNECTIONS",
+     "open client connections; more are closed as soon as accepted (10000)", true,
+     [](Config& c, std::string_view v) -> Result {
+       auto n = number<std::size_t>(v, 1, 1'000'000, "--max-connections");
+       if (!n) return std::unexpected(n.error());
+       return c.max_connections = *n, Result{};
+     }},
 };
 
 const Option* find_option(std::string_view flag) {
@@ -247,7 +261,9 @@ std::string describe(const Config& c) {
          " allow_origins=" + (origins.empty() ? "(none)" : origins) +
          " public_url=" + (c.public_url.empty() ? "(none)" : c.public_url) +
          " require_origin=" + (c.require_origin ? "true" : "false") +
-         " read_timeout_ms=" + std::to_string(c.read_timeout.count());
+         " read_timeout_ms=" + std::to_string(c.read_timeout.count()) +
+         " max_pending=" + std::to_string(c.max_pending) +
+         " max_connections=" + std::to_string(c.max_connections);
 }
 
 }  // namespace config

@@ -33,6 +33,8 @@ struct Config {
   store::SyncMode sync = store::SyncMode::full;
   unsigned threads = 0;                            // 0: one per core
   std::chrono::milliseconds read_timeout{10'000};  // to receive a whole request
+  std::size_t max_pending = 4096;        // hits and reads accepted, not yet answered; more: 503
+  std::size_t max_connections = 10'000;  // open client connections; more: closed at once
   std::string runtime_api;  // lambda: host:port of the Runtime API, from AWS_LAMBDA_RUNTIME_API
 };
 

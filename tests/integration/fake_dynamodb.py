@@ -32,15 +32,20 @@ class FakeDynamoDb:
         self.most_in_flight = 0
         self.lock = threading.Lock()
         self.update_calls = 0
+        self.first_update = self.last_update = None  # time.monotonic() of the first, last answer
         fake = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; with Nagle on, the body would wait for
+            # the client's delayed ACK (40 ms) on every answer.
+            disable_nagle_algorithm = True
 
             def do_GET(self):  # GET /_stats: the endpoint's state, for the test
                 with fake.lock:
                     stats = {"items": fake.items, "applied": fake.applied, "calls": fake.calls,
-                             "most_in_flight": fake.most_in_flight}
+                             "most_in_flight": fake.most_in_flight,
+                             "first_update": fake.first_update, "last_update": fake.last_update}
                     fake._answer(self, 200, stats)
 
             def do_POST(self):
@@ -132,6 +137,9 @@ class FakeDynamoDb:
         finally:
             with self.lock:
                 self.in_flight -= 1
+                self.last_update = time.monotonic()
+                if self.first_update is None:
+                    self.first_update = self.last_update
 
     @staticmethod
     def _answer(handler, status, answer):

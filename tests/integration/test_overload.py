@@ -2,12 +2,14 @@
 clients that each count a different key at the same moment. Every client gets an answer,
 95% of them within 5 s; the server stays healthy, its peak RSS stays under 256 MiB, and the
 stored total equals the 200s. A small --max-pending sheds the excess at once with
-503 + Retry-After, counting nothing."""
+503 + Retry-After, counting nothing; past --max-connections a new connection is closed at
+once, and the server serves again as soon as one is free."""
 import asyncio
 import json
 import os
 import re
 import resource
+import socket
 import time
 import unittest
 
@@ -94,6 +96,42 @@ class OverloadTest(unittest.TestCase):
             self.assertEqual(int(re.search(r"^vc_shed_total (\d+)$", metrics, re.M).group(1)),
                              len(shed))
             self.assertEqual(s.request("GET", "/healthz")[0], 200)
+
+    def test_past_max_connections_new_connections_are_closed(self):
+        with Server("--max-connections", "4", store="memory:") as s:
+            idle = [socket.create_connection((s.host, s.port)) for _ in range(4)]
+            try:
+                # The four are sessions once each answers; then the fifth is refused.
+                for conn in idle:
+                    conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                    self.assertIn(b"200 OK", conn.recv(4096))
+                with socket.create_connection((s.host, s.port), timeout=5) as extra:
+                    extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                    try:
+                        self.assertEqual(extra.recv(4096), b"")  # closed, no answer
+                    except ConnectionResetError:
+                        pass  # closed with unread data: a reset, also no answer
+            finally:
+                idle.pop().close()
+            # One slot free again: served (the server may take a moment to see the close).
+            answer = b""
+            for _ in range(100):
+                with socket.create_connection((s.host, s.port), timeout=5) as conn:
+                    conn.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    try:
+                        answer = b"".join(iter(lambda: conn.recv(65536), b""))
+                    except ConnectionResetError:
+                        answer = b""
+                if answer:
+                    break
+                time.sleep(0.05)
+            text = answer.decode()
+            self.assertIn("200 OK", text)
+            self.assertIn("vc_max_connections 4\n", text)
+            self.assertGreaterEqual(
+                int(re.search(r"^vc_refused_connections_total (\d+)$", text, re.M).group(1)), 1)
+            for conn in idle:
+                conn.close()
 
 
 if __name__ == "__main__":

@@ -27,6 +27,21 @@ TEST(Config, Defaults) {
   EXPECT_FALSE(c->require_origin);
   EXPECT_EQ(c->sync, store::SyncMode::full);
   EXPECT_GE(c->threads, 1U);
+  EXPECT_EQ(c->max_pending, 4096U);
+  EXPECT_EQ(c->max_connections, 10'000U);
+}
+
+TEST(Config, Bounds) {
+  auto c = parse_with({"serve", "--max-pending", "50"}, {{"VC_MAX_CONNECTIONS", "200"}});
+  ASSERT_TRUE(c.has_value()) << c.error();
+  EXPECT_EQ(c->max_pending, 50U);
+  EXPECT_EQ(c->max_connections, 200U);
+  EXPECT_NE(describe(*c).find("max_pending=50 max_connections=200"), std::string::npos);
+  for (const char* bad : {"0", "-1", "x", "1000001"}) {
+    EXPECT_NE(parse_with({"--max-pending", bad}).error().find("--max-pending"), std::string::npos);
+    EXPECT_NE(parse_with({"--max-connections", bad}).error().find("--max-connections"),
+              std::string::npos);
+  }
 }
 
 TEST(Config, FlagsInBothForms) {
@@ -104,7 +119,8 @@ TEST(Config, HelpListsEveryFlagAndVariable) {
   const std::string help = help_text();
   for (const char* text :
        {"--listen", "VC_LISTEN", "--store", "VC_STORE", "--allow-origin", "VC_ALLOW_ORIGINS",
-        "--public-url", "VC_PUBLIC_URL", "--require-origin", "--sync", "--threads"}) {
+        "--public-url", "VC_PUBLIC_URL", "--require-origin", "--sync", "--threads", "--max-pending",
+        "VC_MAX_PENDING", "--max-connections", "VC_MAX_CONNECTIONS"}) {
     EXPECT_NE(help.find(text), std::string::npos) << text;
   }
 }
