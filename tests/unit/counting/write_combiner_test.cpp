@@ -1,5 +1,6 @@
-// Write combiner: exact distinct values under concurrency, merging into one batch, and
-// all-or-nothing failure.
+// Write combiner: exact distinct values under concurrency, merging into one batch, each key's
+// values to that key's waiters (also when a store reports keys out of order from its own
+// threads), the pending bound, and failures that say whether a hit may have counted.
 #include "counting/write_combiner.hpp"
 
 #include <gtest/gtest.h>
@@ -9,7 +10,11 @@
 #include <chrono>
 #include <future>
 #include <latch>
+#include <map>
+#include <mutex>
+#include <numeric>
 #include <set>
+#include <thread>
 
 #include "store/memory/memory_store.hpp"
 #include "support/failing_store.hpp"
@@ -183,6 +188,119 @@ TEST(WriteCombiner, AfterStopCallsFailFast) {
   combiner.hit("k", [&](auto v) { failed = !v.has_value(); });
   EXPECT_TRUE(failed);
   EXPECT_EQ(memory.get("k").value(), std::nullopt);
+}
+
+// Reports a batch's keys in reverse order, each from a thread of its own, as a store that
+// writes keys independently (DynamoDB) may.
+class ScatteringStore final : public store::Store {
+ public:
+  explicit ScatteringStore(store::Store& inner) : inner_(inner) {}
+  void add(std::span<const store::Increment> b, const store::AddCallback& done) override {
+    std::vector<store::StoreResult<std::int64_t>> results(b.size());
+    inner_.add(b, [&](std::size_t i, auto value) { results[i] = std::move(value); });
+    std::vector<std::thread> threads;
+    for (std::size_t i = b.size(); i-- > 0;) {
+      threads.emplace_back([&done, &results, i] { done(i, results[i]); });
+      threads.back().join();  // one at a time: the order is what is tested
+    }
+  }
+  store::StoreResult<std::optional<std::int64_t>> get(std::string_view k) override {
+    return inner_.get(k);
+  }
+  store::StoreResult<void> ping() override { return {}; }
+
+ private:
+  store::Store& inner_;
+};
+
+// Hits on several keys queued behind one commit form one multi-key batch; each key's
+// waiters get exactly that key's values.
+void expect_each_key_gets_its_own_values(store::Store& inner, GateStore& gate) {
+  metrics::Registry metrics;
+  WriteCombiner combiner(gate, metrics);
+  std::promise<std::int64_t> first;
+  combiner.hit("warm-up", [&](auto v) { first.set_value(v.value()); });
+  gate.entered_.wait();
+  const std::map<std::string, int> hits = {{"a", 3}, {"b", 5}, {"c", 1}, {"d/e", 4}};
+  std::mutex mutex;
+  std::map<std::string, std::vector<std::int64_t>> got;
+  std::latch answered(13);
+  for (const auto& [key, n] : hits) {
+    for (int i = 0; i < n; ++i) {
+      combiner.hit(key, [&, key](auto v) {
+        std::lock_guard lock(mutex);
+        got[key].push_back(v.value());
+        answered.count_down();
+      });
+    }
+  }
+  gate.release_.count_down();
+  EXPECT_EQ(first.get_future().get(), 1);
+  answered.wait();
+  EXPECT_EQ(gate.batches_.size(), 2U);
+  EXPECT_EQ(gate.batches_[1], -1);  // the second batch held several keys
+  for (const auto& [key, n] : hits) {
+    std::vector<std::int64_t> expected(n);
+    std::iota(expected.begin(), expected.end(), 1);
+    std::ranges::sort(got[key]);
+    EXPECT_EQ(got[key], expected) << key;
+    EXPECT_EQ(*inner.get(key).value(), n) << key;
+  }
+}
+
+TEST(WriteCombiner, MultiKeyBatchGivesEachKeyItsOwnValues) {
+  store::MemoryStore memory;
+  GateStore gate(memory);
+  expect_each_key_gets_its_own_values(memory, gate);
+}
+
+TEST(WriteCombiner, KeysReportedOutOfOrderFromOtherThreadsStillMatch) {
+  store::MemoryStore memory;
+  ScatteringStore scattering(memory);
+  GateStore gate(scattering);
+  expect_each_key_gets_its_own_values(memory, gate);
+}
+
+TEST(WriteCombiner, PastMaxPendingHitsAndReadsAreShedAtOnce) {
+  store::MemoryStore memory;
+  GateStore gate(memory);
+  metrics::Registry metrics;
+  WriteCombiner combiner(gate, metrics, CombinerOptions{.max_pending = 3});
+  std::vector<std::promise<bool>> held(3);
+  for (auto& answer : held)
+    combiner.hit("k", [&answer](auto v) { answer.set_value(v.has_value()); });
+  gate.entered_.wait();
+  std::optional<store::StoreError> shed_hit, shed_read;
+  combiner.hit("k", [&](auto v) { shed_hit = v.error(); });  // answered before hit() returns
+  combiner.read("k", [&](auto v) { shed_read = v.error(); });
+  ASSERT_TRUE(shed_hit && shed_read);
+  EXPECT_EQ(shed_hit->kind, store::StoreError::Kind::overloaded);
+  EXPECT_EQ(shed_read->kind, store::StoreError::Kind::overloaded);
+  bool healthy = false;
+  combiner.ping([&](auto ok) { healthy = ok.has_value(); });  // pings are not bounded
+  gate.release_.count_down();
+  for (auto& answer : held) EXPECT_TRUE(answer.get_future().get());
+  std::promise<std::int64_t> after;
+  combiner.hit("k", [&](auto v) { after.set_value(v.value()); });  // room again
+  EXPECT_EQ(after.get_future().get(), 4);
+  combiner.stop();
+  EXPECT_TRUE(healthy);
+  EXPECT_NE(metrics.render().find("vc_shed_total 2\n"), std::string::npos);
+  EXPECT_NE(metrics.render().find("vc_pending 0\n"), std::string::npos);
+}
+
+TEST(WriteCombiner, AFailedSyncSaysTheHitsMayHaveCounted) {
+  store::MemoryStore memory;
+  DeferredSyncStore deferred(memory);
+  deferred.fail_ = true;
+  deferred.release_.count_down();
+  metrics::Registry metrics;
+  WriteCombiner combiner(deferred, metrics);
+  std::promise<store::StoreError> error;
+  combiner.hit("k", [&](auto v) { error.set_value(v.error()); });
+  EXPECT_EQ(error.get_future().get().kind, store::StoreError::Kind::outcome_unknown);
+  combiner.stop();
+  EXPECT_NE(metrics.render().find("vc_hits_outcome_unknown_total 1\n"), std::string::npos);
 }
 
 }  // namespace
