@@ -21,6 +21,15 @@ using Result = std::expected<T, std::string>;
 
 std::string_view view(const json::string& text) { return {text.data(), text.size()}; }
 
+// `text` quoted in a one-line reason: each control character (a line break too) is a '?'.
+std::string one_line(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return out;
+}
+
 // The member `name` of `object`, or nullptr when it is absent or null.
 const json::value* member(const json::object& object, std::string_view name) {
   const json::value* value = object.if_contains(name);
@@ -80,7 +89,7 @@ Result<app::Headers> read_headers(const json::object& event) {
     std::string name(entry.key().data(), entry.key().size());
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     const json::string* text = entry.value().if_string();
-    if (text == nullptr) return std::unexpected("header '" + name + "' must be a string");
+    if (text == nullptr) return std::unexpected("header '" + one_line(name) + "' must be a string");
     headers.emplace_back(std::move(name), std::string(view(*text)));
   }
   return headers;
@@ -157,7 +166,7 @@ std::expected<app::Request, std::string> parse_event(std::string_view text) {
   auto version = optional_string(*event, "version", "version");
   if (!version) return std::unexpected(version.error());
   if (*version && **version != "2.0") {
-    return std::unexpected("unsupported payload format version '" + std::string(**version) +
+    return std::unexpected("unsupported payload format version '" + one_line(**version) +
                            "' (expected 2.0)");
   }
   auto method = read_method(*event);

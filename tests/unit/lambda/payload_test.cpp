@@ -206,6 +206,18 @@ TEST(ParseEvent, RejectsOtherPayloadVersionsAndBadBase64) {
             std::string::npos);
 }
 
+// Found by tests/fuzz/lambda_payload_fuzz.cpp (seeds regression-multiline-*.json): a reason
+// quoted a JSON string with an escaped line break, and so was not one line.
+TEST(ParseEvent, ReasonsStayOnOneLineWhateverTheyQuote) {
+  const std::string version = error_of(R"({"version":"1\n0","rawPath":"/"})");
+  EXPECT_EQ(version.find_first_of("\r\n"), std::string::npos) << version;
+  EXPECT_NE(version.find("version '1?0'"), std::string::npos) << version;
+  const std::string header = error_of(
+      R"({"rawPath":"/","headers":{"a\r\nb":1},"requestContext":{"http":{"method":"GET"}}})");
+  EXPECT_EQ(header.find_first_of("\r\n"), std::string::npos) << header;
+  EXPECT_NE(header.find("header 'a??b'"), std::string::npos) << header;
+}
+
 boost::json::object parsed_response(const app::Response& response) {
   boost::system::error_code ec;
   boost::json::value value = boost::json::parse(format_response(response), ec);
