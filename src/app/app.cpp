@@ -18,16 +18,13 @@ Response unavailable(const store::StoreError& error, bool counting) {
   using Kind = store::StoreError::Kind;
   const bool overloaded = error.kind == Kind::overloaded;
   const bool unknown = error.kind == Kind::outcome_unknown;
-  Response response =
-      error_response(503, overloaded ? "overloaded" : "store_unavailable",
-                     overloaded ? "too many requests are waiting; try again shortly"
-                     : unknown  ? "the store did not confirm this hit; it may have counted"
-                                : kStoreDown);
-  if (counting) {
-    response.body.pop_back();  // the closing brace
-    response.body += unknown ? ",\"outcome\":\"unknown\"}" : ",\"outcome\":\"not_counted\"}";
-  }
-  return response;
+  std::string_view outcome;
+  if (counting) outcome = unknown ? "unknown" : "not_counted";
+  return error_response(503, overloaded ? "overloaded" : "store_unavailable",
+                        overloaded ? "too many requests are waiting; try again shortly"
+                        : unknown  ? "the store did not confirm this hit; it may have counted"
+                                   : kStoreDown,
+                        outcome);
 }
 
 Response json_ok(std::string body) {

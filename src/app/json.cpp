@@ -24,9 +24,12 @@ std::string json_string(std::string_view text) {
 
 std::string count_body(std::int64_t count) { return "{\"count\":" + std::to_string(count) + "}"; }
 
-Response error_response(int status, std::string_view code, std::string_view message) {
+Response error_response(int status, std::string_view code, std::string_view message,
+                        std::string_view outcome) {
   Response response{.status = status, .headers = {}, .body = {}};
-  response.body = "{\"error\":" + json_string(code) + ",\"message\":" + json_string(message) + "}";
+  response.body = "{\"error\":" + json_string(code) + ",\"message\":" + json_string(message);
+  if (!outcome.empty()) response.body += ",\"outcome\":" + json_string(outcome);
+  response.body += "}";
   response.set("Content-Type", "application/json");
   response.set("Cache-Control", "no-store");
   if (status == 429 || status == 503) response.set("Retry-After", "1");

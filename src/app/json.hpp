@@ -16,8 +16,10 @@ std::string json_string(std::string_view text);
 // `{"count": N}`
 std::string count_body(std::int64_t count);
 
-// A JSON error response: {"error": code, "message": message}. For 429 and 503 it carries
-// Retry-After. `message` must not contain internals.
-Response error_response(int status, std::string_view code, std::string_view message);
+// A JSON error response: {"error": code, "message": message}, plus "outcome": outcome when
+// given (a failed counting request: "not_counted" or "unknown"). For 429 and 503 it
+// carries Retry-After. `message` must not contain internals.
+Response error_response(int status, std::string_view code, std::string_view message,
+                        std::string_view outcome = {});
 
 }  // namespace app

@@ -146,8 +146,10 @@ app::Response answer(app::App& app, const app::Request& request, Deadline deadli
     promise.set_value(std::move(response));
   });
   if (deadline && answered.wait_until(*deadline - margin) == std::future_status::timeout) {
-    return app::error_response(503, "store_unavailable",
-                               "the counter store did not answer in time; try again shortly");
+    // The hit, if this counts one, is still queued and may yet be applied.
+    return app::error_response(
+        503, "store_unavailable",
+        "the counter store did not answer in time; a counting request may still count", "unknown");
   }
   return answered.get();
 }

@@ -7,6 +7,8 @@ import subprocess
 import tempfile
 import unittest
 
+from dynalite import DUMMY_CREDENTIALS
+from fake_dynamodb import FakeDynamoDb
 from fake_runtime_api import FakeRuntimeApi, http_event
 from server import BINARY
 
@@ -197,6 +199,26 @@ class LambdaTest(unittest.TestCase):
     def test_a_ready_answer_is_sent_even_past_the_deadline(self):
         post = self.api.invoke(http_event("GET", "/nope"), deadline_ms=-1000)
         self.assertEqual(Answer(post).status, 404)
+
+
+class LambdaSlowStoreTest(unittest.TestCase):
+    """A store slower than the invocation's time left: the function answers 503 before the
+    deadline, and a counting request's answer says the hit may still count."""
+
+    def test_a_late_hit_is_answered_as_outcome_unknown(self):
+        with FakeDynamoDb(latency=1.5) as fake, FakeRuntimeApi() as api:
+            proc = start_function(api, env={**DUMMY_CREDENTIALS, "VC_STORE": fake.store_url()})
+            try:
+                answer = Answer(api.invoke(http_event("POST", "/count/late"), deadline_ms=600))
+                self.assertEqual(answer.status, 503)
+                self.assertEqual(answer.json()["error"], "store_unavailable")
+                self.assertEqual(answer.json()["outcome"], "unknown")
+                self.assertEqual(answer.headers.get("retry-after"), "1")
+                # The write was already on its way and does land: hence "unknown".
+                api.wait_until(lambda: fake.count("late") == 1, what="the late write")
+            finally:
+                proc.kill()
+                finish(proc)
 
 
 class LambdaInitErrorTest(unittest.TestCase):
