@@ -3,7 +3,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 ORIGINS ?= http://localhost:*,http://127.0.0.1:*
 
-.PHONY: all deps build run package test test-asan test-fresh format-check bench clean
+.PHONY: all deps build run package test test-asan test-fresh fuzz format-check bench clean
 
 all: build
 
@@ -44,6 +44,17 @@ RELEASES ?= bookworm trixie
 test-fresh:
 	@scripts/install-deps fresh
 	@for release in $(RELEASES); do scripts/test-fresh $$release || exit 1; done
+
+# libFuzzer: builds tests/fuzz (clang 19, ASan + UBSan) and runs each target FUZZ_SECONDS on
+# its seeds in tests/fuzz/corpus/NAME/; inputs found go to a temporary folder, crashing ones
+# to build/fuzz/fuzz-artifacts/NAME/. One line per target: executions, or the crash.
+FUZZ_SECONDS ?= 30
+fuzz:
+	@scripts/install-deps fuzz
+	cmake --preset fuzz $(CMAKE_FLAGS) >/dev/null
+	cmake --build build/fuzz -j$(JOBS) --target fuzz_targets
+	@ls tests/fuzz/corpus | xargs -P$(JOBS) -I{} \
+	  tests/fuzz/run-fuzz build/fuzz/tests/fuzz/{}_fuzz $(FUZZ_SECONDS) build/fuzz/fuzz-artifacts
 
 format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')
