@@ -3,7 +3,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 ORIGINS ?= http://localhost:*,http://127.0.0.1:*
 
-.PHONY: all deps build run package test test-asan test-fresh fuzz format-check bench clean
+.PHONY: all deps build run package test test-asan test-fresh fuzz format-check bench soak clean
 
 all: build
 
@@ -63,6 +63,12 @@ bench: build package
 	@scripts/install-deps bench
 	bench/http_bench.py
 	bench/lambda_bench.py
+
+# A few million durable hits with the server's RSS sampled (bench/soak.py; SOAK_SECONDS).
+SOAK_SECONDS ?= 120
+soak: build
+	@scripts/install-deps bench
+	bench/soak.py --duration $(SOAK_SECONDS)
 
 clean:
 	rm -rf build dist
