@@ -1,4 +1,4 @@
-// The README badge of GET /badge/{key}.svg (DESIGN.md §3): its query options and a flat
+// The README badge of GET /badge/{key}.svg (README "HTTP API"): its query options and a flat
 // two-part SVG ("visitors | 1,234"), drawn from scratch. Pure functions; thread-safe.
 #pragma once
 

@@ -1,5 +1,6 @@
-// AWS credentials from the process environment (the Lambda way, DESIGN.md §5). Pure: the
-// environment is injected, so any thread may call it and tests need no real variables.
+// AWS credentials from the process environment (the Lambda way, docs/architecture.md, "The Lambda
+// runtime loop"). Pure: the environment is injected, so any thread may call it and tests need no
+// real variables.
 #pragma once
 
 #include <expected>

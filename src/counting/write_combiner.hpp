@@ -1,4 +1,4 @@
-// Write combining and group commit (DESIGN.md §2). Concurrent hits on one key become one
+// Write combining and group commit (docs/architecture.md). Concurrent hits on one key become one
 // `+n` increment; every key waiting at that moment goes into one store batch, committed
 // while new hits queue up for the next. The n requests of a key get the n distinct values
 // v-n+1 … v, exactly as if each had been its own atomic increment.

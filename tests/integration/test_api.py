@@ -1,4 +1,4 @@
-"""The HTTP API of DESIGN.md §3 over real sockets, against a real SQLite file."""
+"""The HTTP API (README, "HTTP API") over real sockets, against a real SQLite file."""
 import json
 import unittest
 

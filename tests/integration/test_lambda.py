@@ -1,5 +1,6 @@
-"""visitor-counter as a Lambda bootstrap (DESIGN.md §5) against a fake Runtime API: payload
-2.0 events in, payload 2.0 responses out, invocation errors, init errors, and the log."""
+"""visitor-counter as a Lambda bootstrap (docs/architecture.md, "The Lambda runtime loop")
+against a fake Runtime API: payload 2.0 events in, payload 2.0 responses out, invocation
+errors, init errors, and the log."""
 import base64
 import json
 import os

@@ -1,6 +1,6 @@
-// A Store on one DynamoDB table in the classic item shape (DESIGN.md §4 "Compatible"):
-// partition key `id` (string), the counter in number attribute `count`, raised with
-// `UpdateItem ADD`, so the classic Python handler and this program can share a table.
+// A Store on one DynamoDB table in the classic item shape (docs/architecture.md, "DynamoDB and the
+// classic item shape"): partition key `id` (string), the counter in number attribute `count`,
+// raised with `UpdateItem ADD`, so the classic Python handler and this program can share a table.
 // Every request is signed with SigV4 and retried per aws/retry.hpp, except a write whose
 // outcome is unknown: that one is never repeated.
 //

@@ -1,4 +1,4 @@
-// App: the HTTP API of DESIGN.md §3 against the memory store and a failure-injecting one.
+// App: the HTTP API (README, "HTTP API") against the memory store and a failure-injecting one.
 #include "app/app.hpp"
 
 #include <gtest/gtest.h>
