@@ -95,11 +95,14 @@ void set_deadline(beast::tcp_stream& stream, Timeout timeout) {
   }
 }
 
-// True when a kept-alive connection has something to read while no request is out: the
-// peer closed it (or broke the protocol), so it must not carry the next request.
-bool peer_spoke(int fd) {
+// True when an idle kept-alive connection must not carry the next request: the peer closed
+// it (or it failed), or, on plain HTTP, sent bytes nobody asked for. Over TLS, bytes may be
+// a late session ticket, which the TLS layer reads with the next answer: not a close.
+bool peer_closed(int fd, bool tls) {
   pollfd entry{.fd = fd, .events = POLLIN | POLLRDHUP, .revents = 0};
-  return ::poll(&entry, 1, 0) != 0;
+  if (::poll(&entry, 1, 0) <= 0) return false;
+  if ((entry.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) return true;
+  return !tls && (entry.revents & POLLIN) != 0;
 }
 
 }  // namespace
@@ -114,7 +117,9 @@ struct HttpClient::Connection {
   beast::tcp_stream& tcp() { return plain ? *plain : beast::get_lowest_layer(*secure); }
   bool is_open() { return (plain || secure) && tcp().socket().is_open(); }
   // Open, and not closed by the peer while idle.
-  bool reusable() { return is_open() && !peer_spoke(tcp().socket().native_handle()); }
+  bool reusable() {
+    return is_open() && !peer_closed(tcp().socket().native_handle(), secure.has_value());
+  }
   void close() {
     plain.reset();
     secure.reset();

@@ -113,6 +113,25 @@ TEST(HttpClient, ConnectsToAnIpv6Literal) {
   EXPECT_EQ(host->body, "[::1]:" + port);
 }
 
+// A request the peer received and then dropped without answering may have been acted on:
+// a non-idempotent one is never resent, not even on a kept-alive connection that the
+// client could take for stale; an idempotent one is resent once on a fresh connection.
+TEST(HttpClient, AWrittenNonIdempotentRequestIsNeverResent) {
+  Peer peer({});
+  ASSERT_GT(peer.port(), 0);
+  HttpClient client = client_for("http://127.0.0.1:" + std::to_string(peer.port()));
+  auto resets = [&] { return client.send("GET", "/resets", {}, "").value().body; };
+  ASSERT_TRUE(client.send("GET", "/hello", {}, ""));  // the connection is now kept alive
+  auto once = client.send("POST", "/reset", {}, "x", {.timeout = {}, .idempotent = false});
+  ASSERT_FALSE(once);
+  EXPECT_EQ(once.error().kind, HttpError::Kind::io);
+  EXPECT_TRUE(once.error().sent);
+  EXPECT_EQ(resets(), "1");
+  auto twice = client.send("POST", "/reset", {}, "x", {.timeout = {}, .idempotent = true});
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(resets(), "3");  // the kept-alive attempt, then one more on a fresh connection
+}
+
 TEST(HttpClient, DeadlinesEndSlowExchangesAndRefusedConnects) {
   Peer peer({});
   HttpClientOptions short_deadline;
@@ -121,6 +140,7 @@ TEST(HttpClient, DeadlinesEndSlowExchangesAndRefusedConnects) {
   auto slow = client.send("GET", "/slow", {}, "");
   ASSERT_FALSE(slow);
   EXPECT_EQ(slow.error().kind, HttpError::Kind::timeout);
+  EXPECT_TRUE(slow.error().sent);
   HttpClient nobody = client_for("http://127.0.0.1:1");
   auto refused = nobody.send("GET", "/", {}, "");
   ASSERT_FALSE(refused);

@@ -7,15 +7,19 @@ usage: http_peer.py [--ipv6] [CERT KEY]   prints its port, then serves until kil
   GET /slow   answers after 3 s (for timeouts)
   GET /close  200 "bye" and closes the connection
   POST /echo  200 with the request body
+  POST /reset reads the request, then resets the connection without an answer
+  GET /resets 200 with how many /reset requests arrived so far
 """
 import http.server
 import itertools
 import socket
 import ssl
+import struct
 import sys
 import time
 
 ids = itertools.count(1)
+resets = 0
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -38,13 +42,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/slow":
             time.sleep(3)
+        if self.path == "/resets":
+            self.reply(str(resets).encode())
+            return
         if self.path == "/host":
             self.reply(self.headers.get("Host", "").encode())
             return
         self.reply(b"bye" if self.path == "/close" else b"hi", close=self.path == "/close")
 
     def do_POST(self):
-        self.reply(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.path == "/reset":
+            global resets
+            resets += 1
+            # SO_LINGER 0: close() sends a RST, as a crashed or cut-off server would.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
+        self.reply(body)
 
     def log_message(self, *args):
         pass
@@ -52,6 +69,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 class Ipv6Server(http.server.ThreadingHTTPServer):
     address_family = socket.AF_INET6
+
+
+def quiet(self, request, client_address):
+    pass  # a reset connection is the point of /reset
+
+
+http.server.ThreadingHTTPServer.handle_error = quiet
 
 
 args = sys.argv[1:]
