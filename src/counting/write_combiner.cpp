@@ -146,6 +146,7 @@ void WriteCombiner::commit(Waiters& waiters) {
     hits += callbacks.size();
   }
   const auto started = std::chrono::steady_clock::now();
+  metrics_.observe_batch(batch.size(), hits);
   if (syncer_.joinable()) {
     // Deferred sync: every result waits for a sync that begins after this batch.
     Applied applied{.waiters = {},
@@ -161,14 +162,10 @@ void WriteCombiner::commit(Waiters& waiters) {
     return;
   }
   // Each key is answered as soon as the store reports it, possibly from the store's threads.
-  std::atomic<bool> any_failed{false};
+  std::atomic<bool> failed{false};
   store_.add(batch, [&](std::size_t i, store::StoreResult<std::int64_t> value) {
-    if (!value) any_failed = true;
-    answer(*callbacks_of[i], value);
+    answer(*callbacks_of[i], value, started, failed);
   });
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-  metrics_.observe_batch(batch.size(), hits, took.count());
-  if (any_failed) metrics_.count_failed_batch();
 }
 
 void WriteCombiner::run_syncer() {
@@ -186,12 +183,7 @@ void WriteCombiner::run_syncer() {
 }
 
 void WriteCombiner::acknowledge(Applied& batch, const store::StoreResult<void>& synced) {
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - batch.started;
-  std::uint64_t hits = 0;
-  for (const auto& [key, callbacks] : batch.waiters) hits += callbacks.size();
-  // Metrics first: a client that has its answer may read /metrics at once.
-  metrics_.observe_batch(batch.waiters.size(), hits, took.count());
-  bool any_failed = false;
+  std::atomic<bool> failed{false};
   std::size_t i = 0;
   for (auto& [key, callbacks] : batch.waiters) {
     store::StoreResult<std::int64_t>& value = batch.values[i++];
@@ -199,22 +191,25 @@ void WriteCombiner::acknowledge(Applied& batch, const store::StoreResult<void>& 
     if (value && !synced) {
       value = std::unexpected(store::StoreError{synced.error().message, Kind::outcome_unknown});
     }
-    any_failed = any_failed || !value;
-    answer(callbacks, value);
+    answer(callbacks, value, batch.started, failed);
   }
-  if (any_failed) metrics_.count_failed_batch();
 }
 
 void WriteCombiner::answer(std::vector<HitCallback>& callbacks,
-                           const store::StoreResult<std::int64_t>& value) {
+                           const store::StoreResult<std::int64_t>& value,
+                           std::chrono::steady_clock::time_point batch_started,
+                           std::atomic<bool>& batch_failed) {
   const std::size_t n = callbacks.size();
   if (!value) {
+    if (!batch_failed.exchange(true)) metrics_.count_failed_batch();
     if (value.error().kind == Kind::outcome_unknown) metrics_.count_outcome_unknown(n);
     release(n);
     for (HitCallback& done : callbacks) done(std::unexpected(value.error()));
     return;
   }
-  metrics_.count_hits(n);  // before the answers: a client may read /metrics at once
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - batch_started;
+  metrics_.observe_commit(took.count());
+  metrics_.count_hits(n);
   release(n);
   // The batch added n to this key: its waiters get v-n+1 … v, in arrival order.
   std::int64_t next = *value - static_cast<std::int64_t>(n);

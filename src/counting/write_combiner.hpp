@@ -76,8 +76,11 @@ class WriteCombiner {
   void run_syncer();
   void commit(Waiters& waiters);
   void acknowledge(Applied& batch, const store::StoreResult<void>& synced);
-  // Answers one key's waiters: v-n+1 … v on success, else the error to each.
-  void answer(std::vector<HitCallback>& callbacks, const store::StoreResult<std::int64_t>& value);
+  // Answers one key's waiters: v-n+1 … v on success, else the error to each. Metrics
+  // first: a client that has its answer may read /metrics at once. The first failed key of
+  // a batch counts the batch as failed.
+  void answer(std::vector<HitCallback>& callbacks, const store::StoreResult<std::int64_t>& value,
+              std::chrono::steady_clock::time_point batch_started, std::atomic<bool>& batch_failed);
   void enqueue(Task task);
   // Takes one pending slot; false (and counted as shed) when none is left.
   bool admit();

@@ -60,10 +60,9 @@ void Registry::count_request(std::string_view route, int status) {
   ++requests_[{route, status}];
 }
 
-void Registry::observe_batch(std::size_t keys, std::uint64_t hits, double commit_seconds) {
+void Registry::observe_batch(std::size_t keys, std::uint64_t hits) {
   batch_keys_.observe(static_cast<double>(keys));
   batch_hits_.observe(static_cast<double>(hits));
-  commit_seconds_.observe(commit_seconds);
 }
 
 std::string Registry::render() const {
@@ -99,7 +98,9 @@ std::string Registry::render() const {
   out += line("vc_max_connections", "", std::to_string(max_connections_.load()));
   batch_hits_.render(out, "vc_write_batch_hits", "Hits merged into one store write batch.");
   batch_keys_.render(out, "vc_write_batch_keys", "Distinct counters in one store write batch.");
-  commit_seconds_.render(out, "vc_store_commit_seconds", "Store commit latency in seconds.");
+  commit_seconds_.render(out, "vc_store_commit_seconds",
+                         "Seconds from a write batch's start until a counter's write in it was "
+                         "durable, one observation per counter written.");
   return out;
 }
 

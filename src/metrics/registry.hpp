@@ -41,7 +41,10 @@ class Registry {
   void count_shed() { shed_ += 1; }
   // Connections closed at accept because the connection bound was reached.
   void count_refused_connection() { refused_connections_ += 1; }
-  void observe_batch(std::size_t keys, std::uint64_t hits, double commit_seconds);
+  // A write batch as it goes to the store: its distinct counters and its hits.
+  void observe_batch(std::size_t keys, std::uint64_t hits);
+  // Seconds from a batch's start until one counter's write in it was durable.
+  void observe_commit(double seconds) { commit_seconds_.observe(seconds); }
 
   // Gauges: the bounds and how much of them is in use.
   void set_bounds(std::uint64_t max_pending, std::uint64_t max_connections) {
