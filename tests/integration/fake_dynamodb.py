@@ -46,7 +46,7 @@ class FakeDynamoDb:
                     stats = {"items": fake.items, "applied": fake.applied, "calls": fake.calls,
                              "most_in_flight": fake.most_in_flight,
                              "first_update": fake.first_update, "last_update": fake.last_update}
-                    fake._answer(self, 200, stats)
+                    send_json(self, 200, stats)
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
@@ -57,10 +57,10 @@ class FakeDynamoDb:
                     with fake.lock:
                         count = fake.items.get(body["Key"]["id"]["S"])
                     item = {} if count is None else {"Item": {"count": {"N": str(count)}}}
-                    return fake._answer(self, 200, item)
+                    return send_json(self, 200, item)
                 if target == "DescribeTable":
-                    return fake._answer(self, 200, {"Table": {"TableStatus": "ACTIVE"}})
-                return fake._answer(self, 400, error("UnknownOperationException", target))
+                    return send_json(self, 200, {"Table": {"TableStatus": "ACTIVE"}})
+                return send_json(self, 400, error("UnknownOperationException", target))
 
             def log_message(self, *args):
                 pass
@@ -117,7 +117,7 @@ class FakeDynamoDb:
             if self.latency:
                 time.sleep(self.latency)
             if fault == "throttle":
-                return self._answer(handler, 400, error(
+                return send_json(handler, 400, error(
                     "ProvisionedThroughputExceededException", "throughput exceeded"))
             key = body["Key"]["id"]["S"]
             delta = int(body["ExpressionAttributeValues"][":n"]["N"])
@@ -125,7 +125,7 @@ class FakeDynamoDb:
                 value = self.items[key] = self.items.get(key, 0) + delta
                 self.applied += delta
             if fault == "500_after":
-                return self._answer(handler, 500, error("InternalServerError", "internal"))
+                return send_json(handler, 500, error("InternalServerError", "internal"))
             if fault == "reset_after":
                 # SO_LINGER 0: close() sends a RST instead of a FIN.
                 handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
@@ -133,7 +133,7 @@ class FakeDynamoDb:
                 handler.close_connection = True
                 handler.connection.close()
                 return None
-            return self._answer(handler, 200, {"Attributes": {"count": {"N": str(value)}}})
+            return send_json(handler, 200, {"Attributes": {"count": {"N": str(value)}}})
         finally:
             with self.lock:
                 self.in_flight -= 1
@@ -141,16 +141,18 @@ class FakeDynamoDb:
                 if self.first_update is None:
                     self.first_update = self.last_update
 
-    @staticmethod
-    def _answer(handler, status, answer):
-        data = json.dumps(answer).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/x-amz-json-1.0")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
-        return None
+
+
+def send_json(handler, status, answer):
+    """Answers a DynamoDB JSON-protocol request from an http.server handler."""
+    data = json.dumps(answer).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/x-amz-json-1.0")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
 
 
 def error(kind, message):
+    """A DynamoDB error answer's body."""
     return {"__type": "com.amazonaws.dynamodb.v20120810#" + kind, "message": message}

@@ -14,6 +14,7 @@ import time
 import unittest
 
 from dynalite import DUMMY_CREDENTIALS
+from fake_dynamodb import error, send_json
 from server import Server
 
 RESOURCE_NOT_FOUND = (400, "ResourceNotFoundException", "Requested resource not found")
@@ -42,17 +43,10 @@ class FakeDynamoDb:
                                           dict(self.headers), json.loads(body)))
                     reply = fake.replies.pop(0) if len(fake.replies) > 1 else fake.replies[0]
                 if isinstance(reply, dict):
-                    status, answer = 200, reply
+                    send_json(self, 200, reply)
                 else:
                     status, kind, message = reply
-                    answer = {"__type": "com.amazonaws.dynamodb.v20120810#" + kind,
-                              "message": message}
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.0")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                    send_json(self, status, error(kind, message))
 
             def log_message(self, *args):
                 pass

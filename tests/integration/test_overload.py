@@ -10,12 +10,13 @@ import os
 import re
 import resource
 import socket
+import subprocess
 import time
 import unittest
 
 from dynalite import DUMMY_CREDENTIALS
 from fake_dynamodb import FakeDynamoDb
-from server import Server
+from server import BINARY, Server
 
 CLIENTS = 2000
 LATENCY = 0.1
@@ -132,6 +133,27 @@ class OverloadTest(unittest.TestCase):
                 int(re.search(r"^vc_refused_connections_total (\d+)$", text, re.M).group(1)), 1)
             for conn in idle:
                 conn.close()
+
+    def test_max_connections_raise_the_open_files_limit_or_refuse_to_start(self):
+        def limited(hard):
+            return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (512, hard))
+
+        args = [BINARY, "serve", "--listen", "127.0.0.1:0", "--store", "memory:",
+                "--max-connections", "1000"]
+        refused = subprocess.run(args, preexec_fn=limited(512), capture_output=True, text=True,
+                                 timeout=10)
+        self.assertEqual(refused.returncode, 1, refused.stderr)
+        self.assertIn("hard limit is 512", refused.stderr)
+        proc = subprocess.Popen(args, preexec_fn=limited(4096), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            self.assertIn("listening on", proc.stdout.readline())
+            soft, hard = resource.prlimit(proc.pid, resource.RLIMIT_NOFILE)
+            self.assertGreaterEqual(soft, 1000 + 128)
+            self.assertEqual(hard, 4096)
+        finally:
+            proc.kill()
+            proc.communicate()
 
 
 if __name__ == "__main__":
