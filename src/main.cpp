@@ -71,8 +71,11 @@ std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config
   core->store = std::move(*store);
   core->metrics.set_bounds(config.max_pending, config.max_connections);
   core->counter.emplace(*core->store, core->metrics,
-                        counting::CombinerOptions{.max_pending = config.max_pending});
-  core->app.emplace(*core->counter, core->metrics, std::move(*origins));
+                        counting::CombinerOptions{.max_pending = config.max_pending,
+                                                  .repeat_window = config.rules.repeat_window,
+                                                  .clock = {}});
+  core->app.emplace(*core->counter, core->metrics, std::move(*origins),
+                    app::CountingOptions{.rules = config.rules, .is_bot = {}});
   return core;
 }
 

@@ -5,6 +5,7 @@
 #include "app/json.hpp"
 #include "app/key.hpp"
 #include "app/router.hpp"
+#include "counting/policy/image_proxy.hpp"
 #include "web/assets.hpp"
 
 namespace app {
@@ -70,6 +71,18 @@ Response badge_response(const BadgeOptions& options, std::int64_t value,
   response.set("X-Content-Type-Options", "nosniff");
   response.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
   return response;
+}
+
+// The total a counting endpoint answers as `count`.
+std::int64_t in_unit(const store::Totals& totals, counting::policy::CountUnit unit) {
+  return unit == counting::policy::CountUnit::visitors ? totals.visitors : totals.views;
+}
+
+// True when the request asks not to be tracked: DNT: 1 or Sec-GPC: 1.
+bool opts_out(const Request& request) {
+  const auto dnt = request.header("dnt");
+  const auto gpc = request.header("sec-gpc");
+  return (dnt && *dnt == "1") || (gpc && *gpc == "1");
 }
 
 std::string_view query_of(std::string_view target) {
@@ -149,16 +162,44 @@ void App::handle_api(const Request& request, Endpoint endpoint, std::string_view
   std::optional<std::string> key = parse_key(encoded_key);
   if (!key) return reply(error_response(400, "bad_key", kKeyRule));
   if (endpoint == Endpoint::count) {
-    return counter_.hit(std::move(*key), [reply = std::move(reply)](auto value) mutable {
-      if (!value) return reply(unavailable(value.error(), true));
-      reply(json_ok(count_body(*value)));
+    const counting::policy::CountUnit unit = counting_.rules.unit;
+    return count(request, std::move(*key), false,
+                 [unit, reply = std::move(reply)](auto result) mutable {
+                   if (!result) return reply(unavailable(result.error(), true));
+                   reply(json_ok(count_body(in_unit(result->totals, unit))));
+                 });
+  }
+  counter_.read(*key, [this, key = *key, reply = std::move(reply)](auto totals) mutable {
+    if (!totals) return reply(unavailable(totals.error(), false));
+    if (!*totals) return reply(error_response(404, "not_found", "this counter has never counted"));
+    const store::Totals& t = **totals;
+    reply(json_ok("{\"key\":" + json_string(key) +
+                  ",\"count\":" + std::to_string(in_unit(t, counting_.rules.unit)) + ",\"views\":" +
+                  std::to_string(t.views) + ",\"visitors\":" + std::to_string(t.visitors) + "}"));
+  });
+}
+
+void App::count(const Request& request, std::string key, bool from_image_proxy, Answer answer) {
+  const auto user_agent = request.header("user-agent");
+  std::optional<metrics::Ignored> ignored;
+  if (counting_.rules.respect_dnt && opts_out(request)) {
+    ignored = metrics::Ignored::dnt;
+  } else if (!from_image_proxy && counting_.rules.ignore_bots && counting_.is_bot &&
+             counting_.is_bot(user_agent)) {
+    ignored = metrics::Ignored::bot;
+  }
+  if (ignored) {
+    metrics_.count_ignored(*ignored);
+    return counter_.read(key, [answer = std::move(answer)](auto totals) mutable {
+      if (!totals) return answer(std::unexpected(totals.error()));
+      answer(store::HitResult{.seen = store::Seen::repeat,
+                              .totals = totals->value_or(store::Totals{})});
     });
   }
-  counter_.read(*key, [key = *key, reply = std::move(reply)](auto value) mutable {
-    if (!value) return reply(unavailable(value.error(), false));
-    if (!*value) return reply(error_response(404, "not_found", "this counter has never counted"));
-    reply(json_ok("{\"key\":" + json_string(key) + ",\"count\":" + std::to_string(**value) + "}"));
-  });
+  counting::Visitor visitor{.client = request.peer,
+                            .user_agent = std::string(user_agent.value_or("")),
+                            .tracked = !from_image_proxy};
+  counter_.hit(std::move(key), std::move(visitor), std::move(answer));
 }
 
 void App::handle_badge(const Request& request, std::string_view encoded_key, Done done) {
@@ -172,16 +213,21 @@ void App::handle_badge(const Request& request, std::string_view encoded_key, Don
   if (!options) return reply(error_response(400, "bad_option", options.error()));
 
   const bool counting = options->count;
+  // A badge shows views: image proxies fetch it for many viewers, so it has no visitors.
   auto answer = [options = std::move(*options), counting,
                  if_none_match = std::optional<std::string>(request.header("if-none-match")),
-                 reply = std::move(reply)](store::StoreResult<std::int64_t> value) mutable {
-    if (!value) return reply(unavailable(value.error(), counting));
-    reply(badge_response(options, *value, if_none_match));
+                 reply = std::move(reply)](store::StoreResult<store::HitResult> result) mutable {
+    if (!result) return reply(unavailable(result.error(), counting));
+    reply(badge_response(options, result->totals.views, if_none_match));
   };
-  if (counting) return counter_.hit(std::move(*key), std::move(answer));
-  counter_.read(*key, [answer = std::move(answer)](auto value) mutable {
-    if (!value) return answer(std::unexpected(value.error()));
-    answer(value->value_or(0));
+  if (counting) {
+    const bool proxy = counting::policy::is_image_proxy(request.header("user-agent"));
+    return count(request, std::move(*key), proxy, std::move(answer));
+  }
+  counter_.read(*key, [answer = std::move(answer)](auto totals) mutable {
+    if (!totals) return answer(std::unexpected(totals.error()));
+    answer(
+        store::HitResult{.seen = store::Seen::repeat, .totals = totals->value_or(store::Totals{})});
   });
 }
 

@@ -9,6 +9,7 @@
 #include "app/message.hpp"
 #include "app/origin_policy.hpp"
 #include "app/router.hpp"
+#include "counting/policy/rules.hpp"
 #include "counting/write_combiner.hpp"
 #include "metrics/registry.hpp"
 
@@ -17,13 +18,24 @@ namespace app {
 // Requests carry no meaningful body; anything larger is refused with 413.
 inline constexpr std::size_t kMaxBodyBytes = 4096;
 
+// What decides whether a counting request counts (see counting/policy/).
+struct CountingOptions {
+  counting::policy::Rules rules;
+  // True for a crawler's User-Agent or a missing one; used when rules.ignore_bots.
+  std::function<bool(std::optional<std::string_view> user_agent)> is_bot;
+};
+
 class App {
  public:
   using Done = std::move_only_function<void(Response)>;
 
   // `counter` and `metrics` must outlive the App.
-  App(counting::WriteCombiner& counter, metrics::Registry& metrics, OriginPolicy origins)
-      : counter_(counter), metrics_(metrics), origins_(std::move(origins)) {}
+  App(counting::WriteCombiner& counter, metrics::Registry& metrics, OriginPolicy origins,
+      CountingOptions counting = {})
+      : counter_(counter),
+        metrics_(metrics),
+        origins_(std::move(origins)),
+        counting_(std::move(counting)) {}
 
   // Answers `request` by calling `done` exactly once, either before handle() returns or
   // later on the counter's worker thread (after the hit is durable). Never throws.
@@ -40,12 +52,17 @@ class App {
                   Done done);
   void handle_badge(const Request& request, std::string_view encoded_key, Done done);
   void handle_health(Done done);
+  // Counts one hit on `key` under the counting policy, or, when the policy ignores it,
+  // answers the current totals. `answer` gets what the hit did and the totals.
+  using Answer = std::move_only_function<void(store::StoreResult<store::HitResult>)>;
+  void count(const Request& request, std::string key, bool from_image_proxy, Answer answer);
   // The demo page, the widget or the page's stylesheet, from the embedded files.
   static Response web_file(Endpoint endpoint);
 
   counting::WriteCombiner& counter_;
   metrics::Registry& metrics_;
   OriginPolicy origins_;
+  CountingOptions counting_;
 };
 
 }  // namespace app

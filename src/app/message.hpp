@@ -17,6 +17,16 @@ struct Request {
   std::string target;  // path and query, still percent-encoded: "/count/home?x=1"
   Headers headers;     // names lower-case
   std::string body;
+  std::string peer;  // the address the request came from (the TCP peer; on Lambda, sourceIp)
+
+  // Every value of header `name` (lower-case), in order.
+  std::vector<std::string_view> header_lines(std::string_view name) const {
+    std::vector<std::string_view> lines;
+    for (const auto& [key, value] : headers) {
+      if (key == name) lines.push_back(value);
+    }
+    return lines;
+  }
 
   // The first value of header `name` (lower-case), if present.
   std::optional<std::string_view> header(std::string_view name) const {

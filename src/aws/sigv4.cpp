@@ -1,63 +1,27 @@
 // AWS Signature Version 4: canonical request, string to sign, signing key and signature.
-// Pure and thread-safe: only local state, and OpenSSL's one-shot digest and HMAC calls.
+// Pure and thread-safe: only local state, and the one-shot digests of util/crypto.hpp.
 #include "aws/sigv4.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
-#include <array>
 #include <optional>
 #include <span>
 
+#include "util/crypto.hpp"
 #include "util/percent.hpp"
 
 namespace aws {
 namespace {
-
-using Digest = std::array<unsigned char, 32>;
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 constexpr std::string_view kTokenHeader = "x-amz-security-token";
 
-std::span<const unsigned char> as_bytes(std::string_view text) {
-  return {reinterpret_cast<const unsigned char*>(text.data()), text.size()};
-}
-
-std::optional<Digest> sha256(std::string_view data) {
-  Digest out{};
-  unsigned int size = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &size, EVP_sha256(), nullptr) != 1 ||
-      size != out.size()) {
-    return std::nullopt;
-  }
-  return out;
-}
-
-std::optional<Digest> hmac_sha256(std::span<const unsigned char> key, std::string_view data) {
-  Digest out{};
-  unsigned int size = 0;
-  const auto bytes = as_bytes(data);
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), bytes.data(), bytes.size(),
-           out.data(), &size) == nullptr ||
-      size != out.size()) {
-    return std::nullopt;
-  }
-  return out;
-}
-
-std::string to_hex(std::span<const unsigned char> bytes) {
-  constexpr std::string_view kDigits = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char byte : bytes) {
-    out += kDigits[byte >> 4];
-    out += kDigits[byte & 0xF];
-  }
-  return out;
-}
+using util::as_bytes;
+using util::Digest;
+using util::hmac_sha256;
+using util::sha256;
+using util::to_hex;
 
 bool is_unreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||

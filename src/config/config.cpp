@@ -118,6 +118,34 @@ const Option kOptions[] = {
        if (!n) return std::unexpected(n.error());
        return c.max_connections = *n, Result{};
      }},
+    {"--count-unit", "VC_COUNT_UNIT",
+     "which total counting endpoints answer as count: views (every counted hit) or visitors "
+     "(unique per counter and UTC day) (views)",
+     true,
+     [](Config& c, std::string_view v) -> Result {
+       using counting::policy::CountUnit;
+       if (v == "views") return c.rules.unit = CountUnit::views, Result{};
+       if (v == "visitors") return c.rules.unit = CountUnit::visitors, Result{};
+       return std::unexpected("bad --count-unit '" + std::string(v) +
+                              "': expected views or visitors");
+     }},
+    {"--ignore-bots", "VC_IGNORE_BOTS",
+     "count nothing for crawler User-Agents (the isbot list) or a missing one (false)", false,
+     [](Config& c, std::string_view v) {
+       return set_bool(c.rules.ignore_bots, "--ignore-bots", v);
+     }},
+    {"--repeat-window", "VC_REPEAT_WINDOW",
+     "seconds in which the same visitor on the same counter counts once (0: every hit)", true,
+     [](Config& c, std::string_view v) -> Result {
+       auto n = number<long>(v, 0, 86'400, "--repeat-window (seconds, 0-86400)");
+       if (!n) return std::unexpected(n.error());
+       return c.rules.repeat_window = std::chrono::seconds(*n), Result{};
+     }},
+    {"--respect-dnt", "VC_RESPECT_DNT",
+     "count nothing for requests with DNT: 1 or Sec-GPC: 1 (false)", false,
+     [](Config& c, std::string_view v) {
+       return set_bool(c.rules.respect_dnt, "--respect-dnt", v);
+     }},
 };
 
 const Option* find_option(std::string_view flag) {
@@ -263,7 +291,11 @@ std::string describe(const Config& c) {
          " require_origin=" + (c.require_origin ? "true" : "false") +
          " read_timeout_ms=" + std::to_string(c.read_timeout.count()) +
          " max_pending=" + std::to_string(c.max_pending) +
-         " max_connections=" + std::to_string(c.max_connections);
+         " max_connections=" + std::to_string(c.max_connections) + " count_unit=" +
+         (c.rules.unit == counting::policy::CountUnit::views ? "views" : "visitors") +
+         " ignore_bots=" + (c.rules.ignore_bots ? "true" : "false") +
+         " repeat_window=" + std::to_string(c.rules.repeat_window.count()) +
+         " respect_dnt=" + (c.rules.respect_dnt ? "true" : "false");
 }
 
 }  // namespace config

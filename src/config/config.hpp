@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "counting/policy/rules.hpp"
 #include "store/store.hpp"
 
 namespace config {
@@ -35,6 +36,7 @@ struct Config {
   std::chrono::milliseconds read_timeout{10'000};  // to receive a whole request
   std::size_t max_pending = 4096;        // hits and reads accepted, not yet answered; more: 503
   std::size_t max_connections = 10'000;  // open client connections; more: closed at once
+  counting::policy::Rules rules;  // what counts: unit, bots, repeats, DNT (classic: all views)
   std::string runtime_api;  // lambda: host:port of the Runtime API, from AWS_LAMBDA_RUNTIME_API
 };
 

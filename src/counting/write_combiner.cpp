@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include "counting/policy/visitor_id.hpp"
+#include "util/utc_day.hpp"
+
 namespace counting {
 namespace {
 
@@ -15,10 +18,16 @@ store::StoreError overloaded() { return {"too many hits and reads pending", Kind
 // Stands in for the store once the combiner stops, so late calls still get an answer.
 class ClosedStore final : public store::Store {
  public:
-  void add(std::span<const store::Increment> batch, const store::AddCallback& done) override {
-    store::report_batch(std::unexpected(stopped()), batch.size(), done);
+  void add(const store::Batch& batch, const store::AddCallback& done) override {
+    store::report_batch(std::unexpected(stopped()), batch.keys.size(), done);
   }
-  store::StoreResult<std::optional<std::int64_t>> get(std::string_view) override {
+  store::StoreResult<std::optional<store::Totals>> get(std::string_view) override {
+    return std::unexpected(stopped());
+  }
+  store::StoreResult<std::string> salt(std::string_view) override {
+    return std::unexpected(stopped());
+  }
+  store::StoreResult<void> forget_before(std::string_view) override {
     return std::unexpected(stopped());
   }
   store::StoreResult<void> ping() override { return std::unexpected(stopped()); }
@@ -31,6 +40,9 @@ WriteCombiner::WriteCombiner(store::Store& store, metrics::Registry& metrics,
     : store_(store),
       metrics_(metrics),
       max_pending_(std::max<std::size_t>(options.max_pending, 1)),
+      repeat_window_(options.repeat_window.count()),
+      clock_(options.clock ? std::move(options.clock)
+                           : Clock([] { return std::chrono::system_clock::now(); })),
       worker_([this] { run(); }) {
   if (store_.defers_sync()) syncer_ = std::thread([this] { run_syncer(); });
 }
@@ -54,12 +66,12 @@ void WriteCombiner::release(std::size_t n) {
   metrics_.add_pending(-static_cast<std::int64_t>(n));
 }
 
-void WriteCombiner::hit(std::string key, HitCallback done) {
+void WriteCombiner::hit(std::string key, Visitor visitor, HitCallback done) {
   if (!admit()) return done(std::unexpected(overloaded()));
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
-      waiters_[std::move(key)].push_back(std::move(done));
+      waiters_[std::move(key)].push_back({std::move(visitor), std::move(done)});
       wake_.notify_one();
       return;
     }
@@ -134,26 +146,71 @@ void WriteCombiner::run() {
   }
 }
 
+store::StoreResult<std::string> WriteCombiner::salt_of(const std::string& day) {
+  if (day == salt_day_) return salt_;
+  auto salt = store_.salt(day);
+  if (!salt) return salt;
+  salt_day_ = day;
+  salt_ = std::move(*salt);
+  // Yesterday's salt must not outlive its day; a failure here is retried at the next
+  // day change and does not stop counting.
+  (void)store_.forget_before(day);
+  return salt_;
+}
+
 void WriteCombiner::commit(Waiters& waiters) {
-  std::vector<store::Increment> batch;
-  std::vector<std::vector<HitCallback>*> callbacks_of;  // by batch index
-  batch.reserve(waiters.size());
-  callbacks_of.reserve(waiters.size());
-  std::uint64_t hits = 0;
-  for (auto& [key, callbacks] : waiters) {
-    batch.push_back({key, static_cast<std::int64_t>(callbacks.size())});
-    callbacks_of.push_back(&callbacks);
-    hits += callbacks.size();
-  }
   const auto started = std::chrono::steady_clock::now();
-  metrics_.observe_batch(batch.size(), hits);
+  const auto now = clock_();
+  const std::string day = util::utc_day(now);
+  std::uint64_t total = 0;
+  for (const auto& [key, pending] : waiters) total += pending.size();
+  metrics_.observe_batch(waiters.size(), total);
+
+  auto salt = salt_of(day);
+  if (!salt) {
+    std::atomic<bool> failed{false};
+    for (auto& [key, pending] : waiters) {
+      answer(pending, std::unexpected(salt.error()), started, failed);
+    }
+    return;
+  }
+  // Visitor ids first, then the hits that point into them, then the keys' spans of hits:
+  // each vector is filled before anything points into it.
+  std::vector<std::string> ids;
+  ids.reserve(total);
+  for (const auto& [key, pending] : waiters) {
+    for (const Pending& p : pending) {
+      ids.push_back(p.visitor.tracked
+                        ? policy::visitor_id(*salt, p.visitor.client, p.visitor.user_agent, key)
+                        : std::string());
+    }
+  }
+  std::vector<store::Hit> hits;
+  hits.reserve(total);
+  for (const std::string& id : ids) hits.push_back({.visitor = id});
+  std::vector<store::KeyHits> keys;
+  std::vector<std::vector<Pending>*> pending_of;  // by batch index
+  keys.reserve(waiters.size());
+  pending_of.reserve(waiters.size());
+  std::size_t at = 0;
+  for (auto& [key, pending] : waiters) {
+    keys.push_back({key, std::span(hits).subspan(at, pending.size())});
+    pending_of.push_back(&pending);
+    at += pending.size();
+  }
+  const store::Batch batch{
+      .day = day,
+      .now = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count(),
+      .repeat_window = repeat_window_,
+      .marker_expires = util::next_utc_midnight(now),
+      .keys = keys};
+
   if (syncer_.joinable()) {
     // Deferred sync: every result waits for a sync that begins after this batch.
-    Applied applied{.waiters = {},
-                    .values = std::vector<store::StoreResult<std::int64_t>>(batch.size()),
-                    .started = started};
-    store_.add(batch, [&applied](std::size_t i, store::StoreResult<std::int64_t> value) {
-      applied.values[i] = std::move(value);
+    Applied applied{
+        .waiters = {}, .results = std::vector<KeyResults>(keys.size()), .started = started};
+    store_.add(batch, [&applied](std::size_t i, KeyResults results) {
+      applied.results[i] = std::move(results);
     });
     applied.waiters = std::move(waiters);  // a moved map keeps its iteration order
     std::lock_guard lock(sync_mutex_);
@@ -163,8 +220,8 @@ void WriteCombiner::commit(Waiters& waiters) {
   }
   // Each key is answered as soon as the store reports it, possibly from the store's threads.
   std::atomic<bool> failed{false};
-  store_.add(batch, [&](std::size_t i, store::StoreResult<std::int64_t> value) {
-    answer(*callbacks_of[i], value, started, failed);
+  store_.add(batch, [&](std::size_t i, KeyResults results) {
+    answer(*pending_of[i], results, started, failed);
   });
 }
 
@@ -185,35 +242,39 @@ void WriteCombiner::run_syncer() {
 void WriteCombiner::acknowledge(Applied& batch, const store::StoreResult<void>& synced) {
   std::atomic<bool> failed{false};
   std::size_t i = 0;
-  for (auto& [key, callbacks] : batch.waiters) {
-    store::StoreResult<std::int64_t>& value = batch.values[i++];
+  for (auto& [key, pending] : batch.waiters) {
+    KeyResults& results = batch.results[i++];
     // Applied but maybe not durable: the hit may or may not survive a power cut.
-    if (value && !synced) {
-      value = std::unexpected(store::StoreError{synced.error().message, Kind::outcome_unknown});
+    if (results && !synced) {
+      results = std::unexpected(store::StoreError{synced.error().message, Kind::outcome_unknown});
     }
-    answer(callbacks, value, batch.started, failed);
+    answer(pending, results, batch.started, failed);
   }
 }
 
-void WriteCombiner::answer(std::vector<HitCallback>& callbacks,
-                           const store::StoreResult<std::int64_t>& value,
+void WriteCombiner::answer(std::vector<Pending>& waiters, const KeyResults& results,
                            std::chrono::steady_clock::time_point batch_started,
                            std::atomic<bool>& batch_failed) {
-  const std::size_t n = callbacks.size();
-  if (!value) {
+  const std::size_t n = waiters.size();
+  if (!results || results->size() != n) {
+    const store::StoreError error =
+        results ? store::StoreError{"the store answered the wrong number of hits",
+                                    Kind::outcome_unknown}
+                : results.error();
     if (!batch_failed.exchange(true)) metrics_.count_failed_batch();
-    if (value.error().kind == Kind::outcome_unknown) metrics_.count_outcome_unknown(n);
+    if (error.kind == Kind::outcome_unknown) metrics_.count_outcome_unknown(n);
     release(n);
-    for (HitCallback& done : callbacks) done(std::unexpected(value.error()));
+    for (Pending& p : waiters) p.done(std::unexpected(error));
     return;
   }
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - batch_started;
   metrics_.observe_commit(took.count());
-  metrics_.count_hits(n);
+  std::uint64_t repeats = 0;
+  for (const store::HitResult& result : *results) repeats += result.seen == store::Seen::repeat;
+  metrics_.count_hits(n - repeats);
+  if (repeats > 0) metrics_.count_ignored(metrics::Ignored::repeat, repeats);
   release(n);
-  // The batch added n to this key: its waiters get v-n+1 … v, in arrival order.
-  std::int64_t next = *value - static_cast<std::int64_t>(n);
-  for (HitCallback& done : callbacks) done(++next);
+  for (std::size_t i = 0; i < n; ++i) waiters[i].done((*results)[i]);
 }
 
 }  // namespace counting

@@ -1,7 +1,11 @@
-// Write combining and group commit (docs/architecture.md). Concurrent hits on one key become one
-// `+n` increment; every key waiting at that moment goes into one store batch, committed
-// while new hits queue up for the next. The n requests of a key get the n distinct values
-// v-n+1 … v, exactly as if each had been its own atomic increment.
+// Write combining and group commit (docs/architecture.md). Concurrent hits on one key are
+// merged; every key waiting at that moment goes into one store batch, committed while new
+// hits queue up for the next. The counted hits of a key get distinct, consecutive totals,
+// exactly as if each had been its own atomic increment.
+//
+// The worker also turns each hit's visitor (address and User-Agent, held only in memory)
+// into a visitor id with the UTC day's salt, which it fetches from the store when the day
+// changes (deleting the days before it), so every process sharing a store agrees on ids.
 //
 // With a store that defers its sync (SQLite), a second thread flushes: while batch k is
 // being fsynced, batch k+1 is applied, and each hit is acknowledged only once a sync that
@@ -33,12 +37,24 @@
 
 namespace counting {
 
-using HitCallback = std::move_only_function<void(store::StoreResult<std::int64_t>)>;
-using ReadCallback = std::move_only_function<void(store::StoreResult<std::optional<std::int64_t>>)>;
+using HitCallback = std::move_only_function<void(store::StoreResult<store::HitResult>)>;
+using ReadCallback =
+    std::move_only_function<void(store::StoreResult<std::optional<store::Totals>>)>;
 using PingCallback = std::move_only_function<void(store::StoreResult<void>)>;
+using Clock = std::function<std::chrono::system_clock::time_point()>;
+
+// Who sent a counting request, as the transport saw it. Kept in memory until the hit's
+// visitor id is made, never stored or logged.
+struct Visitor {
+  std::string client;      // the client's address
+  std::string user_agent;  // may be empty
+  bool tracked = true;     // false: a view with no visitor (an image proxy fetching for many)
+};
 
 struct CombinerOptions {
-  std::size_t max_pending = 4096;  // hits and reads accepted and not yet answered; >= 1
+  std::size_t max_pending = 4096;         // hits and reads accepted and not yet answered; >= 1
+  std::chrono::seconds repeat_window{0};  // a visitor counted less than this ago repeats
+  Clock clock;                            // wall clock for UTC days; empty: the system's
 };
 
 class WriteCombiner {
@@ -49,11 +65,11 @@ class WriteCombiner {
   WriteCombiner& operator=(const WriteCombiner&) = delete;
   ~WriteCombiner();
 
-  // Counts one hit on `key`; `done` gets the counter's value after this hit once it is
-  // durable, or an error whose kind says whether the hit may have counted
+  // Counts one hit on `key` by `visitor`; `done` gets what it did and the counter's totals
+  // after it, once durable, or an error whose kind says whether the hit may have counted
   // (`outcome_unknown`) or did not (`failed`, `overloaded`).
-  void hit(std::string key, HitCallback done);
-  // Reads a counter after the writes queued before it.
+  void hit(std::string key, Visitor visitor, HitCallback done);
+  // Reads a counter's totals after the writes queued before it.
   void read(std::string key, ReadCallback done);
   // Not bounded by max_pending, so health checks still answer under load.
   void ping(PingCallback done);
@@ -63,23 +79,30 @@ class WriteCombiner {
 
  private:
   using Task = std::move_only_function<void(store::Store&)>;
-  using Waiters = std::unordered_map<std::string, std::vector<HitCallback>>;
+  struct Pending {
+    Visitor visitor;
+    HitCallback done;
+  };
+  using Waiters = std::unordered_map<std::string, std::vector<Pending>>;
+  using KeyResults = store::StoreResult<std::vector<store::HitResult>>;
 
   // A batch the store applied, waiting for its sync to be acknowledged.
   struct Applied {
     Waiters waiters;
-    std::vector<store::StoreResult<std::int64_t>> values;  // per key, in iteration order
+    std::vector<KeyResults> results;  // per key, in iteration order
     std::chrono::steady_clock::time_point started;
   };
 
   void run();
   void run_syncer();
   void commit(Waiters& waiters);
+  // The salt of `day`, from the store when the day changed (then earlier days are deleted).
+  store::StoreResult<std::string> salt_of(const std::string& day);
   void acknowledge(Applied& batch, const store::StoreResult<void>& synced);
-  // Answers one key's waiters: v-n+1 … v on success, else the error to each. Metrics
-  // first: a client that has its answer may read /metrics at once. The first failed key of
-  // a batch counts the batch as failed.
-  void answer(std::vector<HitCallback>& callbacks, const store::StoreResult<std::int64_t>& value,
+  // Answers one key's waiters with their results, else the error to each. Metrics first:
+  // a client that has its answer may read /metrics at once. The first failed key of a
+  // batch counts the batch as failed.
+  void answer(std::vector<Pending>& waiters, const KeyResults& results,
               std::chrono::steady_clock::time_point batch_started, std::atomic<bool>& batch_failed);
   void enqueue(Task task);
   // Takes one pending slot; false (and counted as shed) when none is left.
@@ -89,6 +112,10 @@ class WriteCombiner {
   store::Store& store_;
   metrics::Registry& metrics_;
   const std::size_t max_pending_;
+  const std::int64_t repeat_window_;
+  const Clock clock_;
+  std::string salt_day_;  // the worker's: the day of salt_
+  std::string salt_;
   std::atomic<std::size_t> pending_{0};
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -35,8 +35,9 @@ std::optional<app::Response> parse_error_answer(beast::error_code ec) {
   return std::nullopt;
 }
 
-app::Request to_app_request(bhttp::request<bhttp::string_body>& req) {
+app::Request to_app_request(bhttp::request<bhttp::string_body>& req, const std::string& peer) {
   app::Request out;
+  out.peer = peer;
   out.method = std::string(req.method_string());
   out.target = std::string(req.target());
   out.headers.reserve(8);
@@ -53,6 +54,9 @@ app::Request to_app_request(bhttp::request<bhttp::string_body>& req) {
 
 session::session(net::ip::tcp::socket&& socket, SessionContext& context)
     : stream_(std::move(socket)), context_(context) {
+  beast::error_code ec;
+  const auto remote = stream_.socket().remote_endpoint(ec);
+  if (!ec) peer_ = remote.address().to_string();
   ++context_.connections;
   context_.app->metrics().add_connections(1);
 }
@@ -84,7 +88,7 @@ void session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
     return on_answer(std::move(*answer), false);
   }
   const bool keep_alive = parser_->get().keep_alive();
-  app::Request request = to_app_request(parser_->get());
+  app::Request request = to_app_request(parser_->get(), peer_);
   stream_.expires_never();
   in_request_ = true;
   ++context_.in_flight;

@@ -53,6 +53,7 @@ class session : public std::enable_shared_from_this<session> {
   std::optional<request_parser> parser_;
   std::string response_;  // the serialized answer being written
   SessionContext& context_;
+  std::string peer_;  // the client's address, as the socket says
   bool in_request_ = false;
 };
 

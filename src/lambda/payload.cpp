@@ -47,8 +47,14 @@ Result<std::optional<std::string_view>> optional_string(const json::object& obje
   return view(*text);
 }
 
-// The object at requestContext.http, whose `method` names the HTTP method.
-Result<std::string> read_method(const json::object& event) {
+// What requestContext.http says: the HTTP method and the caller's address (sourceIp, which
+// API Gateway sets from the connection, or empty).
+struct HttpContext {
+  std::string method;
+  std::string source_ip;
+};
+
+Result<HttpContext> read_http_context(const json::object& event) {
   const json::value* context = member(event, "requestContext");
   if (context == nullptr || !context->is_object()) {
     return std::unexpected("event has no requestContext object (not an HTTP API event?)");
@@ -62,7 +68,10 @@ Result<std::string> read_method(const json::object& event) {
   if (!*method || (*method)->empty()) {
     return std::unexpected("event has no requestContext.http.method");
   }
-  return std::string(**method);
+  auto source = optional_string(http->get_object(), "sourceIp", "requestContext.http.sourceIp");
+  if (!source) return std::unexpected(source.error());
+  return HttpContext{.method = std::string(**method),
+                     .source_ip = std::string(source->value_or(std::string_view{}))};
 }
 
 Result<std::string> read_target(const json::object& event) {
@@ -169,18 +178,19 @@ std::expected<app::Request, std::string> parse_event(std::string_view text) {
     return std::unexpected("unsupported payload format version '" + one_line(**version) +
                            "' (expected 2.0)");
   }
-  auto method = read_method(*event);
-  if (!method) return std::unexpected(method.error());
+  auto http = read_http_context(*event);
+  if (!http) return std::unexpected(http.error());
   auto target = read_target(*event);
   if (!target) return std::unexpected(target.error());
   auto headers = read_headers(*event);
   if (!headers) return std::unexpected(headers.error());
   auto body = read_body(*event);
   if (!body) return std::unexpected(body.error());
-  return app::Request{.method = std::move(*method),
+  return app::Request{.method = std::move(http->method),
                       .target = std::move(*target),
                       .headers = std::move(*headers),
-                      .body = std::move(*body)};
+                      .body = std::move(*body),
+                      .peer = std::move(http->source_ip)};
 }
 
 std::string format_response(const app::Response& response) {

@@ -78,6 +78,14 @@ std::string Registry::render() const {
   }
   header(out, "vc_hits_total", "counter", "Hits counted durably.");
   out += line("vc_hits_total", "", std::to_string(hits_.load()));
+  header(out, "vc_hits_ignored_total", "counter",
+         "Counting requests answered 200 that counted nothing, by reason.");
+  constexpr std::string_view kReasons[] = {"bot", "repeat", "dnt", "idempotent_replay"};
+  static_assert(std::size(kReasons) == static_cast<std::size_t>(Ignored::count));
+  for (std::size_t i = 0; i < std::size(kReasons); ++i) {
+    out += line("vc_hits_ignored_total", "reason=\"" + std::string(kReasons[i]) + "\"",
+                std::to_string(ignored_[i].load()));
+  }
   header(out, "vc_failed_batches_total", "counter", "Write batches the store refused.");
   out += line("vc_failed_batches_total", "", std::to_string(failed_batches_.load()));
   header(out, "vc_hits_outcome_unknown_total", "counter",

@@ -2,6 +2,7 @@
 // Thread-safe: every method may be called from any thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -27,6 +28,9 @@ class Histogram {
   std::atomic<double> sum_{0};
 };
 
+// Why a counting request counted nothing although it was answered 200.
+enum class Ignored : std::uint8_t { bot, repeat, dnt, idempotent_replay, count };
+
 class Registry {
  public:
   Registry();
@@ -34,6 +38,10 @@ class Registry {
   // `route` must outlive the registry (a string literal).
   void count_request(std::string_view route, int status);
   void count_hits(std::uint64_t n) { hits_ += n; }
+  // Hits answered 200 that counted nothing, by why (hits_ignored_total{reason}).
+  void count_ignored(Ignored reason, std::uint64_t n = 1) {
+    ignored_[static_cast<std::size_t>(reason)] += n;
+  }
   void count_failed_batch() { failed_batches_ += 1; }
   // Hits answered 503 whose write may have been applied (hits_outcome_unknown_total).
   void count_outcome_unknown(std::uint64_t n) { outcome_unknown_ += n; }
@@ -60,6 +68,7 @@ class Registry {
   mutable std::mutex requests_mutex_;
   std::map<std::pair<std::string_view, int>, std::uint64_t> requests_;
   std::atomic<std::uint64_t> hits_{0};
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Ignored::count)> ignored_{};
   std::atomic<std::uint64_t> failed_batches_{0};
   std::atomic<std::uint64_t> outcome_unknown_{0};
   std::atomic<std::uint64_t> shed_{0};

@@ -15,12 +15,6 @@
 
 namespace store {
 
-// One counter's share of a batch: add `delta` (> 0) to counter `key`.
-struct Increment {
-  std::string_view key;
-  std::int64_t delta = 1;
-};
-
 // Why a store call failed. `message` is for the operator's log, never for clients.
 struct StoreError {
   enum class Kind {
@@ -36,19 +30,78 @@ struct StoreError {
 template <typename T>
 using StoreResult = std::expected<T, StoreError>;
 
-// Receives one increment's result: its index in the batch and the counter's value after
-// it, or why it failed.
-using AddCallback = std::function<void(std::size_t index, StoreResult<std::int64_t> value)>;
+// A counter's two totals: `views` (every counted hit; the classic `count`) and `visitors`
+// (distinct visitors per UTC day, summed over days).
+struct Totals {
+  std::int64_t views = 0;
+  std::int64_t visitors = 0;
+  friend bool operator==(const Totals&, const Totals&) = default;
+};
 
-// For stores that apply a batch all or nothing: reports `values` (one per increment, in
-// order) or the one error to every index of a batch of `size`.
-inline void report_batch(const StoreResult<std::vector<std::int64_t>>& values, std::size_t size,
-                         const AddCallback& done) {
+// One counting request on a counter, as the write combiner hands it over.
+struct Hit {
+  // The visitor's id on this counter and day (a salted hash, never an address), or empty
+  // when the hit is not tied to a visitor (an image proxy fetching for many): then it
+  // counts a view and no visitor.
+  std::string_view visitor;
+};
+
+// What a hit did.
+enum class Seen : std::uint8_t {
+  new_visitor,  // first hit of this visitor on this counter today: +1 view, +1 visitor
+  returning,    // seen today, outside the repeat window (or untracked): +1 view
+  repeat,       // seen within the repeat window: nothing counted
+};
+
+// A hit's outcome: what it did and the counter's totals right after it, so the counted
+// hits of a batch get distinct, consecutive values.
+struct HitResult {
+  Seen seen = Seen::returning;
+  Totals totals;
+  friend bool operator==(const HitResult&, const HitResult&) = default;
+};
+
+// Every hit on one counter in a batch, in arrival order.
+struct KeyHits {
+  std::string_view key;
+  std::span<const Hit> hits;
+};
+
+// One store batch: each key at most once.
+struct Batch {
+  std::string_view day;             // the UTC day the hits count on, "YYYY-MM-DD"
+  std::int64_t now = 0;             // seconds since the epoch
+  std::int64_t repeat_window = 0;   // seconds; a visitor counted less than this ago repeats
+  std::int64_t marker_expires = 0;  // epoch seconds after which the day's markers may go
+  std::span<const KeyHits> keys;
+};
+
+// Receives one key's results (one per hit, in order), by the key's index in the batch, or
+// why that key failed.
+using AddCallback =
+    std::function<void(std::size_t index, StoreResult<std::vector<HitResult>> results)>;
+
+// The counting rules, shared by every store: each hit's result given the key's totals
+// `before` the batch and `seen_at(visitor)`, when that visitor was last counted on this
+// key today (nullopt: not yet). A visitor counted earlier in the same batch is known
+// without asking. The store then marks every visitor of a hit that was not a repeat as
+// counted at `batch.now`.
+std::vector<HitResult> decide_hits(
+    const Batch& batch, const KeyHits& key, Totals before,
+    const std::function<std::optional<std::int64_t>(std::string_view visitor)>& seen_at);
+
+// What a key's results add to its totals (and to its day's row).
+Totals gained(std::span<const HitResult> results);
+
+// For stores that apply a batch all or nothing: reports `results` (one vector per key, in
+// order) or the one error to every key of a batch of `size`.
+inline void report_batch(const StoreResult<std::vector<std::vector<HitResult>>>& results,
+                         std::size_t size, const AddCallback& done) {
   for (std::size_t i = 0; i < size; ++i) {
-    if (values) {
-      done(i, (*values)[i]);
+    if (results) {
+      done(i, (*results)[i]);
     } else {
-      done(i, std::unexpected(values.error()));
+      done(i, std::unexpected(results.error()));
     }
   }
 }
@@ -60,15 +113,23 @@ class Store {
   Store& operator=(const Store&) = delete;
   virtual ~Store() = default;
 
-  // Applies every increment durably and reports each one's result through `done`, exactly
-  // once per index, before add() returns. Transactional backends (SQLite) apply all or
+  // Applies every key's hits durably and reports each key's results through `done`, exactly
+  // once per index, before add() returns: views, visitors, the day's row and the visitor
+  // marks, by the rules of decide_hits(). Transactional backends (SQLite) apply all or
   // nothing and report after the commit; others (DynamoDB) apply keys independently and
   // concurrently, and report each key as soon as it is done, possibly from other threads
-  // and concurrently for different indexes. Keys in one batch are distinct.
-  virtual void add(std::span<const Increment> batch, const AddCallback& done) = 0;
+  // and concurrently for different indexes.
+  virtual void add(const Batch& batch, const AddCallback& done) = 0;
 
-  // The counter's current value, or nullopt when it has never counted.
-  virtual StoreResult<std::optional<std::int64_t>> get(std::string_view key) = 0;
+  // The counter's totals, or nullopt when it has never counted.
+  virtual StoreResult<std::optional<Totals>> get(std::string_view key) = 0;
+
+  // The salt of UTC day `day`: created at random (32 bytes) by the first caller, then the
+  // same for every process that shares the store.
+  virtual StoreResult<std::string> salt(std::string_view day) = 0;
+
+  // Deletes what no longer serves: salts and visitor marks of days before `day`.
+  virtual StoreResult<void> forget_before(std::string_view day) = 0;
 
   // Succeeds when the store answers (for /healthz).
   virtual StoreResult<void> ping() = 0;

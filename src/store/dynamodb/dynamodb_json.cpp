@@ -13,6 +13,9 @@ namespace {
 
 constexpr std::string_view kKeyAttribute = "id";
 constexpr std::string_view kCountAttribute = "count";
+constexpr std::string_view kVisitorsAttribute = "visitors";
+
+json::object number_value(std::int64_t n) { return json::object{{"N", std::to_string(n)}}; }
 
 json::object key_of(std::string_view key) {
   json::object value;
@@ -39,7 +42,7 @@ const json::object* member_object(const json::object& parent, std::string_view n
 std::expected<std::int64_t, std::string> number_attribute(const json::object& attribute) {
   const json::value* number = attribute.if_contains("N");
   const json::string* text = number != nullptr ? number->if_string() : nullptr;
-  if (text == nullptr) return std::unexpected(std::string("attribute count is not a number (N)"));
+  if (text == nullptr) return std::unexpected(std::string("attribute is not a number (N)"));
   return parse_number(*text);
 }
 
@@ -51,23 +54,73 @@ std::string_view string_member(const json::object& object, std::string_view name
 
 }  // namespace
 
-std::string update_item_request(std::string_view table, std::string_view key, std::int64_t delta) {
+std::string add_request(std::string_view table, std::string_view id,
+                        std::initializer_list<Addend> addends, bool return_new) {
   json::object body;
   body["TableName"] = table;
-  body["Key"] = key_of(key);
-  body["UpdateExpression"] = "ADD #count :n";
-  body["ExpressionAttributeNames"] = json::object{{"#count", kCountAttribute}};
-  body["ExpressionAttributeValues"] =
-      json::object{{":n", json::object{{"N", std::to_string(delta)}}}};
-  body["ReturnValues"] = "UPDATED_NEW";
+  body["Key"] = key_of(id);
+  std::string expression = "ADD ";
+  json::object names;
+  json::object values;
+  std::size_t i = 0;
+  for (const Addend& addend : addends) {
+    const std::string n = std::to_string(i++);
+    if (i > 1) expression += ", ";
+    expression += "#a" + n + " :v" + n;
+    names["#a" + n] = addend.attribute;
+    values[":v" + n] = number_value(addend.value);
+  }
+  body["UpdateExpression"] = expression;
+  body["ExpressionAttributeNames"] = std::move(names);
+  body["ExpressionAttributeValues"] = std::move(values);
+  body["ReturnValues"] = return_new ? "UPDATED_NEW" : "NONE";
   return json::serialize(body);
 }
 
-std::string get_item_request(std::string_view table, std::string_view key) {
+std::string mark_request(std::string_view table, std::string_view id, std::int64_t now,
+                         std::int64_t expires, std::optional<std::int64_t> not_since) {
   json::object body;
   body["TableName"] = table;
-  body["Key"] = key_of(key);
+  body["Key"] = key_of(id);
+  body["UpdateExpression"] = "SET #seen = :now, #expires = :expires";
+  json::object names{{"#seen", "seen"}, {"#expires", "expires"}};
+  json::object values{{":now", number_value(now)}, {":expires", number_value(expires)}};
+  if (not_since) {
+    body["ConditionExpression"] = "attribute_not_exists(#id) OR #seen <= :since";
+    names["#id"] = kKeyAttribute;
+    values[":since"] = number_value(*not_since);
+  }
+  body["ExpressionAttributeNames"] = std::move(names);
+  body["ExpressionAttributeValues"] = std::move(values);
+  body["ReturnValues"] = "ALL_OLD";
+  return json::serialize(body);
+}
+
+std::string put_once_request(std::string_view table, std::string_view id, std::string_view name,
+                             std::string_view value, std::int64_t expires) {
+  json::object item = key_of(id);
+  item[name] = json::object{{"S", value}};
+  item["expires"] = number_value(expires);
+  json::object body;
+  body["TableName"] = table;
+  body["Item"] = std::move(item);
+  body["ConditionExpression"] = "attribute_not_exists(#id)";
+  body["ExpressionAttributeNames"] = json::object{{"#id", kKeyAttribute}};
+  return json::serialize(body);
+}
+
+std::string get_item_request(std::string_view table, std::string_view id) {
+  json::object body;
+  body["TableName"] = table;
+  body["Key"] = key_of(id);
   body["ConsistentRead"] = true;
+  return json::serialize(body);
+}
+
+std::string delete_item_request(std::string_view table, std::string_view id) {
+  json::object body;
+  body["TableName"] = table;
+  body["Key"] = key_of(id);
   return json::serialize(body);
 }
 
@@ -77,29 +130,82 @@ std::string describe_table_request(std::string_view table) {
   return json::serialize(body);
 }
 
-std::expected<std::int64_t, std::string> parse_update_item_response(std::string_view body) {
+namespace {
+
+// `count` (required) and `visitors` (absent: 0) of an attribute map.
+std::expected<Totals, std::string> totals_of(const json::object& attributes) {
+  const json::object* count = member_object(attributes, kCountAttribute);
+  if (count == nullptr) return std::unexpected(std::string("no count attribute"));
+  auto views = number_attribute(*count);
+  if (!views) return std::unexpected("count: " + views.error());
+  Totals totals{.views = *views, .visitors = 0};
+  if (const json::object* visitors = member_object(attributes, kVisitorsAttribute)) {
+    auto value = number_attribute(*visitors);
+    if (!value) return std::unexpected("visitors: " + value.error());
+    totals.visitors = *value;
+  }
+  return totals;
+}
+
+// The answer's `name` object (Item, Attributes), nullptr when absent, an error when not an
+// object.
+std::expected<const json::object*, std::string> optional_object(const json::object& answer,
+                                                                std::string_view name) {
+  const json::value* value = answer.if_contains(name);
+  if (value == nullptr) return nullptr;
+  const json::object* object = value->if_object();
+  if (object == nullptr)
+    return std::unexpected("response " + std::string(name) + " is not an object");
+  return object;
+}
+
+}  // namespace
+
+std::expected<Totals, std::string> parse_totals_response(std::string_view body) {
   auto object = parse_object(body);
   if (!object) return std::unexpected(object.error());
   const json::object* attributes = member_object(*object, "Attributes");
-  const json::object* count =
-      attributes != nullptr ? member_object(*attributes, kCountAttribute) : nullptr;
-  if (count == nullptr) return std::unexpected(std::string("response has no Attributes.count"));
-  return number_attribute(*count);
+  if (attributes == nullptr) return std::unexpected(std::string("response has no Attributes"));
+  return totals_of(*attributes);
 }
 
-std::expected<std::optional<std::int64_t>, std::string> parse_get_item_response(
-    std::string_view body) {
+std::expected<std::optional<Totals>, std::string> parse_get_totals_response(std::string_view body) {
   auto object = parse_object(body);
   if (!object) return std::unexpected(object.error());
-  const json::value* item_value = object->if_contains("Item");
-  if (item_value == nullptr) return std::optional<std::int64_t>();
-  const json::object* item = item_value->if_object();
-  if (item == nullptr) return std::unexpected(std::string("response Item is not an object"));
-  const json::object* count = member_object(*item, kCountAttribute);
-  if (count == nullptr) return std::optional<std::int64_t>();
-  auto value = number_attribute(*count);
-  if (!value) return std::unexpected(value.error());
+  auto item = optional_object(*object, "Item");
+  if (!item) return std::unexpected(item.error());
+  if (*item == nullptr || member_object(**item, kCountAttribute) == nullptr) {
+    return std::optional<Totals>();
+  }
+  auto totals = totals_of(**item);
+  if (!totals) return std::unexpected(totals.error());
+  return std::optional<Totals>(*totals);
+}
+
+std::expected<std::optional<std::int64_t>, std::string> parse_mark_response(std::string_view body) {
+  auto object = parse_object(body);
+  if (!object) return std::unexpected(object.error());
+  auto attributes = optional_object(*object, "Attributes");
+  if (!attributes) return std::unexpected(attributes.error());
+  if (*attributes == nullptr) return std::optional<std::int64_t>();
+  const json::object* seen = member_object(**attributes, "seen");
+  if (seen == nullptr) return std::optional<std::int64_t>();  // an item with no mark yet
+  auto value = number_attribute(*seen);
+  if (!value) return std::unexpected("seen: " + value.error());
   return std::optional<std::int64_t>(*value);
+}
+
+std::expected<std::optional<std::string>, std::string> parse_get_string_response(
+    std::string_view body, std::string_view name) {
+  auto object = parse_object(body);
+  if (!object) return std::unexpected(object.error());
+  auto item = optional_object(*object, "Item");
+  if (!item) return std::unexpected(item.error());
+  if (*item == nullptr) return std::optional<std::string>();
+  const json::object* attribute = member_object(**item, name);
+  const std::string_view text = attribute != nullptr ? string_member(*attribute, "S") : "";
+  if (text.empty()) return std::unexpected("item has no string attribute " + std::string(name));
+  return std::optional<std::string>(std::string(text));
 }
 
 std::expected<std::string, std::string> parse_table_status(std::string_view body) {
@@ -116,8 +222,7 @@ std::expected<std::int64_t, std::string> parse_number(std::string_view text) {
   const char* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (text.empty() || ec != std::errc() || ptr != end) {
-    return std::unexpected("count '" + std::string(text.substr(0, 40)) +
-                           "' is not a 64-bit integer");
+    return std::unexpected("'" + std::string(text.substr(0, 40)) + "' is not a 64-bit integer");
   }
   return value;
 }

@@ -1,27 +1,54 @@
-// Request bodies and response parsing for the DynamoDB JSON API (aws-wire.md §C), in the
-// classic item shape: partition key `id` (S), counter attribute `count` (N). Pure functions
+// Request bodies and response parsing for the DynamoDB JSON API, in the classic item shape
+// (partition key `id` (S); a counter's views in `count` (N), its visitors in `visitors`)
+// plus the items of the counting policy (see dynamodb_store.hpp for the layout). Pure functions
 // on Boost.JSON that never throw (except std::bad_alloc); safe on any thread.
 #pragma once
 
 #include <cstdint>
 #include <expected>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "store/store.hpp"
+
 namespace store::dynamodb {
 
-// UpdateItem: `ADD #count :n` on item `key`, returning the new value (UPDATED_NEW).
-std::string update_item_request(std::string_view table, std::string_view key, std::int64_t delta);
-// GetItem of item `key` with a strongly consistent read.
-std::string get_item_request(std::string_view table, std::string_view key);
+// One number attribute to ADD.
+struct Addend {
+  std::string_view attribute;
+  std::int64_t value;
+};
+
+// UpdateItem: `ADD` each addend on item `id`; with `return_new`, the answer holds the new
+// values (UPDATED_NEW).
+std::string add_request(std::string_view table, std::string_view id,
+                        std::initializer_list<Addend> addends, bool return_new);
+// UpdateItem of a visitor mark: `SET seen = :now, expires = :expires`, returning the old
+// item (ALL_OLD). With `not_since`, only when the mark is absent or its `seen` is at most
+// that (else ConditionalCheckFailedException: the visitor is within the repeat window).
+std::string mark_request(std::string_view table, std::string_view id, std::int64_t now,
+                         std::int64_t expires, std::optional<std::int64_t> not_since);
+// PutItem of item `id` with string attribute `name` and `expires`, only if absent.
+std::string put_once_request(std::string_view table, std::string_view id, std::string_view name,
+                             std::string_view value, std::int64_t expires);
+// GetItem of item `id` with a strongly consistent read.
+std::string get_item_request(std::string_view table, std::string_view id);
+std::string delete_item_request(std::string_view table, std::string_view id);
 std::string describe_table_request(std::string_view table);
 
-// The new `count` of an UpdateItem answer.
-std::expected<std::int64_t, std::string> parse_update_item_response(std::string_view body);
-// The item's `count`, or nullopt when there is no item (`{}`) or the item has no `count`.
-std::expected<std::optional<std::int64_t>, std::string> parse_get_item_response(
-    std::string_view body);
+// The new values of number attributes `count` and `visitors` in an UpdateItem answer
+// (UPDATED_NEW); `visitors` may be absent (0).
+std::expected<Totals, std::string> parse_totals_response(std::string_view body);
+// A GetItem answer's `count` and `visitors` (absent: 0), or nullopt when there is no item
+// or it has no `count`.
+std::expected<std::optional<Totals>, std::string> parse_get_totals_response(std::string_view body);
+// An ALL_OLD UpdateItem answer's `seen`: nullopt when there was no item.
+std::expected<std::optional<std::int64_t>, std::string> parse_mark_response(std::string_view body);
+// A GetItem answer's string attribute `name`, or nullopt when there is no item.
+std::expected<std::optional<std::string>, std::string> parse_get_string_response(
+    std::string_view body, std::string_view name);
 // The `Table.TableStatus` of a DescribeTable answer, e.g. "ACTIVE".
 std::expected<std::string, std::string> parse_table_status(std::string_view body);
 

@@ -6,10 +6,13 @@
 #include <atomic>
 #include <iostream>
 #include <mutex>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "store/dynamodb/dynamodb_json.hpp"
+#include "util/crypto.hpp"
+#include "util/utc_day.hpp"
 
 namespace store {
 namespace {
@@ -91,6 +94,7 @@ void redact(std::string& text, std::string_view secret) {
 struct DynamoDbStore::Attempted {
   std::string body;
   std::string why;
+  std::string type;  // the service's error type, when it answered one
 };
 
 std::unique_ptr<DynamoDbStore> DynamoDbStore::open(dynamodb::DynamoDbConfig config,
@@ -112,40 +116,149 @@ DynamoDbStore::DynamoDbStore(dynamodb::DynamoDbConfig config, aws::Credentials c
       host_header_(config_.endpoint.host_header()),
       pool_(std::max<std::size_t>(config_.max_in_flight, 1) - 1) {}
 
-void DynamoDbStore::add(std::span<const Increment> batch, const AddCallback& done) {
+void DynamoDbStore::run_all(std::size_t n, const std::function<void(std::size_t)>& task) {
+  if (n == 0) return;
   std::atomic<std::size_t> next{0};
   const std::function<void()> work = [&] {
-    for (std::size_t i = next++; i < batch.size(); i = next++) done(i, add_one(batch[i]));
+    for (std::size_t i = next++; i < n; i = next++) task(i);
   };
-  if (batch.empty()) return;
   // The calling thread sends too, so max_in_flight - 1 helpers make max_in_flight at once.
-  pool_.run(std::min(batch.size(), std::max<std::size_t>(config_.max_in_flight, 1)) - 1, work);
+  pool_.run(std::min(n, std::max<std::size_t>(config_.max_in_flight, 1)) - 1, work);
 }
 
-StoreResult<std::int64_t> DynamoDbStore::add_one(const Increment& increment) {
-  using Kind = StoreError::Kind;
+void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
+  // First every distinct visitor's mark, across all keys at once.
+  struct Mark {
+    std::size_t key;
+    std::string_view visitor;
+    StoreResult<std::optional<std::int64_t>> seen;
+  };
+  std::vector<Mark> marks;
+  std::vector<std::unordered_map<std::string_view, std::size_t>> mark_of(batch.keys.size());
+  for (std::size_t k = 0; k < batch.keys.size(); ++k) {
+    for (const Hit& hit : batch.keys[k].hits) {
+      if (!hit.visitor.empty() && mark_of[k].emplace(hit.visitor, marks.size()).second) {
+        marks.push_back({k, hit.visitor, std::optional<std::int64_t>()});
+      }
+    }
+  }
+  run_all(marks.size(), [&](std::size_t i) {
+    marks[i].seen = mark(batch, batch.keys[marks[i].key].key, marks[i].visitor);
+  });
+  // Then each key's counter and day row.
+  run_all(batch.keys.size(), [&](std::size_t k) {
+    for (const auto& [visitor, i] : mark_of[k]) {
+      if (!marks[i].seen) return done(k, std::unexpected(marks[i].seen.error()));
+    }
+    const auto seen_at = [&](std::string_view visitor) {
+      return *marks[mark_of[k].at(visitor)].seen;
+    };
+    done(k, add_key(batch, batch.keys[k], seen_at));
+  });
+}
+
+StoreResult<std::optional<std::int64_t>> DynamoDbStore::mark(const Batch& batch,
+                                                             std::string_view key,
+                                                             std::string_view visitor) {
+  const std::string id =
+      std::string(key) + "#v#" + std::string(batch.day) + "#" + std::string(visitor);
+  std::optional<std::int64_t> not_since;
+  if (batch.repeat_window > 0) not_since = batch.now - batch.repeat_window;
   const std::string request =
-      dynamodb::update_item_request(config_.table, increment.key, increment.delta);
+      dynamodb::mark_request(config_.table, id, batch.now, batch.marker_expires, not_since);
+  auto body = call("UpdateItem", request, /*idempotent=*/true);
+  if (!body) {
+    if (body.error().type == "ConditionalCheckFailedException") return batch.now;  // a repeat
+    return std::unexpected(fail("UpdateItem", "visitor mark: " + body.error().why));
+  }
+  auto seen = dynamodb::parse_mark_response(*body);
+  if (!seen) return std::unexpected(fail("UpdateItem", "visitor mark: " + seen.error()));
+  return *seen;
+}
+
+StoreResult<std::vector<HitResult>> DynamoDbStore::add_key(const Batch& batch, const KeyHits& key,
+                                                           const SeenAt& seen_at) {
+  using Kind = StoreError::Kind;
+  std::vector<HitResult> results = decide_hits(batch, key, Totals{}, seen_at);
+  const Totals gain = gained(results);
+  Totals before;
+  if (gain.views == 0) {  // only repeats: they answer the current totals
+    auto current = get(key.key);
+    if (!current) return std::unexpected(current.error());
+    for (HitResult& result : results) result.totals = current->value_or(Totals{});
+    return results;
+  }
+  const std::string request = dynamodb::add_request(
+      config_.table, key.key, {{"count", gain.views}, {"visitors", gain.visitors}}, true);
   auto body = call("UpdateItem", request, /*idempotent=*/false);
   if (!body) {
     return std::unexpected(
         fail("UpdateItem", body.error().why,
              body.error().outcome_unknown ? Kind::outcome_unknown : Kind::failed));
   }
-  auto value = dynamodb::parse_update_item_response(*body);
-  if (!value) {
+  auto after = dynamodb::parse_totals_response(*body);
+  if (!after) {
     return std::unexpected(
-        fail("UpdateItem", value.error() + " (it was applied)", Kind::outcome_unknown));
+        fail("UpdateItem", after.error() + " (it was applied)", Kind::outcome_unknown));
   }
-  return *value;
+  before = {.views = after->views - gain.views, .visitors = after->visitors - gain.visitors};
+  for (HitResult& result : results) {
+    result.totals.views += before.views;
+    result.totals.visitors += before.visitors;
+  }
+  const std::string day_id = std::string(key.key) + "#day#" + std::string(batch.day);
+  const std::string day_request = dynamodb::add_request(
+      config_.table, day_id, {{"views", gain.views}, {"visitors", gain.visitors}}, false);
+  if (auto day = call("UpdateItem", day_request, /*idempotent=*/false); !day) {
+    // The counter has the hits: they count. Only the history lags; say so in the log.
+    fail("UpdateItem", "daily row " + day_id + " not raised by " + std::to_string(gain.views) +
+                           " view(s): " + day.error().why);
+  }
+  return results;
 }
 
-StoreResult<std::optional<std::int64_t>> DynamoDbStore::get(std::string_view key) {
+StoreResult<std::optional<Totals>> DynamoDbStore::get(std::string_view key) {
   auto body = call("GetItem", dynamodb::get_item_request(config_.table, key), true);
   if (!body) return std::unexpected(fail("GetItem", body.error().why));
-  auto value = dynamodb::parse_get_item_response(*body);
-  if (!value) return std::unexpected(fail("GetItem", value.error()));
-  return *value;
+  auto totals = dynamodb::parse_get_totals_response(*body);
+  if (!totals) return std::unexpected(fail("GetItem", totals.error()));
+  return *totals;
+}
+
+StoreResult<std::string> DynamoDbStore::salt(std::string_view day) {
+  const auto date = util::parse_utc_day(day);
+  if (!date) return std::unexpected(fail("PutItem", "bad day '" + std::string(day) + "'"));
+  const std::optional<std::string> bytes = util::random_bytes(32);
+  if (!bytes) return std::unexpected(fail("PutItem", "no random bytes for the day's salt"));
+  const std::string id = "#salt#" + std::string(day);
+  const std::string fresh = util::to_hex(util::as_bytes(*bytes));
+  // Kept in the table only while it may be asked for: TTL two days on, forget_before sooner.
+  const std::int64_t expires = util::next_utc_midnight(*date + std::chrono::days{1});
+  auto put = call("PutItem", dynamodb::put_once_request(config_.table, id, "salt", fresh, expires),
+                  /*idempotent=*/true);
+  if (put) return fresh;
+  if (put.error().type != "ConditionalCheckFailedException") {
+    return std::unexpected(fail("PutItem", "day's salt: " + put.error().why));
+  }
+  // Another process (or an earlier attempt of this one) made it first: use that one.
+  auto body = call("GetItem", dynamodb::get_item_request(config_.table, id), true);
+  if (!body) return std::unexpected(fail("GetItem", "day's salt: " + body.error().why));
+  auto salt = dynamodb::parse_get_string_response(*body, "salt");
+  if (!salt || !*salt) {
+    return std::unexpected(fail("GetItem", "day's salt: " + (salt ? "gone" : salt.error())));
+  }
+  return **salt;
+}
+
+StoreResult<void> DynamoDbStore::forget_before(std::string_view day) {
+  const auto date = util::parse_utc_day(day);
+  if (!date) return std::unexpected(fail("DeleteItem", "bad day '" + std::string(day) + "'"));
+  for (int back : {1, 2}) {
+    const std::string id = "#salt#" + util::utc_day(*date - std::chrono::days{back});
+    auto body = call("DeleteItem", dynamodb::delete_item_request(config_.table, id), true);
+    if (!body) return std::unexpected(fail("DeleteItem", "old salt: " + body.error().why));
+  }
+  return {};
 }
 
 StoreResult<void> DynamoDbStore::ping() {
@@ -172,7 +285,8 @@ std::expected<std::string, DynamoDbStore::CallError> DynamoDbStore::call(std::st
   return std::unexpected(CallError{.why = last.why + " [" +
                                           std::string(aws::describe(outcome.stop)) + " after " +
                                           std::to_string(outcome.attempts) + " attempt(s)]",
-                                   .outcome_unknown = outcome.stop == aws::RetryStop::ambiguous});
+                                   .outcome_unknown = outcome.stop == aws::RetryStop::ambiguous,
+                                   .type = std::move(last.type)});
 }
 
 std::optional<aws::Failure> DynamoDbStore::attempt(std::string_view operation,
@@ -194,6 +308,7 @@ std::optional<aws::Failure> DynamoDbStore::attempt(std::string_view operation,
     return std::nullopt;
   }
   const dynamodb::ServiceError error = dynamodb::parse_error_response(response->body);
+  out.type = error.type;
   out.why = "HTTP " + std::to_string(response->status);
   if (!error.type.empty()) out.why += " " + error.type;
   if (!error.message.empty()) out.why += ": " + scrub(error.message);

@@ -1,6 +1,11 @@
 // A Store on one DynamoDB table in the classic item shape (docs/architecture.md, "DynamoDB and the
-// classic item shape"): partition key `id` (string), the counter in number attribute `count`,
-// raised with `UpdateItem ADD`, so the classic Python handler and this program can share a table.
+// classic item shape"): partition key `id` (string), a counter's views in number attribute
+// `count`, raised with `UpdateItem ADD`, so the classic Python handler and this program can
+// share a table. The counting policy adds items beside it (`#` never occurs in a key):
+//   <key>                      count (views), visitors
+//   <key>#day#YYYY-MM-DD       views, visitors: the daily history
+//   <key>#v#YYYY-MM-DD#<id>    seen, expires: a visitor mark (expires: the table's TTL)
+//   #salt#YYYY-MM-DD           salt, expires: the day's salt, deleted the day after
 // Every request is signed with SigV4 and retried per aws/retry.hpp, except a write whose
 // outcome is unknown: that one is never repeated.
 //
@@ -53,21 +58,31 @@ class DynamoDbStore final : public Store {
   DynamoDbStore(dynamodb::DynamoDbConfig config, aws::Credentials credentials, Transport transport,
                 Hooks hooks);
 
-  // One UpdateItem (`ADD #count :n`, ReturnValues UPDATED_NEW) per increment, up to
-  // max_in_flight at once, each reported as soon as it is done. Keys are independent:
-  // DynamoDB has no multi-item atomic ADD that returns the new values.
+  // For each key: one conditional UpdateItem per distinct visitor (its mark: new, returning
+  // or within the repeat window), then one UpdateItem `ADD count, visitors` on the counter
+  // (whose answer gives the hits their distinct values), then one `ADD views, visitors` on
+  // the day's row. Keys are independent and run up to max_in_flight requests at once; each
+  // key is reported as soon as it is done. DynamoDB has no multi-item atomic ADD that
+  // returns the new values, so a day row that fails after its counter was raised is logged
+  // and the hits still count (the totals are exact; the history may then lag).
   //
-  // Retries: an UpdateItem is repeated only when it provably did not apply: throttling
-  // (ProvisionedThroughputExceeded, RequestLimitExceeded, ...), a transaction conflict, a
-  // failure to resolve, connect or handshake, or a connection lost before the request was
-  // completely written. After a 5xx answer, or a timeout or reset once it was written, it
-  // may have applied (AWS documents this even for a 500), so it is not repeated: the key
-  // fails with `outcome_unknown`. Acknowledged ≤ stored ≤ sent therefore holds under any
-  // fault, and the values handed out stay distinct.
-  void add(std::span<const Increment> batch, const AddCallback& done) override;
+  // Retries: the counter's UpdateItem is repeated only when it provably did not apply:
+  // throttling (ProvisionedThroughputExceeded, RequestLimitExceeded, ...), a transaction
+  // conflict, a failure to resolve, connect or handshake, or a connection lost before the
+  // request was completely written. After a 5xx answer, or a timeout or reset once it was
+  // written, it may have applied (AWS documents this even for a 500), so it is not
+  // repeated: the key fails with `outcome_unknown`. Acknowledged ≤ stored ≤ sent therefore
+  // holds under any fault, and the values handed out stay distinct. A mark may be resent:
+  // a repeated mark can only make its hit count less (a repeat, or returning), never twice.
+  void add(const Batch& batch, const AddCallback& done) override;
+
+  // PutItem `#salt#DAY` if absent, else GetItem of the one that exists.
+  StoreResult<std::string> salt(std::string_view day) override;
+  // Deletes the salts of the two days before `day` (marks expire through the TTL).
+  StoreResult<void> forget_before(std::string_view day) override;
 
   // GetItem with ConsistentRead; nullopt when the item or its `count` does not exist.
-  StoreResult<std::optional<std::int64_t>> get(std::string_view key) override;
+  StoreResult<std::optional<Totals>> get(std::string_view key) override;
 
   // DescribeTable; succeeds when the table exists and is ACTIVE (or UPDATING, during which
   // it still serves reads and writes).
@@ -79,8 +94,18 @@ class DynamoDbStore final : public Store {
   struct CallError {
     std::string why;
     bool outcome_unknown = false;
+    std::string type;  // the service's error type, e.g. "ConditionalCheckFailedException"
   };
-  StoreResult<std::int64_t> add_one(const Increment& increment);
+  using SeenAt = std::function<std::optional<std::int64_t>(std::string_view visitor)>;
+  // Runs task(0) … task(n-1) on up to max_in_flight threads (this one included).
+  void run_all(std::size_t n, const std::function<void(std::size_t)>& task);
+  // When a visitor was last counted, from its mark's conditional update: nullopt if new,
+  // `now` if within the repeat window.
+  StoreResult<std::optional<std::int64_t>> mark(const Batch& batch, std::string_view key,
+                                                std::string_view visitor);
+  // The counter's and the day row's updates for one key, given its visitors' marks.
+  StoreResult<std::vector<HitResult>> add_key(const Batch& batch, const KeyHits& key,
+                                              const SeenAt& seen_at);
   // The answer's body after retries, or why the last attempt failed.
   std::expected<std::string, CallError> call(std::string_view operation, const std::string& body,
                                              bool idempotent);

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <string>
+#include <tuple>
 
 #include "store/store.hpp"
 
@@ -10,12 +11,23 @@ namespace store {
 
 class MemoryStore final : public Store {
  public:
-  void add(std::span<const Increment> batch, const AddCallback& done) override;
-  StoreResult<std::optional<std::int64_t>> get(std::string_view key) override;
+  void add(const Batch& batch, const AddCallback& done) override;
+  StoreResult<std::optional<Totals>> get(std::string_view key) override;
+  StoreResult<std::string> salt(std::string_view day) override;
+  StoreResult<void> forget_before(std::string_view day) override;
   StoreResult<void> ping() override;
 
+  // The daily row of `key` on `day` (zero when absent); for tests.
+  Totals day_row(std::string_view key, std::string_view day) const;
+  // How many visitor marks are kept; for tests.
+  std::size_t marks() const { return marks_.size(); }
+
  private:
-  std::map<std::string, std::int64_t, std::less<>> counts_;
+  using DayKey = std::tuple<std::string, std::string, std::string>;  // day, key, visitor
+  std::map<std::string, Totals, std::less<>> totals_;
+  std::map<std::pair<std::string, std::string>, Totals> days_;  // (key, day)
+  std::map<DayKey, std::int64_t> marks_;                        // when last counted
+  std::map<std::string, std::string, std::less<>> salts_;
 };
 
 }  // namespace store

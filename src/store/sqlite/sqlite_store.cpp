@@ -10,19 +10,48 @@
 #include <filesystem>
 #include <system_error>
 
+#include "util/crypto.hpp"
+
 namespace store {
 namespace {
 
-constexpr const char* kSchema =
-    "CREATE TABLE IF NOT EXISTS counters ("
-    " id TEXT PRIMARY KEY NOT NULL,"
-    " count INTEGER NOT NULL"
-    ") WITHOUT ROWID";
+constexpr int kSchemaVersion = 2;
 
-constexpr const char* kUpsert =
-    "INSERT INTO counters (id, count) VALUES (?1, ?2)"
-    " ON CONFLICT (id) DO UPDATE SET count = count + excluded.count"
-    " RETURNING count";
+// From nothing or from version 1 (the classic counters table) to version 2. Idempotent.
+constexpr const char* kMigrateToV2 =
+    "CREATE TABLE IF NOT EXISTS counters ("
+    " id TEXT PRIMARY KEY NOT NULL, count INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS days ("
+    " key TEXT NOT NULL, day TEXT NOT NULL,"
+    " views INTEGER NOT NULL, visitors INTEGER NOT NULL,"
+    " PRIMARY KEY (key, day)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS marks ("
+    " day TEXT NOT NULL, key TEXT NOT NULL, visitor TEXT NOT NULL, seen INTEGER NOT NULL,"
+    " PRIMARY KEY (day, key, visitor)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS salts ("
+    " day TEXT PRIMARY KEY NOT NULL, salt BLOB NOT NULL) WITHOUT ROWID;";
+
+constexpr const char* kAddTotals =
+    "INSERT INTO counters (id, count, visitors) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT (id) DO UPDATE SET count = count + excluded.count,"
+    " visitors = visitors + excluded.visitors";
+constexpr const char* kAddDay =
+    "INSERT INTO days (key, day, views, visitors) VALUES (?1, ?2, ?3, ?4)"
+    " ON CONFLICT (key, day) DO UPDATE SET views = views + excluded.views,"
+    " visitors = visitors + excluded.visitors";
+
+void bind_text(sqlite3_stmt* stmt, int index, std::string_view text) {
+  sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
+// Runs a statement that returns no rows, then resets it for reuse.
+bool step_done(sqlite3_stmt* stmt) {
+  const int rc = sqlite3_step(stmt);
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  return rc == SQLITE_DONE;
+}
 
 std::expected<void, std::string> exec(sqlite3* db, const std::string& sql) {
   char* error = nullptr;
@@ -30,13 +59,6 @@ std::expected<void, std::string> exec(sqlite3* db, const std::string& sql) {
   std::string message = error != nullptr ? error : sqlite3_errmsg(db);
   sqlite3_free(error);
   return std::unexpected(message);
-}
-
-// Runs a statement that returns no rows, then resets it for reuse.
-bool step_done(sqlite3_stmt* stmt) {
-  const int rc = sqlite3_step(stmt);
-  sqlite3_reset(stmt);
-  return rc == SQLITE_DONE;
 }
 
 std::expected<void, std::string> make_parent_folder(const std::string& path) {
@@ -75,10 +97,16 @@ std::expected<void, std::string> SqliteStore::prepare() {
   constexpr const char* kPragmas =
       "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
   if (auto done = exec(db_, kPragmas); !done) return done;
-  if (auto done = exec(db_, kSchema); !done) return done;
+  if (auto done = migrate(); !done) return done;
   const std::pair<sqlite3_stmt**, const char*> statements[] = {
-      {&upsert_, kUpsert},
-      {&select_, "SELECT count FROM counters WHERE id = ?1"},
+      {&add_totals_, kAddTotals},
+      {&add_day_, kAddDay},
+      {&select_, "SELECT count, visitors FROM counters WHERE id = ?1"},
+      {&select_mark_, "SELECT seen FROM marks WHERE day = ?1 AND key = ?2 AND visitor = ?3"},
+      {&put_mark_,
+       "INSERT OR REPLACE INTO marks (day, key, visitor, seen) VALUES (?1, ?2, ?3, ?4)"},
+      {&put_salt_, "INSERT OR IGNORE INTO salts (day, salt) VALUES (?1, ?2)"},
+      {&select_salt_, "SELECT salt FROM salts WHERE day = ?1"},
       {&begin_, "BEGIN IMMEDIATE"},
       {&commit_, "COMMIT"},
   };
@@ -88,6 +116,42 @@ std::expected<void, std::string> SqliteStore::prepare() {
     }
   }
   return {};
+}
+
+// Brings the file to kSchemaVersion in one transaction, or refuses a newer one.
+std::expected<void, std::string> SqliteStore::migrate() {
+  if (auto begun = exec(db_, "BEGIN IMMEDIATE"); !begun) return begun;
+  auto rollback = [this](std::string why) {
+    exec(db_, "ROLLBACK");
+    return std::unexpected(std::move(why));
+  };
+  int version = 0;
+  bool has_visitors = false;
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    version = sqlite3_column_int(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  if (version > kSchemaVersion) {
+    return rollback("schema version " + std::to_string(version) +
+                    " is newer than this program's (" + std::to_string(kSchemaVersion) +
+                    "); use a newer visitor-counter");
+  }
+  if (version == kSchemaVersion) return exec(db_, "COMMIT");
+  if (auto made = exec(db_, kMigrateToV2); !made) return rollback(made.error());
+  if (sqlite3_prepare_v2(db_, "SELECT 1 FROM pragma_table_info('counters') WHERE name = 'visitors'",
+                         -1, &stmt, nullptr) == SQLITE_OK) {
+    has_visitors = sqlite3_step(stmt) == SQLITE_ROW;
+  }
+  sqlite3_finalize(stmt);
+  if (!has_visitors) {
+    auto added = exec(db_, "ALTER TABLE counters ADD COLUMN visitors INTEGER NOT NULL DEFAULT 0");
+    if (!added) return rollback(added.error());
+  }
+  auto versioned = exec(db_, "PRAGMA user_version = " + std::to_string(kSchemaVersion));
+  if (!versioned) return rollback(versioned.error());
+  return exec(db_, "COMMIT");
 }
 
 // Opens the WAL file for sync() and makes its directory entry durable once.
@@ -116,7 +180,10 @@ StoreResult<void> SqliteStore::sync() {
 }
 
 SqliteStore::~SqliteStore() {
-  for (sqlite3_stmt* stmt : {upsert_, select_, begin_, commit_}) sqlite3_finalize(stmt);
+  for (sqlite3_stmt* stmt : {add_totals_, add_day_, select_, select_mark_, put_mark_, put_salt_,
+                             select_salt_, begin_, commit_}) {
+    sqlite3_finalize(stmt);
+  }
   sqlite3_close(db_);
   if (wal_fd_ >= 0) ::close(wal_fd_);
 }
@@ -125,51 +192,115 @@ StoreError SqliteStore::fail(std::string_view what) const {
   return StoreError{std::string(what) + ": " + sqlite3_errmsg(db_)};
 }
 
-StoreResult<std::int64_t> SqliteStore::add_one(const Increment& inc) {
-  sqlite3_bind_text(upsert_, 1, inc.key.data(), static_cast<int>(inc.key.size()), SQLITE_STATIC);
-  sqlite3_bind_int64(upsert_, 2, inc.delta);
-  const int rc = sqlite3_step(upsert_);
-  const std::int64_t value = rc == SQLITE_ROW ? sqlite3_column_int64(upsert_, 0) : 0;
-  const bool done = rc == SQLITE_ROW && sqlite3_step(upsert_) == SQLITE_DONE;
-  sqlite3_reset(upsert_);
-  sqlite3_clear_bindings(upsert_);
-  if (!done) return std::unexpected(fail("increment failed"));
-  return value;
+StoreResult<std::vector<HitResult>> SqliteStore::add_key(const Batch& batch, const KeyHits& key) {
+  auto before = get(key.key);
+  if (!before) return std::unexpected(before.error());
+  bool read_failed = false;
+  auto seen_at = [&](std::string_view visitor) -> std::optional<std::int64_t> {
+    bind_text(select_mark_, 1, batch.day);
+    bind_text(select_mark_, 2, key.key);
+    bind_text(select_mark_, 3, visitor);
+    const int rc = sqlite3_step(select_mark_);
+    std::optional<std::int64_t> seen;
+    if (rc == SQLITE_ROW) seen = sqlite3_column_int64(select_mark_, 0);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) read_failed = true;
+    sqlite3_reset(select_mark_);
+    sqlite3_clear_bindings(select_mark_);
+    return seen;
+  };
+  std::vector<HitResult> results = decide_hits(batch, key, before->value_or(Totals{}), seen_at);
+  if (read_failed) return std::unexpected(fail("reading a visitor mark failed"));
+  for (std::size_t i = 0; i < key.hits.size(); ++i) {
+    if (results[i].seen == Seen::repeat || key.hits[i].visitor.empty()) continue;
+    bind_text(put_mark_, 1, batch.day);
+    bind_text(put_mark_, 2, key.key);
+    bind_text(put_mark_, 3, key.hits[i].visitor);
+    sqlite3_bind_int64(put_mark_, 4, batch.now);
+    if (!step_done(put_mark_)) return std::unexpected(fail("writing a visitor mark failed"));
+  }
+  const Totals gain = gained(results);
+  if (gain.views == 0) return results;  // only repeats
+  bind_text(add_totals_, 1, key.key);
+  sqlite3_bind_int64(add_totals_, 2, gain.views);
+  sqlite3_bind_int64(add_totals_, 3, gain.visitors);
+  if (!step_done(add_totals_)) return std::unexpected(fail("increment failed"));
+  bind_text(add_day_, 1, key.key);
+  bind_text(add_day_, 2, batch.day);
+  sqlite3_bind_int64(add_day_, 3, gain.views);
+  sqlite3_bind_int64(add_day_, 4, gain.visitors);
+  if (!step_done(add_day_)) return std::unexpected(fail("daily row update failed"));
+  return results;
 }
 
-void SqliteStore::add(std::span<const Increment> batch, const AddCallback& done) {
-  report_batch(apply(batch), batch.size(), done);
+void SqliteStore::add(const Batch& batch, const AddCallback& done) {
+  report_batch(apply(batch), batch.keys.size(), done);
 }
 
-StoreResult<std::vector<std::int64_t>> SqliteStore::apply(std::span<const Increment> batch) {
+StoreResult<std::vector<std::vector<HitResult>>> SqliteStore::apply(const Batch& batch) {
   if (!step_done(begin_)) return std::unexpected(fail("begin failed"));
-  std::vector<std::int64_t> values;
-  values.reserve(batch.size());
-  for (const Increment& inc : batch) {
-    auto value = add_one(inc);
-    if (!value) {
+  std::vector<std::vector<HitResult>> results;
+  results.reserve(batch.keys.size());
+  for (const KeyHits& key : batch.keys) {
+    auto key_results = add_key(batch, key);
+    if (!key_results) {
       exec(db_, "ROLLBACK");
-      return std::unexpected(value.error());
+      return std::unexpected(key_results.error());
     }
-    values.push_back(*value);
+    results.push_back(std::move(*key_results));
   }
   if (!step_done(commit_)) {
     StoreError error = fail("commit failed");
     exec(db_, "ROLLBACK");
     return std::unexpected(error);
   }
-  return values;
+  return results;
 }
 
-StoreResult<std::optional<std::int64_t>> SqliteStore::get(std::string_view key) {
-  sqlite3_bind_text(select_, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+StoreResult<std::optional<Totals>> SqliteStore::get(std::string_view key) {
+  bind_text(select_, 1, key);
   const int rc = sqlite3_step(select_);
-  std::optional<std::int64_t> value;
-  if (rc == SQLITE_ROW) value = sqlite3_column_int64(select_, 0);
+  std::optional<Totals> totals;
+  if (rc == SQLITE_ROW) {
+    totals = Totals{.views = sqlite3_column_int64(select_, 0),
+                    .visitors = sqlite3_column_int64(select_, 1)};
+  }
   sqlite3_reset(select_);
   sqlite3_clear_bindings(select_);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return std::unexpected(fail("read failed"));
-  return value;
+  return totals;
+}
+
+StoreResult<std::string> SqliteStore::salt(std::string_view day) {
+  std::optional<std::string> fresh = util::random_bytes(32);
+  if (!fresh) return std::unexpected(StoreError{"no random bytes for the day's salt"});
+  bind_text(put_salt_, 1, day);
+  sqlite3_bind_blob(put_salt_, 2, fresh->data(), static_cast<int>(fresh->size()), SQLITE_STATIC);
+  if (!step_done(put_salt_)) return std::unexpected(fail("storing the day's salt failed"));
+  bind_text(select_salt_, 1, day);
+  const int rc = sqlite3_step(select_salt_);
+  std::optional<std::string> salt;
+  if (rc == SQLITE_ROW) {
+    const auto* bytes = static_cast<const char*>(sqlite3_column_blob(select_salt_, 0));
+    salt = std::string(bytes, static_cast<std::size_t>(sqlite3_column_bytes(select_salt_, 0)));
+  }
+  sqlite3_reset(select_salt_);
+  sqlite3_clear_bindings(select_salt_);
+  if (!salt) return std::unexpected(fail("reading the day's salt failed"));
+  return *salt;
+}
+
+StoreResult<void> SqliteStore::forget_before(std::string_view day) {
+  sqlite3_stmt* stmt = nullptr;
+  for (const char* sql : {"DELETE FROM salts WHERE day < ?1", "DELETE FROM marks WHERE day < ?1"}) {
+    if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK) {
+      return std::unexpected(fail("cannot prepare a clean-up"));
+    }
+    bind_text(stmt, 1, day);
+    const int rc = sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE) return std::unexpected(fail("clean-up failed"));
+  }
+  return {};
 }
 
 StoreResult<void> SqliteStore::ping() {

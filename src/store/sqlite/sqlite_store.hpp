@@ -1,11 +1,16 @@
-// A Store on one SQLite file: table `counters(id TEXT PRIMARY KEY, count INTEGER)` in WAL
-// mode. A batch is one transaction. With SyncMode::full the store defers its sync: a
-// commit only writes the WAL (SQLite's synchronous=NORMAL, which keeps checkpoints safe)
-// and sync() fdatasyncs the WAL file, making every commit written before it durable,
-// exactly what synchronous=FULL does at each commit, but overlapped with the next batch.
-// This relies on SQLite keeping one WAL file (inode) while the connection is open: true
-// with the defaults used here (no journal_size_limit, no TRUNCATE checkpoints).
-// One thread (the write combiner's worker) uses it; sync() may run beside it.
+// A Store on one SQLite file in WAL mode, schema version 2 (`PRAGMA user_version`):
+//   counters(id PRIMARY KEY, count, visitors)   the totals; `count` is the views
+//   days(key, day, views, visitors)             the daily history
+//   marks(day, key, visitor, seen)              visitors counted today, by salted id
+//   salts(day PRIMARY KEY, salt)                each day's salt, deleted after its day
+// A version 1 file (counters(id, count) only) is upgraded in place when opened; a newer
+// version is refused. A batch is one transaction: marks, day rows and totals together. With
+// SyncMode::full the store defers its sync: a commit only writes the WAL (SQLite's
+// synchronous=NORMAL, which keeps checkpoints safe) and sync() fdatasyncs the WAL file, making
+// every commit written before it durable, exactly what synchronous=FULL does at each commit, but
+// overlapped with the next batch. This relies on SQLite keeping one WAL file (inode) while the
+// connection is open: true with the defaults used here (no journal_size_limit, no TRUNCATE
+// checkpoints). One thread (the write combiner's worker) uses it; sync() may run beside it.
 #pragma once
 
 #include <expected>
@@ -27,9 +32,11 @@ class SqliteStore final : public Store {
                                                                        SyncMode sync);
   ~SqliteStore() override;
 
-  // One transaction: every increment or none. A failed commit reports `failed` to all.
-  void add(std::span<const Increment> batch, const AddCallback& done) override;
-  StoreResult<std::optional<std::int64_t>> get(std::string_view key) override;
+  // One transaction: every key or none. A failed commit reports `failed` to all.
+  void add(const Batch& batch, const AddCallback& done) override;
+  StoreResult<std::optional<Totals>> get(std::string_view key) override;
+  StoreResult<std::string> salt(std::string_view day) override;
+  StoreResult<void> forget_before(std::string_view day) override;
   StoreResult<void> ping() override;
   bool defers_sync() const override { return wal_fd_ >= 0; }
   StoreResult<void> sync() override;
@@ -38,13 +45,19 @@ class SqliteStore final : public Store {
   explicit SqliteStore(sqlite3* db) : db_(db) {}
   std::expected<void, std::string> open_wal(const std::string& path);
   std::expected<void, std::string> prepare();
-  StoreResult<std::int64_t> add_one(const Increment& inc);
-  StoreResult<std::vector<std::int64_t>> apply(std::span<const Increment> batch);
+  std::expected<void, std::string> migrate();
+  StoreResult<std::vector<HitResult>> add_key(const Batch& batch, const KeyHits& key);
+  StoreResult<std::vector<std::vector<HitResult>>> apply(const Batch& batch);
   StoreError fail(std::string_view what) const;
 
   sqlite3* db_;
-  sqlite3_stmt* upsert_ = nullptr;
+  sqlite3_stmt* add_totals_ = nullptr;
+  sqlite3_stmt* add_day_ = nullptr;
   sqlite3_stmt* select_ = nullptr;
+  sqlite3_stmt* select_mark_ = nullptr;
+  sqlite3_stmt* put_mark_ = nullptr;
+  sqlite3_stmt* put_salt_ = nullptr;
+  sqlite3_stmt* select_salt_ = nullptr;
   sqlite3_stmt* begin_ = nullptr;
   sqlite3_stmt* commit_ = nullptr;
   int wal_fd_ = -1;  // the WAL file, for sync(); -1 with SyncMode::normal

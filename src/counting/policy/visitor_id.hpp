@@ -1,0 +1,18 @@
+// Who a visitor is, without storing who they are: a keyed hash of the day's salt, the
+// client address, the User-Agent and the counter key. The salt is random per UTC day and
+// deleted after it, so an id cannot be recomputed later or linked across days or counters.
+// Pure and thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace counting::policy {
+
+// HMAC-SHA-256 keyed with `salt` over the address, the User-Agent and the key (separated
+// by NUL, which none of them can hold), truncated to 128 bits: 32 lower-case hex digits.
+// Different salts, addresses, agents or keys give unrelated ids.
+std::string visitor_id(std::string_view salt, std::string_view client, std::string_view user_agent,
+                       std::string_view key);
+
+}  // namespace counting::policy

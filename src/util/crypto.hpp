@@ -1,0 +1,30 @@
+// The few cryptographic primitives the program uses, over OpenSSL's one-shot calls:
+// SHA-256, HMAC-SHA-256, random bytes, and lower-case hex. Pure and thread-safe.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace util {
+
+using Digest = std::array<unsigned char, 32>;
+
+// The bytes of `text`, as OpenSSL takes them.
+inline std::span<const unsigned char> as_bytes(std::string_view text) {
+  return {reinterpret_cast<const unsigned char*>(text.data()), text.size()};
+}
+
+// nullopt only if OpenSSL fails (it does not for these inputs in practice).
+std::optional<Digest> sha256(std::string_view data);
+std::optional<Digest> hmac_sha256(std::span<const unsigned char> key, std::string_view data);
+
+// `size` bytes from OpenSSL's CSPRNG, or nullopt when it cannot provide them.
+std::optional<std::string> random_bytes(std::size_t size);
+
+// Two lower-case hex digits per byte.
+std::string to_hex(std::span<const unsigned char> bytes);
+
+}  // namespace util
