@@ -13,6 +13,7 @@
 
 #include "app/app.hpp"
 #include "config/config.hpp"
+#include "counting/policy/bots.hpp"
 #include "counting/write_combiner.hpp"
 #include "http/server.hpp"
 #include "lambda/runtime.hpp"
@@ -74,8 +75,20 @@ std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config
                         counting::CombinerOptions{.max_pending = config.max_pending,
                                                   .repeat_window = config.rules.repeat_window,
                                                   .clock = {}});
-  core->app.emplace(*core->counter, core->metrics, std::move(*origins),
-                    app::CountingOptions{.rules = config.rules, .is_bot = {}});
+  app::CountingOptions counting{
+      .rules = config.rules, .is_bot = {}, .proxies = {}, .rate_limiter = nullptr};
+  if (config.rules.ignore_bots) {
+    auto bots = std::make_shared<counting::policy::BotFilter>();
+    counting.is_bot = [bots](std::optional<std::string_view> agent) { return bots->is_bot(agent); };
+  }
+  if (auto proxies = counting::policy::TrustedProxies::parse(config.rules.trusted_proxies)) {
+    counting.proxies = std::move(*proxies);  // checked by config::parse
+  }
+  if (config.rules.rate_limit) {
+    counting.rate_limiter =
+        std::make_shared<counting::policy::RateLimiter>(*config.rules.rate_limit);
+  }
+  core->app.emplace(*core->counter, core->metrics, std::move(*origins), std::move(counting));
   return core;
 }
 

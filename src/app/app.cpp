@@ -5,6 +5,7 @@
 #include "app/json.hpp"
 #include "app/key.hpp"
 #include "app/router.hpp"
+#include "counting/policy/idempotency_key.hpp"
 #include "counting/policy/image_proxy.hpp"
 #include "web/assets.hpp"
 
@@ -38,14 +39,17 @@ Response json_ok(std::string body) {
 Response preflight(Endpoint endpoint) {
   Response response{.status = 204, .headers = {}, .body = {}};
   response.set("Access-Control-Allow-Methods", std::string(allowed_methods(endpoint)));
-  response.set("Access-Control-Allow-Headers", "Content-Type");
+  response.set("Access-Control-Allow-Headers", "Content-Type, Idempotency-Key");
   response.set("Access-Control-Max-Age", "86400");
   return response;
 }
 
 // Adds the CORS answer for an allowed origin; every API answer varies by Origin.
 void add_cors(Response& response, const std::optional<std::string>& allowed_origin) {
-  if (allowed_origin) response.set("Access-Control-Allow-Origin", *allowed_origin);
+  if (allowed_origin) {
+    response.set("Access-Control-Allow-Origin", *allowed_origin);
+    response.set("Access-Control-Expose-Headers", "RateLimit, RateLimit-Policy, Retry-After");
+  }
   response.set("Vary", "Origin");
 }
 
@@ -163,10 +167,9 @@ void App::handle_api(const Request& request, Endpoint endpoint, std::string_view
   if (!key) return reply(error_response(400, "bad_key", kKeyRule));
   if (endpoint == Endpoint::count) {
     const counting::policy::CountUnit unit = counting_.rules.unit;
-    return count(request, std::move(*key), false,
-                 [unit, reply = std::move(reply)](auto result) mutable {
-                   if (!result) return reply(unavailable(result.error(), true));
-                   reply(json_ok(count_body(in_unit(result->totals, unit))));
+    return count(request, std::move(*key), false, std::move(reply),
+                 [unit](const store::HitResult& result) {
+                   return json_ok(count_body(in_unit(result.totals, unit)));
                  });
   }
   counter_.read(*key, [this, key = *key, reply = std::move(reply)](auto totals) mutable {
@@ -179,7 +182,59 @@ void App::handle_api(const Request& request, Endpoint endpoint, std::string_view
   });
 }
 
-void App::count(const Request& request, std::string key, bool from_image_proxy, Answer answer) {
+void App::count(const Request& request, std::string key, bool from_image_proxy, Done reply,
+                Render render) {
+  namespace policy = counting::policy;
+  const auto refuse = [&](int status, std::string_view code, std::string message) {
+    reply(error_response(status, code, message));
+  };
+  // Forwarded is checked whoever sent it; the client's address comes from the one header
+  // the trusted proxies write.
+  const std::vector<std::string_view> forwarded = request.header_lines("forwarded");
+  if (!forwarded.empty()) {
+    auto checked =
+        policy::client_address(request.peer, {.forwarded = forwarded, .x_forwarded_for = {}}, {});
+    if (!checked) return refuse(400, "bad_forwarded", checked.error());
+  }
+  policy::ForwardedHeaders headers;
+  if (counting_.rules.forwarded_header == policy::ForwardedHeader::forwarded) {
+    headers.forwarded = forwarded;
+  } else {
+    headers.x_forwarded_for = request.header_lines("x-forwarded-for");
+  }
+  auto client = policy::client_address(request.peer, headers, counting_.proxies);
+  if (!client) return refuse(400, "bad_forwarded", client.error());
+
+  std::string idempotency_key;
+  const std::vector<std::string_view> keys = request.header_lines("idempotency-key");
+  if (keys.size() > 1) {
+    return refuse(400, "bad_idempotency_key", "send at most one Idempotency-Key header");
+  }
+  if (!keys.empty()) {
+    auto parsed = policy::parse_idempotency_key(keys.front());
+    if (!parsed) return refuse(400, "bad_idempotency_key", parsed.error());
+    idempotency_key = std::move(*parsed);
+  }
+
+  if (counting_.rate_limiter && !from_image_proxy) {
+    policy::RateLimiter& limiter = *counting_.rate_limiter;
+    const policy::RateLimiter::Decision decision = limiter.take(policy::rate_limit_key(*client));
+    reply = [policy_header = limiter.policy_header(),
+             header = policy::RateLimiter::header(decision),
+             reply = std::move(reply)](Response response) mutable {
+      response.set("RateLimit-Policy", policy_header);
+      response.set("RateLimit", header);
+      reply(std::move(response));
+    };
+    if (!decision.allowed) {
+      Response response = error_response(429, "rate_limited",
+                                         "too many counting requests from this address; try "
+                                         "again after Retry-After seconds");
+      response.set("Retry-After", std::to_string(decision.retry_after_seconds));
+      return reply(std::move(response));
+    }
+  }
+
   const auto user_agent = request.header("user-agent");
   std::optional<metrics::Ignored> ignored;
   if (counting_.rules.respect_dnt && opts_out(request)) {
@@ -188,6 +243,18 @@ void App::count(const Request& request, std::string key, bool from_image_proxy, 
              counting_.is_bot(user_agent)) {
     ignored = metrics::Ignored::bot;
   }
+  auto answer = [reply = std::move(reply),
+                 render = std::move(render)](store::StoreResult<store::HitResult> result) mutable {
+    if (!result) return reply(unavailable(result.error(), true));
+    if (result->seen == store::Seen::conflict) {
+      Response response =
+          error_response(409, "idempotency_conflict",
+                         "a request with this Idempotency-Key is being counted; retry shortly");
+      response.set("Retry-After", "1");
+      return reply(std::move(response));
+    }
+    reply(render(*result));
+  };
   if (ignored) {
     metrics_.count_ignored(*ignored);
     return counter_.read(key, [answer = std::move(answer)](auto totals) mutable {
@@ -196,9 +263,10 @@ void App::count(const Request& request, std::string key, bool from_image_proxy, 
                               .totals = totals->value_or(store::Totals{})});
     });
   }
-  counting::Visitor visitor{.client = request.peer,
+  counting::Visitor visitor{.client = std::move(*client),
                             .user_agent = std::string(user_agent.value_or("")),
-                            .tracked = !from_image_proxy};
+                            .tracked = !from_image_proxy,
+                            .idempotency_key = std::move(idempotency_key)};
   counter_.hit(std::move(key), std::move(visitor), std::move(answer));
 }
 
@@ -212,22 +280,21 @@ void App::handle_badge(const Request& request, std::string_view encoded_key, Don
   auto options = parse_badge_query(query_of(request.target));
   if (!options) return reply(error_response(400, "bad_option", options.error()));
 
-  const bool counting = options->count;
   // A badge shows views: image proxies fetch it for many viewers, so it has no visitors.
-  auto answer = [options = std::move(*options), counting,
-                 if_none_match = std::optional<std::string>(request.header("if-none-match")),
-                 reply = std::move(reply)](store::StoreResult<store::HitResult> result) mutable {
-    if (!result) return reply(unavailable(result.error(), counting));
-    reply(badge_response(options, result->totals.views, if_none_match));
+  const bool counting = options->count;
+  auto render = [options = std::move(*options),
+                 if_none_match = std::optional<std::string>(request.header("if-none-match"))](
+                    const store::HitResult& result) {
+    return badge_response(options, result.totals.views, if_none_match);
   };
   if (counting) {
     const bool proxy = counting::policy::is_image_proxy(request.header("user-agent"));
-    return count(request, std::move(*key), proxy, std::move(answer));
+    return count(request, std::move(*key), proxy, std::move(reply), std::move(render));
   }
-  counter_.read(*key, [answer = std::move(answer)](auto totals) mutable {
-    if (!totals) return answer(std::unexpected(totals.error()));
-    answer(
-        store::HitResult{.seen = store::Seen::repeat, .totals = totals->value_or(store::Totals{})});
+  counter_.read(*key, [render = std::move(render), reply = std::move(reply)](auto totals) mutable {
+    if (!totals) return reply(unavailable(totals.error(), false));
+    reply(render(store::HitResult{.seen = store::Seen::repeat,
+                                  .totals = totals->value_or(store::Totals{})}));
   });
 }
 

@@ -9,6 +9,8 @@
 #include "app/message.hpp"
 #include "app/origin_policy.hpp"
 #include "app/router.hpp"
+#include "counting/policy/client_address.hpp"
+#include "counting/policy/rate_limit.hpp"
 #include "counting/policy/rules.hpp"
 #include "counting/write_combiner.hpp"
 #include "metrics/registry.hpp"
@@ -23,6 +25,9 @@ struct CountingOptions {
   counting::policy::Rules rules;
   // True for a crawler's User-Agent or a missing one; used when rules.ignore_bots.
   std::function<bool(std::optional<std::string_view> user_agent)> is_bot;
+  counting::policy::TrustedProxies proxies;  // parsed rules.trusted_proxies
+  // Per client address; null when rules.rate_limit is off. Shared by every request.
+  std::shared_ptr<counting::policy::RateLimiter> rate_limiter;
 };
 
 class App {
@@ -53,9 +58,13 @@ class App {
   void handle_badge(const Request& request, std::string_view encoded_key, Done done);
   void handle_health(Done done);
   // Counts one hit on `key` under the counting policy, or, when the policy ignores it,
-  // answers the current totals. `answer` gets what the hit did and the totals.
-  using Answer = std::move_only_function<void(store::StoreResult<store::HitResult>)>;
-  void count(const Request& request, std::string key, bool from_image_proxy, Answer answer);
+  // reads the current totals, and answers `render(result)`. A request the policy refuses
+  // (a bad forwarding header or Idempotency-Key: 400; past the rate limit: 429; its
+  // Idempotency-Key being counted right now: 409) or a store failure (503) gets its JSON
+  // error instead. Every answer carries the rate-limit headers when a limit is set.
+  using Render = std::move_only_function<Response(const store::HitResult&)>;
+  void count(const Request& request, std::string key, bool from_image_proxy, Done reply,
+             Render render);
   // The demo page, the widget or the page's stylesheet, from the embedded files.
   static Response web_file(Endpoint endpoint);
 

@@ -32,7 +32,7 @@ Response error_response(int status, std::string_view code, std::string_view mess
   response.body += "}";
   response.set("Content-Type", "application/json");
   response.set("Cache-Control", "no-store");
-  if (status == 429 || status == 503) response.set("Retry-After", "1");
+  if (status == 503) response.set("Retry-After", "1");
   return response;
 }
 

@@ -17,8 +17,8 @@ std::string json_string(std::string_view text);
 std::string count_body(std::int64_t count);
 
 // A JSON error response: {"error": code, "message": message}, plus "outcome": outcome when
-// given (a failed counting request: "not_counted" or "unknown"). For 429 and 503 it
-// carries Retry-After. `message` must not contain internals.
+// given (a failed counting request: "not_counted" or "unknown"). A 503 carries
+// Retry-After: 1 (a 429's caller sets its own). `message` must not contain internals.
 Response error_response(int status, std::string_view code, std::string_view message,
                         std::string_view outcome = {});
 

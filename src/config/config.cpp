@@ -2,10 +2,12 @@
 #include "config/config.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <thread>
 
+#include "counting/policy/client_address.hpp"
 #include "util/url.hpp"
 
 namespace config {
@@ -50,17 +52,28 @@ Result set_bool(bool& field, std::string_view flag, std::string_view v) {
                          "': expected true or false");
 }
 
-void split_origins(Config& c, std::string_view v) {
-  c.allow_origins.clear();
+// `value` in as few digits as read back the same: 2 -> "2", 0.5 -> "0.5".
+std::string shortest(double value) {
+  std::array<char, 32> text{};
+  const auto [end, ec] = std::to_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() ? std::string(text.data(), end) : std::to_string(value);
+}
+
+// The non-empty, trimmed items of a comma-separated list.
+std::vector<std::string> split_list(std::string_view v) {
+  std::vector<std::string> items;
   while (!v.empty()) {
     const std::size_t comma = v.find(',');
     std::string_view item = v.substr(0, comma);
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
     while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (!item.empty()) c.allow_origins.emplace_back(item);
+    if (!item.empty()) items.emplace_back(item);
     v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
   }
+  return items;
 }
+
+void split_origins(Config& c, std::string_view v) { c.allow_origins = split_list(v); }
 
 const Option kOptions[] = {
     {"--listen", "VC_LISTEN",
@@ -141,6 +154,40 @@ const Option kOptions[] = {
        if (!n) return std::unexpected(n.error());
        return c.rules.repeat_window = std::chrono::seconds(*n), Result{};
      }},
+    {"--rate-limit", "VC_RATE_LIMIT",
+     "per client address limit on counting requests: R/s,burst=B, R/s or off; past it, 429 "
+     "(serve only; on Lambda, API Gateway's stage throttling is the limit) (off)",
+     true,
+     [](Config& c, std::string_view v) -> Result {
+       auto spec = counting::policy::parse_rate_limit(v);
+       if (!spec)
+         return std::unexpected("bad --rate-limit '" + std::string(v) + "': " + spec.error());
+       return c.rules.rate_limit = *spec, Result{};
+     }},
+    {"--trust-proxy", "VC_TRUST_PROXIES",
+     "address or CIDR of a proxy whose forwarded client address is believed (repeatable; env: "
+     "comma-separated) (none: the client is the socket peer)",
+     true,
+     [](Config& c, std::string_view v) -> Result {
+       std::vector<std::string> added = split_list(v);
+       if (auto parsed = counting::policy::TrustedProxies::parse(added); !parsed) {
+         return std::unexpected("bad --trust-proxy: " + parsed.error());
+       }
+       c.rules.trusted_proxies.insert(c.rules.trusted_proxies.end(), added.begin(), added.end());
+       return {};
+     }},
+    {"--forwarded-header", "VC_FORWARDED_HEADER",
+     "the header the trusted proxies append the client's address to: x-forwarded-for or "
+     "forwarded (x-forwarded-for)",
+     true,
+     [](Config& c, std::string_view v) -> Result {
+       using counting::policy::ForwardedHeader;
+       if (v == "x-forwarded-for")
+         return c.rules.forwarded_header = ForwardedHeader::x_forwarded_for, Result{};
+       if (v == "forwarded") return c.rules.forwarded_header = ForwardedHeader::forwarded, Result{};
+       return std::unexpected("bad --forwarded-header '" + std::string(v) +
+                              "': expected x-forwarded-for or forwarded");
+     }},
     {"--respect-dnt", "VC_RESPECT_DNT",
      "count nothing for requests with DNT: 1 or Sec-GPC: 1 (false)", false,
      [](Config& c, std::string_view v) {
@@ -177,6 +224,7 @@ std::size_t read_command(Config& c, std::span<const std::string_view> args) {
 // Applies the flags after the command; sets `store_from_flag` when --store is among them.
 Result apply_flags(Config& c, std::span<const std::string_view> args, bool& store_from_flag) {
   bool origins_from_flags = false;
+  bool proxies_from_flags = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
     if (arg == "--help" || arg == "-h" || arg == "help") return c.command = Command::help, Result{};
@@ -201,6 +249,10 @@ Result apply_flags(Config& c, std::span<const std::string_view> args, bool& stor
       c.allow_origins = std::move(kept);
       origins_from_flags = true;
       continue;
+    }
+    if (option->flag == "--trust-proxy" && !proxies_from_flags) {
+      c.rules.trusted_proxies.clear();  // the first flag replaces what the environment gave
+      proxies_from_flags = true;
     }
     if (auto applied = option->apply(c, value); !applied) return std::unexpected(applied.error());
   }
@@ -255,6 +307,11 @@ std::expected<Config, std::string> parse(std::span<const std::string_view> args,
         "lambda needs AWS_LAMBDA_RUNTIME_API (host:port of the Lambda Runtime API, set by "
         "Lambda)");
   }
+  if (c.command == Command::lambda && c.rules.rate_limit) {
+    return std::unexpected(
+        "--rate-limit is for serve; on Lambda, API Gateway's stage throttling is the limit "
+        "(the template's ThrottlingRateLimit and ThrottlingBurstLimit)");
+  }
   if (c.threads == 0) c.threads = std::max(1U, std::thread::hardware_concurrency());
   return c;
 }
@@ -295,7 +352,11 @@ std::string describe(const Config& c) {
          (c.rules.unit == counting::policy::CountUnit::views ? "views" : "visitors") +
          " ignore_bots=" + (c.rules.ignore_bots ? "true" : "false") +
          " repeat_window=" + std::to_string(c.rules.repeat_window.count()) +
-         " respect_dnt=" + (c.rules.respect_dnt ? "true" : "false");
+         " respect_dnt=" + (c.rules.respect_dnt ? "true" : "false") + " rate_limit=" +
+         (c.rules.rate_limit ? shortest(c.rules.rate_limit->per_second) +
+                                   "/s,burst=" + std::to_string(c.rules.rate_limit->burst)
+                             : "off") +
+         " trusted_proxies=" + std::to_string(c.rules.trusted_proxies.size());
 }
 
 }  // namespace config

@@ -187,7 +187,12 @@ void WriteCombiner::commit(Waiters& waiters) {
   }
   std::vector<store::Hit> hits;
   hits.reserve(total);
-  for (const std::string& id : ids) hits.push_back({.visitor = id});
+  std::size_t next_id = 0;
+  for (const auto& [key, pending] : waiters) {
+    for (const Pending& p : pending) {
+      hits.push_back({.visitor = ids[next_id++], .idempotency_key = p.visitor.idempotency_key});
+    }
+  }
   std::vector<store::KeyHits> keys;
   std::vector<std::vector<Pending>*> pending_of;  // by batch index
   keys.reserve(waiters.size());
@@ -269,10 +274,17 @@ void WriteCombiner::answer(std::vector<Pending>& waiters, const KeyResults& resu
   }
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - batch_started;
   metrics_.observe_commit(took.count());
+  std::uint64_t counted = 0;
   std::uint64_t repeats = 0;
-  for (const store::HitResult& result : *results) repeats += result.seen == store::Seen::repeat;
-  metrics_.count_hits(n - repeats);
+  std::uint64_t replays = 0;
+  for (const store::HitResult& result : *results) {
+    counted += store::counted(result.seen);
+    repeats += result.seen == store::Seen::repeat;
+    replays += result.seen == store::Seen::replayed;
+  }
+  metrics_.count_hits(counted);
   if (repeats > 0) metrics_.count_ignored(metrics::Ignored::repeat, repeats);
+  if (replays > 0) metrics_.count_ignored(metrics::Ignored::idempotent_replay, replays);
   release(n);
   for (std::size_t i = 0; i < n; ++i) waiters[i].done((*results)[i]);
 }

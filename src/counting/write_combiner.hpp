@@ -46,9 +46,10 @@ using Clock = std::function<std::chrono::system_clock::time_point()>;
 // Who sent a counting request, as the transport saw it. Kept in memory until the hit's
 // visitor id is made, never stored or logged.
 struct Visitor {
-  std::string client;      // the client's address
-  std::string user_agent;  // may be empty
-  bool tracked = true;     // false: a view with no visitor (an image proxy fetching for many)
+  std::string client;           // the client's address
+  std::string user_agent;       // may be empty
+  bool tracked = true;          // false: a view with no visitor (an image proxy fetching for many)
+  std::string idempotency_key;  // the request's Idempotency-Key (unquoted), or empty
 };
 
 struct CombinerOptions {

@@ -5,29 +5,43 @@
 
 namespace store {
 
-std::vector<HitResult> decide_hits(
-    const Batch& batch, const KeyHits& key, Totals before,
-    const std::function<std::optional<std::int64_t>(std::string_view visitor)>& seen_at) {
+std::vector<HitResult> decide_hits(const Batch& batch, const KeyHits& key, Totals before,
+                                   const SeenAt& seen_at, const AnsweredOf& answered) {
   std::vector<HitResult> results;
   results.reserve(key.hits.size());
-  std::unordered_map<std::string_view, std::int64_t> counted;  // earlier in this batch
+  std::unordered_map<std::string_view, std::int64_t> counted_now;  // visitors, this batch
+  std::unordered_map<std::string_view, Answered> answered_now;     // keys, this batch
   Totals totals = before;
   for (const Hit& hit : key.hits) {
+    if (!hit.idempotency_key.empty()) {
+      const auto earlier = answered_now.find(hit.idempotency_key);
+      std::optional<Answered> known;
+      if (earlier != answered_now.end()) {
+        known = Answered{.seen = Seen::replayed, .totals = earlier->second.totals};
+      } else if (answered) {
+        known = answered(hit.idempotency_key);
+      }
+      if (known) {
+        results.push_back({known->seen, known->totals});
+        continue;
+      }
+    }
     Seen seen = Seen::returning;
     if (!hit.visitor.empty()) {
-      const auto earlier = counted.find(hit.visitor);
+      const auto earlier = counted_now.find(hit.visitor);
       const std::optional<std::int64_t> last =
-          earlier != counted.end() ? std::optional(earlier->second) : seen_at(hit.visitor);
+          earlier != counted_now.end() ? std::optional(earlier->second) : seen_at(hit.visitor);
       if (!last) {
         seen = Seen::new_visitor;
       } else if (batch.now - *last < batch.repeat_window) {
         seen = Seen::repeat;
       }
-      if (seen != Seen::repeat) counted[hit.visitor] = batch.now;
+      if (seen != Seen::repeat) counted_now[hit.visitor] = batch.now;
     }
-    if (seen != Seen::repeat) ++totals.views;
+    if (counted(seen)) ++totals.views;
     if (seen == Seen::new_visitor) ++totals.visitors;
     results.push_back({seen, totals});
+    if (!hit.idempotency_key.empty()) answered_now[hit.idempotency_key] = {seen, totals};
   }
   return results;
 }
@@ -35,7 +49,7 @@ std::vector<HitResult> decide_hits(
 Totals gained(std::span<const HitResult> results) {
   Totals sum;
   for (const HitResult& result : results) {
-    if (result.seen != Seen::repeat) ++sum.views;
+    if (counted(result.seen)) ++sum.views;
     if (result.seen == Seen::new_visitor) ++sum.visitors;
   }
   return sum;

@@ -44,13 +44,21 @@ struct Hit {
   // when the hit is not tied to a visitor (an image proxy fetching for many): then it
   // counts a view and no visitor.
   std::string_view visitor;
+  // The request's Idempotency-Key, or empty. A key already answered on this counter in
+  // the last 24 hours replays that answer and counts nothing.
+  std::string_view idempotency_key;
 };
+
+// How long an Idempotency-Key is remembered.
+inline constexpr std::int64_t kIdempotencySeconds = 24 * 60 * 60;
 
 // What a hit did.
 enum class Seen : std::uint8_t {
   new_visitor,  // first hit of this visitor on this counter today: +1 view, +1 visitor
   returning,    // seen today, outside the repeat window (or untracked): +1 view
   repeat,       // seen within the repeat window: nothing counted
+  replayed,     // its Idempotency-Key was answered before: that answer, nothing counted
+  conflict,     // its Idempotency-Key is being counted by another request right now
 };
 
 // A hit's outcome: what it did and the counter's totals right after it, so the counted
@@ -81,14 +89,30 @@ struct Batch {
 using AddCallback =
     std::function<void(std::size_t index, StoreResult<std::vector<HitResult>> results)>;
 
+// What a store knew before the batch, for one key.
+using SeenAt = std::function<std::optional<std::int64_t>(std::string_view visitor)>;
+// The earlier answer to an Idempotency-Key: its totals, `Seen::conflict` (being counted
+// elsewhere), or nullopt (not seen, or expired).
+struct Answered {
+  Seen seen = Seen::replayed;
+  Totals totals;
+};
+using AnsweredOf = std::function<std::optional<Answered>(std::string_view idempotency_key)>;
+
 // The counting rules, shared by every store: each hit's result given the key's totals
-// `before` the batch and `seen_at(visitor)`, when that visitor was last counted on this
-// key today (nullopt: not yet). A visitor counted earlier in the same batch is known
-// without asking. The store then marks every visitor of a hit that was not a repeat as
-// counted at `batch.now`.
-std::vector<HitResult> decide_hits(
-    const Batch& batch, const KeyHits& key, Totals before,
-    const std::function<std::optional<std::int64_t>(std::string_view visitor)>& seen_at);
+// `before` the batch, `seen_at(visitor)` (when that visitor was last counted on this key
+// today; nullopt: not yet) and `answered(idempotency_key)`. A visitor or key met earlier
+// in the same batch is known without asking. The store then marks every visitor of a hit
+// that counted (new or returning) as counted at `batch.now`, and remembers the result of
+// every hit with an Idempotency-Key that was neither replayed nor in conflict.
+std::vector<HitResult> decide_hits(const Batch& batch, const KeyHits& key, Totals before,
+                                   const SeenAt& seen_at, const AnsweredOf& answered = {});
+
+// Whether a hit's result raises the totals, and whether it must be remembered.
+inline bool counted(Seen seen) { return seen == Seen::new_visitor || seen == Seen::returning; }
+inline bool remembered(const Hit& hit, Seen seen) {
+  return !hit.idempotency_key.empty() && seen != Seen::replayed && seen != Seen::conflict;
+}
 
 // What a key's results add to its totals (and to its day's row).
 Totals gained(std::span<const HitResult> results);

@@ -36,6 +36,12 @@ std::optional<std::chrono::sys_days> parse_utc_day(std::string_view text) {
   return std::chrono::sys_days{date};
 }
 
+std::int64_t day_start(std::string_view text) {
+  const std::optional<std::chrono::sys_days> day = parse_utc_day(text);
+  if (!day) return 0;
+  return std::chrono::duration_cast<std::chrono::seconds>(day->time_since_epoch()).count();
+}
+
 std::int64_t next_utc_midnight(std::chrono::system_clock::time_point when) {
   const auto next = std::chrono::floor<std::chrono::days>(when) + std::chrono::days{1};
   return std::chrono::duration_cast<std::chrono::seconds>(next.time_since_epoch()).count();

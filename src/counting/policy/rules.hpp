@@ -3,17 +3,29 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "counting/policy/rate_limit.hpp"
 
 namespace counting::policy {
 
 // Which total a counting endpoint answers as `count`.
 enum class CountUnit { views, visitors };
 
+// Which header trusted proxies append the client's address to. Only that one is read: a
+// proxy passes the other through as the client wrote it.
+enum class ForwardedHeader { x_forwarded_for, forwarded };
+
 struct Rules {
   CountUnit unit = CountUnit::views;
-  bool ignore_bots = false;               // crawlers and a missing User-Agent count nothing
-  bool respect_dnt = false;               // DNT: 1 or Sec-GPC: 1 counts nothing
-  std::chrono::seconds repeat_window{0};  // the same visitor on a counter counts once per window
+  bool ignore_bots = false;                  // crawlers and a missing User-Agent count nothing
+  bool respect_dnt = false;                  // DNT: 1 or Sec-GPC: 1 counts nothing
+  std::chrono::seconds repeat_window{0};     // the same visitor on a counter counts once per window
+  std::optional<RateLimitSpec> rate_limit;   // per client address, on counting requests (serve)
+  std::vector<std::string> trusted_proxies;  // CIDRs whose forwarded addresses are believed
+  ForwardedHeader forwarded_header = ForwardedHeader::x_forwarded_for;
 };
 
 }  // namespace counting::policy

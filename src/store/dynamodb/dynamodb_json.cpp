@@ -109,6 +109,31 @@ std::string put_once_request(std::string_view table, std::string_view id, std::s
   return json::serialize(body);
 }
 
+std::string claim_request(std::string_view table, std::string_view id, std::string_view claim,
+                          std::int64_t now, std::int64_t expires) {
+  json::object item = key_of(id);
+  item["claim"] = json::object{{"S", claim}};
+  item["expires"] = number_value(expires);
+  json::object body;
+  body["TableName"] = table;
+  body["Item"] = std::move(item);
+  body["ConditionExpression"] = "attribute_not_exists(#id) OR #expires <= :now";
+  body["ExpressionAttributeNames"] = json::object{{"#id", kKeyAttribute}, {"#expires", "expires"}};
+  body["ExpressionAttributeValues"] = json::object{{":now", number_value(now)}};
+  return json::serialize(body);
+}
+
+std::string answer_request(std::string_view table, std::string_view id, const Totals& totals) {
+  json::object body;
+  body["TableName"] = table;
+  body["Key"] = key_of(id);
+  body["UpdateExpression"] = "SET #views = :v, #visitors = :u";
+  body["ExpressionAttributeNames"] = json::object{{"#views", "views"}, {"#visitors", "visitors"}};
+  body["ExpressionAttributeValues"] =
+      json::object{{":v", number_value(totals.views)}, {":u", number_value(totals.visitors)}};
+  return json::serialize(body);
+}
+
 std::string get_item_request(std::string_view table, std::string_view id) {
   json::object body;
   body["TableName"] = table;
@@ -208,6 +233,27 @@ std::expected<std::optional<std::string>, std::string> parse_get_string_response
   return std::optional<std::string>(std::string(text));
 }
 
+std::expected<std::optional<AnswerRecord>, std::string> parse_answer_record(std::string_view body) {
+  auto object = parse_object(body);
+  if (!object) return std::unexpected(object.error());
+  auto item = optional_object(*object, "Item");
+  if (!item) return std::unexpected(item.error());
+  if (*item == nullptr) return std::optional<AnswerRecord>();
+  AnswerRecord record;
+  if (const json::object* claim = member_object(**item, "claim")) {
+    record.claim = std::string(string_member(*claim, "S"));
+  }
+  const json::object* views = member_object(**item, "views");
+  const json::object* visitors = member_object(**item, "visitors");
+  if (views != nullptr && visitors != nullptr) {
+    auto v = number_attribute(*views);
+    auto u = number_attribute(*visitors);
+    if (!v || !u) return std::unexpected(std::string("answer record: bad views or visitors"));
+    record.totals = Totals{.views = *v, .visitors = *u};
+  }
+  return std::optional<AnswerRecord>(std::move(record));
+}
+
 std::expected<std::string, std::string> parse_table_status(std::string_view body) {
   auto object = parse_object(body);
   if (!object) return std::unexpected(object.error());
@@ -222,7 +268,9 @@ std::expected<std::int64_t, std::string> parse_number(std::string_view text) {
   const char* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (text.empty() || ec != std::errc() || ptr != end) {
-    return std::unexpected("'" + std::string(text.substr(0, 40)) + "' is not a 64-bit integer");
+    std::string why = "number '";
+    why.append(text.substr(0, 40)).append("' is not a 64-bit integer");
+    return std::unexpected(std::move(why));
   }
   return value;
 }

@@ -33,6 +33,12 @@ std::string mark_request(std::string_view table, std::string_view id, std::int64
 // PutItem of item `id` with string attribute `name` and `expires`, only if absent.
 std::string put_once_request(std::string_view table, std::string_view id, std::string_view name,
                              std::string_view value, std::int64_t expires);
+// PutItem of an Idempotency-Key's record: `claim` (who counts it) and `expires`, only if
+// absent or expired at `now`.
+std::string claim_request(std::string_view table, std::string_view id, std::string_view claim,
+                          std::int64_t now, std::int64_t expires);
+// UpdateItem `SET views = :v, visitors = :u` on item `id`: an answer to remember.
+std::string answer_request(std::string_view table, std::string_view id, const Totals& totals);
 // GetItem of item `id` with a strongly consistent read.
 std::string get_item_request(std::string_view table, std::string_view id);
 std::string delete_item_request(std::string_view table, std::string_view id);
@@ -49,6 +55,13 @@ std::expected<std::optional<std::int64_t>, std::string> parse_mark_response(std:
 // A GetItem answer's string attribute `name`, or nullopt when there is no item.
 std::expected<std::optional<std::string>, std::string> parse_get_string_response(
     std::string_view body, std::string_view name);
+// An Idempotency-Key's record in a GetItem answer: its `claim`, and its `views` and
+// `visitors` once answered; nullopt when there is no item.
+struct AnswerRecord {
+  std::string claim;
+  std::optional<Totals> totals;
+};
+std::expected<std::optional<AnswerRecord>, std::string> parse_answer_record(std::string_view body);
 // The `Table.TableStatus` of a DescribeTable answer, e.g. "ACTIVE".
 std::expected<std::string, std::string> parse_table_status(std::string_view body);
 

@@ -79,6 +79,11 @@ void log_to_stderr(std::string_view line) {
   std::cerr << text << std::flush;
 }
 
+// The item that remembers an Idempotency-Key's answer on counter `key`.
+std::string answer_id(std::string_view key, std::string_view token) {
+  return "#idem#" + std::string(key) + "#" + std::string(token);
+}
+
 void redact(std::string& text, std::string_view secret) {
   constexpr std::string_view kRedacted = "[redacted]";
   if (secret.empty()) return;
@@ -127,17 +132,43 @@ void DynamoDbStore::run_all(std::size_t n, const std::function<void(std::size_t)
 }
 
 void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
-  // First every distinct visitor's mark, across all keys at once.
+  const std::size_t n = batch.keys.size();
+  // First every distinct Idempotency-Key's claim, across all keys at once.
+  struct Claim {
+    std::size_t key;
+    std::string_view token;
+    StoreResult<std::optional<Answered>> answered;  // nullopt: this batch counts it
+  };
+  std::vector<Claim> claims;
+  std::vector<std::unordered_map<std::string_view, std::size_t>> claim_of(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    for (const Hit& hit : batch.keys[k].hits) {
+      if (!hit.idempotency_key.empty() &&
+          claim_of[k].emplace(hit.idempotency_key, claims.size()).second) {
+        claims.push_back({k, hit.idempotency_key, std::optional<Answered>()});
+      }
+    }
+  }
+  run_all(claims.size(), [&](std::size_t i) {
+    claims[i].answered = claim(batch, batch.keys[claims[i].key].key, claims[i].token);
+  });
+  const auto answered_before = [&](std::size_t k, std::string_view token) -> bool {
+    if (token.empty()) return false;
+    const auto& answered = claims[claim_of[k].at(token)].answered;
+    return answered && answered->has_value();
+  };
+  // Then every distinct visitor's mark (not for hits answered before).
   struct Mark {
     std::size_t key;
     std::string_view visitor;
     StoreResult<std::optional<std::int64_t>> seen;
   };
   std::vector<Mark> marks;
-  std::vector<std::unordered_map<std::string_view, std::size_t>> mark_of(batch.keys.size());
-  for (std::size_t k = 0; k < batch.keys.size(); ++k) {
+  std::vector<std::unordered_map<std::string_view, std::size_t>> mark_of(n);
+  for (std::size_t k = 0; k < n; ++k) {
     for (const Hit& hit : batch.keys[k].hits) {
-      if (!hit.visitor.empty() && mark_of[k].emplace(hit.visitor, marks.size()).second) {
+      if (!hit.visitor.empty() && !answered_before(k, hit.idempotency_key) &&
+          mark_of[k].emplace(hit.visitor, marks.size()).second) {
         marks.push_back({k, hit.visitor, std::optional<std::int64_t>()});
       }
     }
@@ -145,16 +176,45 @@ void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
   run_all(marks.size(), [&](std::size_t i) {
     marks[i].seen = mark(batch, batch.keys[marks[i].key].key, marks[i].visitor);
   });
-  // Then each key's counter and day row.
-  run_all(batch.keys.size(), [&](std::size_t k) {
+  // Then each key's counter, day row and remembered answers.
+  run_all(n, [&](std::size_t k) {
+    for (const auto& [token, i] : claim_of[k]) {
+      if (!claims[i].answered) return done(k, std::unexpected(claims[i].answered.error()));
+    }
     for (const auto& [visitor, i] : mark_of[k]) {
       if (!marks[i].seen) return done(k, std::unexpected(marks[i].seen.error()));
     }
-    const auto seen_at = [&](std::string_view visitor) {
+    const SeenAt seen_at = [&](std::string_view visitor) {
       return *marks[mark_of[k].at(visitor)].seen;
     };
-    done(k, add_key(batch, batch.keys[k], seen_at));
+    const AnsweredOf answered = [&](std::string_view token) {
+      return *claims[claim_of[k].at(token)].answered;
+    };
+    done(k, add_key(batch, batch.keys[k], seen_at, answered));
   });
+}
+
+StoreResult<std::optional<Answered>> DynamoDbStore::claim(const Batch& batch, std::string_view key,
+                                                          std::string_view token) {
+  const std::string id = answer_id(key, token);
+  const std::optional<std::string> bytes = util::random_bytes(16);
+  if (!bytes) return std::unexpected(fail("PutItem", "no random bytes for a claim"));
+  const std::string mine = util::to_hex(util::as_bytes(*bytes));
+  const std::string request =
+      dynamodb::claim_request(config_.table, id, mine, batch.now, batch.now + kIdempotencySeconds);
+  // Safe to resend: a claim that did apply is recognised below by its random id.
+  auto put = call("PutItem", request, /*idempotent=*/true);
+  if (put) return std::optional<Answered>();
+  if (put.error().type != "ConditionalCheckFailedException") {
+    return std::unexpected(fail("PutItem", "Idempotency-Key claim: " + put.error().why));
+  }
+  auto body = call("GetItem", dynamodb::get_item_request(config_.table, id), true);
+  if (!body) return std::unexpected(fail("GetItem", "Idempotency-Key: " + body.error().why));
+  auto record = dynamodb::parse_answer_record(*body);
+  if (!record) return std::unexpected(fail("GetItem", "Idempotency-Key: " + record.error()));
+  if (!*record || (*record)->claim == mine) return std::optional<Answered>();
+  if (!(*record)->totals) return std::optional(Answered{.seen = Seen::conflict, .totals = {}});
+  return std::optional(Answered{.seen = Seen::replayed, .totals = *(*record)->totals});
 }
 
 StoreResult<std::optional<std::int64_t>> DynamoDbStore::mark(const Batch& batch,
@@ -177,42 +237,58 @@ StoreResult<std::optional<std::int64_t>> DynamoDbStore::mark(const Batch& batch,
 }
 
 StoreResult<std::vector<HitResult>> DynamoDbStore::add_key(const Batch& batch, const KeyHits& key,
-                                                           const SeenAt& seen_at) {
+                                                           const SeenAt& seen_at,
+                                                           const AnsweredOf& answered) {
   using Kind = StoreError::Kind;
-  std::vector<HitResult> results = decide_hits(batch, key, Totals{}, seen_at);
+  std::vector<HitResult> results = decide_hits(batch, key, Totals{}, seen_at, answered);
   const Totals gain = gained(results);
-  Totals before;
-  if (gain.views == 0) {  // only repeats: they answer the current totals
+  const auto fresh = [](const HitResult& r) {  // not an earlier answer
+    return r.seen != Seen::replayed && r.seen != Seen::conflict;
+  };
+  if (gain.views == 0) {  // only repeats and replays: repeats answer the current totals
+    if (std::none_of(results.begin(), results.end(), fresh)) return results;
     auto current = get(key.key);
     if (!current) return std::unexpected(current.error());
-    for (HitResult& result : results) result.totals = current->value_or(Totals{});
-    return results;
+    for (HitResult& result : results) {
+      if (fresh(result)) result.totals = current->value_or(Totals{});
+    }
+  } else {
+    const std::string request = dynamodb::add_request(
+        config_.table, key.key, {{"count", gain.views}, {"visitors", gain.visitors}}, true);
+    auto body = call("UpdateItem", request, /*idempotent=*/false);
+    if (!body) {
+      return std::unexpected(
+          fail("UpdateItem", body.error().why,
+               body.error().outcome_unknown ? Kind::outcome_unknown : Kind::failed));
+    }
+    auto after = dynamodb::parse_totals_response(*body);
+    if (!after) {
+      return std::unexpected(
+          fail("UpdateItem", after.error() + " (it was applied)", Kind::outcome_unknown));
+    }
+    const Totals before{.views = after->views - gain.views,
+                        .visitors = after->visitors - gain.visitors};
+    for (HitResult& result : results) {
+      if (!fresh(result)) continue;
+      result.totals.views += before.views;
+      result.totals.visitors += before.visitors;
+    }
+    const std::string day_id = std::string(key.key) + "#day#" + std::string(batch.day);
+    const std::string day_request = dynamodb::add_request(
+        config_.table, day_id, {{"views", gain.views}, {"visitors", gain.visitors}}, false);
+    if (auto day = call("UpdateItem", day_request, /*idempotent=*/false); !day) {
+      // The counter has the hits: they count. Only the history lags; say so in the log.
+      fail("UpdateItem", "daily row " + day_id + " not raised by " + std::to_string(gain.views) +
+                             " view(s): " + day.error().why);
+    }
   }
-  const std::string request = dynamodb::add_request(
-      config_.table, key.key, {{"count", gain.views}, {"visitors", gain.visitors}}, true);
-  auto body = call("UpdateItem", request, /*idempotent=*/false);
-  if (!body) {
-    return std::unexpected(
-        fail("UpdateItem", body.error().why,
-             body.error().outcome_unknown ? Kind::outcome_unknown : Kind::failed));
-  }
-  auto after = dynamodb::parse_totals_response(*body);
-  if (!after) {
-    return std::unexpected(
-        fail("UpdateItem", after.error() + " (it was applied)", Kind::outcome_unknown));
-  }
-  before = {.views = after->views - gain.views, .visitors = after->visitors - gain.visitors};
-  for (HitResult& result : results) {
-    result.totals.views += before.views;
-    result.totals.visitors += before.visitors;
-  }
-  const std::string day_id = std::string(key.key) + "#day#" + std::string(batch.day);
-  const std::string day_request = dynamodb::add_request(
-      config_.table, day_id, {{"views", gain.views}, {"visitors", gain.visitors}}, false);
-  if (auto day = call("UpdateItem", day_request, /*idempotent=*/false); !day) {
-    // The counter has the hits: they count. Only the history lags; say so in the log.
-    fail("UpdateItem", "daily row " + day_id + " not raised by " + std::to_string(gain.views) +
-                           " view(s): " + day.error().why);
+  for (std::size_t i = 0; i < key.hits.size(); ++i) {
+    if (!remembered(key.hits[i], results[i].seen)) continue;
+    const std::string id = answer_id(key.key, key.hits[i].idempotency_key);
+    auto kept = call("UpdateItem", dynamodb::answer_request(config_.table, id, results[i].totals),
+                     /*idempotent=*/true);
+    // The hit counted; a retry with this key will get 409 until the record expires.
+    if (!kept) fail("UpdateItem", "answer to an Idempotency-Key not kept: " + kept.error().why);
   }
   return results;
 }

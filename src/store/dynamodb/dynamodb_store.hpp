@@ -6,6 +6,7 @@
 //   <key>#day#YYYY-MM-DD       views, visitors: the daily history
 //   <key>#v#YYYY-MM-DD#<id>    seen, expires: a visitor mark (expires: the table's TTL)
 //   #salt#YYYY-MM-DD           salt, expires: the day's salt, deleted the day after
+//   #idem#<key>#<token>        claim, views, visitors, expires: an Idempotency-Key's answer
 // Every request is signed with SigV4 and retried per aws/retry.hpp, except a write whose
 // outcome is unknown: that one is never repeated.
 //
@@ -96,16 +97,20 @@ class DynamoDbStore final : public Store {
     bool outcome_unknown = false;
     std::string type;  // the service's error type, e.g. "ConditionalCheckFailedException"
   };
-  using SeenAt = std::function<std::optional<std::int64_t>(std::string_view visitor)>;
   // Runs task(0) … task(n-1) on up to max_in_flight threads (this one included).
   void run_all(std::size_t n, const std::function<void(std::size_t)>& task);
   // When a visitor was last counted, from its mark's conditional update: nullopt if new,
   // `now` if within the repeat window.
   StoreResult<std::optional<std::int64_t>> mark(const Batch& batch, std::string_view key,
                                                 std::string_view visitor);
-  // The counter's and the day row's updates for one key, given its visitors' marks.
+  // Claims an Idempotency-Key's record for this batch: nullopt when this batch counts the
+  // hit, else the earlier answer (or a conflict while another request counts it).
+  StoreResult<std::optional<Answered>> claim(const Batch& batch, std::string_view key,
+                                             std::string_view token);
+  // The counter's and the day row's updates for one key, given its visitors' marks and its
+  // Idempotency-Keys' claims, then the answers to remember.
   StoreResult<std::vector<HitResult>> add_key(const Batch& batch, const KeyHits& key,
-                                              const SeenAt& seen_at);
+                                              const SeenAt& seen_at, const AnsweredOf& answered);
   // The answer's body after retries, or why the last attempt failed.
   std::expected<std::string, CallError> call(std::string_view operation, const std::string& body,
                                              bool idempotent);

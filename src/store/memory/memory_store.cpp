@@ -2,6 +2,7 @@
 #include "store/memory/memory_store.hpp"
 
 #include "util/crypto.hpp"
+#include "util/utc_day.hpp"
 
 namespace store {
 
@@ -15,11 +16,21 @@ void MemoryStore::add(const Batch& batch, const AddCallback& done) {
       if (it == marks_.end()) return std::nullopt;
       return it->second;
     };
+    auto answered = [&](std::string_view token) -> std::optional<Answered> {
+      const auto it = answers_.find({name, std::string(token)});
+      if (it == answers_.end() || it->second.expires <= batch.now) return std::nullopt;
+      return Answered{.seen = Seen::replayed, .totals = it->second.totals};
+    };
     Totals& totals = totals_[name];
-    std::vector<HitResult> results = decide_hits(batch, key, totals, seen_at);
+    std::vector<HitResult> results = decide_hits(batch, key, totals, seen_at, answered);
     for (std::size_t h = 0; h < key.hits.size(); ++h) {
-      if (results[h].seen != Seen::repeat && !key.hits[h].visitor.empty()) {
-        marks_[{day, name, std::string(key.hits[h].visitor)}] = batch.now;
+      const Hit& hit = key.hits[h];
+      if (counted(results[h].seen) && !hit.visitor.empty()) {
+        marks_[{day, name, std::string(hit.visitor)}] = batch.now;
+      }
+      if (remembered(hit, results[h].seen)) {
+        answers_[{name, std::string(hit.idempotency_key)}] = {results[h].totals,
+                                                              batch.now + kIdempotencySeconds};
       }
     }
     const Totals gain = gained(results);
@@ -49,6 +60,8 @@ StoreResult<std::string> MemoryStore::salt(std::string_view day) {
 StoreResult<void> MemoryStore::forget_before(std::string_view day) {
   std::erase_if(salts_, [&](const auto& entry) { return entry.first < day; });
   std::erase_if(marks_, [&](const auto& entry) { return std::get<0>(entry.first) < day; });
+  const std::int64_t start = util::day_start(day);
+  std::erase_if(answers_, [&](const auto& entry) { return entry.second.expires <= start; });
   return {};
 }
 

@@ -28,6 +28,11 @@ class MemoryStore final : public Store {
   std::map<std::pair<std::string, std::string>, Totals> days_;  // (key, day)
   std::map<DayKey, std::int64_t> marks_;                        // when last counted
   std::map<std::string, std::string, std::less<>> salts_;
+  struct Remembered {
+    Totals totals;
+    std::int64_t expires;
+  };
+  std::map<std::pair<std::string, std::string>, Remembered> answers_;  // (key, idempotency key)
 };
 
 }  // namespace store

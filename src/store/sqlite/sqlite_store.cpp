@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "util/crypto.hpp"
+#include "util/utc_day.hpp"
 
 namespace store {
 namespace {
@@ -30,7 +31,11 @@ constexpr const char* kMigrateToV2 =
     " day TEXT NOT NULL, key TEXT NOT NULL, visitor TEXT NOT NULL, seen INTEGER NOT NULL,"
     " PRIMARY KEY (day, key, visitor)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS salts ("
-    " day TEXT PRIMARY KEY NOT NULL, salt BLOB NOT NULL) WITHOUT ROWID;";
+    " day TEXT PRIMARY KEY NOT NULL, salt BLOB NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS answers ("
+    " key TEXT NOT NULL, idempotency_key TEXT NOT NULL,"
+    " views INTEGER NOT NULL, visitors INTEGER NOT NULL, expires INTEGER NOT NULL,"
+    " PRIMARY KEY (key, idempotency_key)) WITHOUT ROWID;";
 
 constexpr const char* kAddTotals =
     "INSERT INTO counters (id, count, visitors) VALUES (?1, ?2, ?3)"
@@ -106,6 +111,12 @@ std::expected<void, std::string> SqliteStore::prepare() {
       {&put_mark_,
        "INSERT OR REPLACE INTO marks (day, key, visitor, seen) VALUES (?1, ?2, ?3, ?4)"},
       {&put_salt_, "INSERT OR IGNORE INTO salts (day, salt) VALUES (?1, ?2)"},
+      {&select_answer_,
+       "SELECT views, visitors FROM answers WHERE key = ?1 AND idempotency_key = ?2"
+       " AND expires > ?3"},
+      {&put_answer_,
+       "INSERT OR REPLACE INTO answers (key, idempotency_key, views, visitors, expires)"
+       " VALUES (?1, ?2, ?3, ?4, ?5)"},
       {&select_salt_, "SELECT salt FROM salts WHERE day = ?1"},
       {&begin_, "BEGIN IMMEDIATE"},
       {&commit_, "COMMIT"},
@@ -181,7 +192,7 @@ StoreResult<void> SqliteStore::sync() {
 
 SqliteStore::~SqliteStore() {
   for (sqlite3_stmt* stmt : {add_totals_, add_day_, select_, select_mark_, put_mark_, put_salt_,
-                             select_salt_, begin_, commit_}) {
+                             select_salt_, select_answer_, put_answer_, begin_, commit_}) {
     sqlite3_finalize(stmt);
   }
   sqlite3_close(db_);
@@ -208,15 +219,42 @@ StoreResult<std::vector<HitResult>> SqliteStore::add_key(const Batch& batch, con
     sqlite3_clear_bindings(select_mark_);
     return seen;
   };
-  std::vector<HitResult> results = decide_hits(batch, key, before->value_or(Totals{}), seen_at);
-  if (read_failed) return std::unexpected(fail("reading a visitor mark failed"));
+  auto answered = [&](std::string_view token) -> std::optional<Answered> {
+    bind_text(select_answer_, 1, key.key);
+    bind_text(select_answer_, 2, token);
+    sqlite3_bind_int64(select_answer_, 3, batch.now);
+    const int rc = sqlite3_step(select_answer_);
+    std::optional<Answered> known;
+    if (rc == SQLITE_ROW) {
+      known = Answered{.seen = Seen::replayed,
+                       .totals = {.views = sqlite3_column_int64(select_answer_, 0),
+                                  .visitors = sqlite3_column_int64(select_answer_, 1)}};
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) read_failed = true;
+    sqlite3_reset(select_answer_);
+    sqlite3_clear_bindings(select_answer_);
+    return known;
+  };
+  std::vector<HitResult> results =
+      decide_hits(batch, key, before->value_or(Totals{}), seen_at, answered);
+  if (read_failed) return std::unexpected(fail("reading a visitor mark or an answer failed"));
   for (std::size_t i = 0; i < key.hits.size(); ++i) {
-    if (results[i].seen == Seen::repeat || key.hits[i].visitor.empty()) continue;
-    bind_text(put_mark_, 1, batch.day);
-    bind_text(put_mark_, 2, key.key);
-    bind_text(put_mark_, 3, key.hits[i].visitor);
-    sqlite3_bind_int64(put_mark_, 4, batch.now);
-    if (!step_done(put_mark_)) return std::unexpected(fail("writing a visitor mark failed"));
+    const Hit& hit = key.hits[i];
+    if (counted(results[i].seen) && !hit.visitor.empty()) {
+      bind_text(put_mark_, 1, batch.day);
+      bind_text(put_mark_, 2, key.key);
+      bind_text(put_mark_, 3, hit.visitor);
+      sqlite3_bind_int64(put_mark_, 4, batch.now);
+      if (!step_done(put_mark_)) return std::unexpected(fail("writing a visitor mark failed"));
+    }
+    if (remembered(hit, results[i].seen)) {
+      bind_text(put_answer_, 1, key.key);
+      bind_text(put_answer_, 2, hit.idempotency_key);
+      sqlite3_bind_int64(put_answer_, 3, results[i].totals.views);
+      sqlite3_bind_int64(put_answer_, 4, results[i].totals.visitors);
+      sqlite3_bind_int64(put_answer_, 5, batch.now + kIdempotencySeconds);
+      if (!step_done(put_answer_)) return std::unexpected(fail("remembering an answer failed"));
+    }
   }
   const Totals gain = gained(results);
   if (gain.views == 0) return results;  // only repeats

@@ -3,6 +3,7 @@
 //   days(key, day, views, visitors)             the daily history
 //   marks(day, key, visitor, seen)              visitors counted today, by salted id
 //   salts(day PRIMARY KEY, salt)                each day's salt, deleted after its day
+//   answers(key, idempotency_key, views, visitors, expires)   answers to Idempotency-Keys
 // A version 1 file (counters(id, count) only) is upgraded in place when opened; a newer
 // version is refused. A batch is one transaction: marks, day rows and totals together. With
 // SyncMode::full the store defers its sync: a commit only writes the WAL (SQLite's
@@ -58,6 +59,8 @@ class SqliteStore final : public Store {
   sqlite3_stmt* put_mark_ = nullptr;
   sqlite3_stmt* put_salt_ = nullptr;
   sqlite3_stmt* select_salt_ = nullptr;
+  sqlite3_stmt* select_answer_ = nullptr;
+  sqlite3_stmt* put_answer_ = nullptr;
   sqlite3_stmt* begin_ = nullptr;
   sqlite3_stmt* commit_ = nullptr;
   int wal_fd_ = -1;  // the WAL file, for sync(); -1 with SyncMode::normal
