@@ -1,8 +1,10 @@
 """The counting policy against the real binary, on SQLite and on DynamoDB (dynalite):
 distinct visitors (by User-Agent and by address) count once per counter and day, views
-count every hit, the repeat window, --count-unit visitors, DNT, image proxies on badges,
-a restart that must not count the same visitor again, daily rows that add up to the
-totals, and nothing stored that names a visitor (no address, no User-Agent)."""
+count every hit, the repeat window, --count-unit visitors, DNT, crawlers, image proxies on
+badges, Idempotency-Key (also across a restart), the per-address rate limit, addresses
+from trusted proxies, a restart that must not count the same visitor again, daily rows
+that add up to the totals, and nothing stored that names a visitor (no address, no
+User-Agent)."""
 import http.client
 import json
 import sqlite3
@@ -11,6 +13,9 @@ import unittest
 
 from dynalite import DUMMY_CREDENTIALS, Dynalite
 from server import Server, send
+
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:145.0) Gecko/20100101 Firefox/145.0"
 
 
 def today():
@@ -38,13 +43,27 @@ class CountingRules:
 
     # --- helpers --------------------------------------------------------------------------
 
-    def hit(self, s, path, agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/145.0", source="127.0.0.1",
-            headers=None):
+    def call(self, s, path, agent=BROWSER, source="127.0.0.1", headers=None):
+        """(status, headers, body) of one counting request from `source` with `agent`."""
         conn = http.client.HTTPConnection(s.host, s.port, timeout=10, source_address=(source, 0))
         try:
-            status, _, body = send(conn, "GET", path, {"User-Agent": agent, **(headers or {})})
+            sent = dict(headers or {})
+            if agent is not None:
+                sent["User-Agent"] = agent
+            else:
+                conn.putrequest("GET", path, skip_accept_encoding=True)
+                for name, value in sent.items():
+                    conn.putheader(name, value)
+                conn.endheaders()
+                response = conn.getresponse()
+                return (response.status, {k.lower(): v for k, v in response.getheaders()},
+                        response.read().decode())
+            return send(conn, "GET", path, sent)
         finally:
             conn.close()
+
+    def hit(self, s, path, **kw):
+        status, _, body = self.call(s, path, **kw)
         self.assertEqual(status, 200, body)
         return body
 
@@ -131,6 +150,68 @@ class CountingRules:
             self.hit(s, "/badge/readme.svg")  # a browser opening the badge itself
             self.hit(s, "/badge/readme.svg")  # ... and again, inside the repeat window
             self.assertEqual(self.totals(s, "readme"), (4, 1))
+
+    def test_crawlers_and_a_missing_user_agent_count_nothing_when_ignored(self):
+        with self.server("--ignore-bots") as s:
+            self.assertEqual(self.count(s, "b"), 1)
+            for agent in ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+                          "curl/8.5.0", "python-requests/2.31", None):
+                self.assertEqual(self.count(s, "b", agent=agent), 1, agent)
+            self.assertEqual(self.ignored(s, "bot"), 4)
+            self.assertEqual(self.totals(s, "b"), (1, 1))
+        with self.server() as s:  # the classic default counts them
+            self.count(s, "b2", agent="curl/8.5.0")
+            self.assertEqual(self.totals(s, "b2"), (1, 1))
+
+    def test_an_idempotency_key_counts_once_and_replays_its_answer(self):
+        key = {"Idempotency-Key": '"page-view-7f3a"'}
+        with self.server() as s:
+            self.assertEqual(self.count(s, "i", headers=key), 1)
+            self.assertEqual(self.count(s, "i", headers=key), 1)  # a retry: the same answer
+            self.assertEqual(self.count(s, "i", agent="other", headers=key), 1)
+            self.assertEqual(self.count(s, "i", headers={"Idempotency-Key": '"another"'}), 2)
+            self.assertEqual(self.count(s, "j", headers=key), 1)  # keys are per counter
+            self.assertEqual(self.totals(s, "i"), (2, 1))
+            self.assertEqual(self.ignored(s, "idempotent_replay"), 2)
+            for bad in ('unquoted', '"' + "k" * 129 + '"', '"caf\u00e9"', '""'):
+                status, _, body = self.call(s, "/count/i", headers={"Idempotency-Key": bad})
+                self.assertEqual((status, json.loads(body)["error"]), (400, "bad_idempotency_key"))
+            self.assertEqual(self.totals(s, "i"), (2, 1))
+            s.stop()
+            with self.restarted(s) as again:  # remembered in the store, not the process
+                self.assertEqual(self.count(again, "i", headers=key), 1)
+                self.assertEqual(self.totals(again, "i"), (2, 1))
+
+    def test_the_rate_limit_refuses_past_the_burst_and_counts_nothing(self):
+        with self.server("--rate-limit", "0.01/s,burst=3") as s:
+            for expected in (1, 2, 3):
+                status, headers, body = self.call(s, "/count/r", agent="agent-%d" % expected)
+                self.assertEqual((status, json.loads(body)["count"]), (200, expected))
+                self.assertEqual(headers["ratelimit-policy"], '"per-client";q=3;w=300')
+                self.assertIn('"per-client";r=%d;' % (3 - expected), headers["ratelimit"])
+            status, headers, body = self.call(s, "/count/r", agent="agent-4")
+            self.assertEqual((status, json.loads(body)["error"]), (429, "rate_limited"))
+            self.assertGreaterEqual(int(headers["retry-after"]), 1)
+            self.assertIn('"per-client";r=0;', headers["ratelimit"])
+            self.assertEqual(self.totals(s, "r"), (3, 3))
+            # Another address has its own bucket; reads are not limited.
+            self.assertEqual(self.count(s, "r", source="127.0.0.2"), 4)
+            self.assertEqual(s.request("GET", "/counters/r")[0], 200)
+
+    def test_addresses_from_trusted_proxies_only(self):
+        forwarded_for = lambda address: {"X-Forwarded-For": address + ", 127.0.0.1"}
+        with self.server("--trust-proxy", "127.0.0.1") as s:
+            for address in ("198.51.100.1", "198.51.100.2", "198.51.100.1"):
+                self.count(s, "t", headers=forwarded_for(address))
+            self.assertEqual(self.totals(s, "t"), (3, 2))  # two clients behind the proxy
+            # An untrusted peer's header is not believed: it is one visitor, itself.
+            for address in ("203.0.113.1", "203.0.113.2"):
+                self.count(s, "u", source="127.0.0.2", headers=forwarded_for(address))
+            self.assertEqual(self.totals(s, "u"), (2, 1))
+            # A malformed Forwarded header is refused, whoever sends it, and counts nothing.
+            status, _, body = self.call(s, "/count/t", headers={"Forwarded": "for=2001:db8::1"})
+            self.assertEqual((status, json.loads(body)["error"]), (400, "bad_forwarded"))
+            self.assertEqual(self.totals(s, "t"), (3, 2))
 
     def test_nothing_stored_names_a_visitor(self):
         agent = "Mozilla/5.0 PrivacyProbe/12345"
