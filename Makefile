@@ -2,6 +2,13 @@
 JOBS ?= 2
 CMAKE_FLAGS ?=
 ORIGINS ?= http://localhost:*,http://127.0.0.1:*
+# The recommended counting profile (README, "How counting works"); the binary's bare
+# defaults are the classic ones (every request a view). Each is an environment variable
+# of the same name, so `make run VC_COUNT_UNIT=views` overrides one.
+VC_COUNT_UNIT ?= visitors
+VC_IGNORE_BOTS ?= true
+VC_REPEAT_WINDOW ?= 10
+VC_RATE_LIMIT ?= 5/s,burst=20
 
 .PHONY: all deps build run package test test-asan test-fresh fuzz format-check bench soak clean
 
@@ -15,7 +22,9 @@ build: deps
 	cmake --build build/release -j$(JOBS)
 
 run: build
-	VC_ALLOW_ORIGINS='$(ORIGINS)' build/release/visitor-counter serve
+	VC_ALLOW_ORIGINS='$(ORIGINS)' VC_COUNT_UNIT='$(VC_COUNT_UNIT)' VC_IGNORE_BOTS='$(VC_IGNORE_BOTS)' \
+	  VC_REPEAT_WINDOW='$(VC_REPEAT_WINDOW)' VC_RATE_LIMIT='$(VC_RATE_LIMIT)' \
+	  build/release/visitor-counter serve
 
 # The Lambda bootstrap: one fully static x86-64 executable, zipped as `bootstrap`.
 package: deps

@@ -8,12 +8,18 @@
  * dependencies, no eval, no inline styles: it runs under a strict Content-Security-Policy
  * that allows the counter in script-src and connect-src.
  *
- * One count per page view: one request on a real load (navigate or reload), never retried.
- * A page restored from the back/forward cache does not run this again (nothing here listens
- * to pageshow); a page reloaded from history (back/forward without the cache) only reads.
- * On a timeout (4 s), an HTTP error or a refused origin the elements show "—" and one
- * console warning says why. <img data-visitor-badge="color=green"> (optional) gets this
- * counter's badge, without counting again, once the number is in.
+ * One count per page view: a real load (navigate or reload) sends one counting request with
+ * a fresh Idempotency-Key, resent once with the same key if the network fails, so the
+ * counter counts it at most once. A page restored from the back/forward cache does not run
+ * this again (nothing here listens to pageshow); a page reloaded from history
+ * (back/forward without the cache) only reads.
+ *
+ * Owners: open a page with #vc-ignore in its URL and this browser stops counting on that
+ * site (localStorage vc-ignore=1; it still shows the number); #vc-count undoes it.
+ *
+ * On a timeout (4 s in all), an HTTP error or a refused origin the elements show "—" and
+ * one console warning says why. <img data-visitor-badge="color=green"> (optional) gets
+ * this counter's badge, without counting again, once the number is in.
  */
 (function () {
   "use strict";
@@ -39,9 +45,35 @@
     Array.prototype.forEach.call(document.querySelectorAll(selector), fn);
   }
 
+  // The owner's switch, kept by the browser for this site. Storage may be unavailable.
+  function ignored() {
+    try {
+      if (location.hash === "#vc-ignore") localStorage.setItem("vc-ignore", "1");
+      if (location.hash === "#vc-count") localStorage.removeItem("vc-ignore");
+      return localStorage.getItem("vc-ignore") === "1";
+    } catch (e) {
+      return false;
+    }
+  }
+
+  // A random key for this page view's count: a retry with it counts nothing more.
+  function newKey() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    var bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); })
+      .join("");
+  }
+
+  addEventListener("hashchange", ignored);  // a #vc-ignore link clicked on the page
+
   var nav = performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
   var counting = !(nav ? nav.type === "back_forward"
                        : performance.navigation && performance.navigation.type === 2);
+  if (ignored()) {
+    counting = false;
+    console.info("visitor-counter: this browser does not count on this site (#vc-ignore); " +
+                 "open a page with #vc-count to count again.");
+  }
   var url = counting ? api + "/count" + (key ? "/" + name : "") : api + "/counters/" + name;
 
   whenReady(function () {
@@ -93,12 +125,21 @@
       timedOut = true;
       if (controller) controller.abort();
     }, TIMEOUT_MS);
-    fetch(url, {
-      method: counting ? "POST" : "GET",
-      mode: "cors",
-      credentials: "omit",
-      cache: "no-store",
-      signal: controller ? controller.signal : undefined
+    var headers = counting ? { "Idempotency-Key": '"' + newKey() + '"' } : {};
+    var send = function () {
+      return fetch(url, {
+        method: counting ? "POST" : "GET",
+        mode: "cors",
+        credentials: "omit",
+        cache: "no-store",
+        headers: headers,
+        signal: controller ? controller.signal : undefined
+      });
+    };
+    // Once more on a network failure (not on an answer): the same key makes it safe.
+    send().then(null, function (error) {
+      if (timedOut) throw error;
+      return new Promise(function (resolve) { setTimeout(resolve, 300); }).then(send);
     }).then(function (response) {
       return response.json().then(null, function () { return null; }).then(function (body) {
         return { status: response.status, body: body };

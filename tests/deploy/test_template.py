@@ -35,7 +35,8 @@ TEMPLATE = REPO / "deploy" / "template.yaml"
 SCHEMAS = REPO / "tests" / "data" / "cfn-schemas"
 VALIDATOR = HERE / "validate_template.js"
 
-DYNAMODB_ACTIONS = {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:DescribeTable"}
+DYNAMODB_ACTIONS = {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:PutItem",
+                    "dynamodb:DeleteItem", "dynamodb:DescribeTable"}
 
 EXPECTED_ROUTES = {
     ("GET", "/count"),
@@ -377,6 +378,14 @@ class TemplateContents(unittest.TestCase):
         self.assertEqual(params["RequireOrigin"]["Default"], "false")
         self.assertNotIn("*", params["AllowedOrigins"]["Default"].split(","),
                          "the default allow-list must not open every origin")
+        # The recommended counting profile by default, each setting a parameter.
+        for variable, parameter, default in (("VC_COUNT_UNIT", "CountUnit", "visitors"),
+                                             ("VC_IGNORE_BOTS", "IgnoreBots", "true"),
+                                             ("VC_REPEAT_WINDOW", "RepeatWindow", 10),
+                                             ("VC_RESPECT_DNT", "RespectDnt", "false")):
+            self.assertEqual(env[variable], {"Ref": parameter})
+            self.assertEqual(params[parameter]["Default"], default)
+        self.assertNotIn("VC_RATE_LIMIT", env, "on Lambda the stage throttling is the limit")
 
     def test_function_logs_are_bounded(self):
         _, fn = self.function()
@@ -408,6 +417,8 @@ class TemplateContents(unittest.TestCase):
         self.assertEqual(p["KeySchema"], [{"AttributeName": "id", "KeyType": "HASH"}])
         self.assertEqual(p["AttributeDefinitions"], [{"AttributeName": "id", "AttributeType": "S"}])
         self.assertIs(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], True)
+        # Marks, salts and Idempotency-Key records expire through the TTL attribute.
+        self.assertEqual(p["TimeToLiveSpecification"], {"AttributeName": "expires", "Enabled": True})
 
     # --- the role -----------------------------------------------------------------
 
@@ -433,7 +444,7 @@ class TemplateContents(unittest.TestCase):
                 for value in branches(resource):
                     self.assertNotEqual(value, "*", "a statement allows every resource")
 
-    def test_dynamodb_policy_is_exactly_the_three_actions(self):
+    def test_dynamodb_policy_is_exactly_the_five_actions(self):
         dynamo = [s for s in self.statements()
                   if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))]
         self.assertEqual(len(dynamo), 1, "one DynamoDB statement")

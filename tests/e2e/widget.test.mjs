@@ -302,6 +302,67 @@ test("back/forward without the bfcache reads the count and does not count", asyn
   assert.deepEqual(seen.warnings, []);
 });
 
+test("an owner's #vc-ignore stops this browser counting on the site, #vc-count undoes it", async (t) => {
+  const { page, seen } = await openPage(t);
+  const start = await server.count("visitors");
+  const load = async (hash) => {
+    await page.goto(demo + "/healthz");  // a full load each time, not a same-page hash change
+    await page.goto(demo + "/" + hash);
+    assert.equal(await settled(page), "ready");
+    return page.locator("[data-visitor-count]").first().textContent();
+  };
+
+  assert.equal(await load("#vc-ignore"), formatted(start));  // shows the number, counts nothing
+  assert.equal(await page.evaluate(() => localStorage.getItem("vc-ignore")), "1");
+  assert.equal(await load(""), formatted(start));  // remembered by this browser
+  assert.equal(await server.count("visitors"), start);
+
+  assert.equal(await load("#vc-count"), formatted(start + 1));
+  assert.equal(await page.evaluate(() => localStorage.getItem("vc-ignore")), null);
+  assert.equal(await load(""), formatted(start + 2));
+  assert.equal(await server.count("visitors"), start + 2);
+
+  // A #vc-ignore link clicked on the page sets it too, without a reload.
+  await page.click('a[href="#vc-ignore"]');
+  assert.equal(await page.evaluate(() => localStorage.getItem("vc-ignore")), "1");
+  assert.equal(await load(""), formatted(start + 2));
+  assert.equal(await server.count("visitors"), start + 2);
+  assert.deepEqual(seen.warnings, []);
+  assert.deepEqual(seen.errors, []);
+});
+
+test("a page view's request resent after a network failure counts once (Idempotency-Key)", async (t) => {
+  const { page, seen } = await openPage(t);
+  const start = await server.count("visitors");
+  const sent = [];
+  // The first attempt reaches the server and counts, then the browser sees the connection
+  // reset: the widget resends, and the server must recognise the same page view.
+  await page.route(`${demo}/count`, async (route) => {
+    sent.push(route.request().headers()["idempotency-key"]);
+    if (sent.length === 1) {
+      const answer = await route.fetch();
+      assert.equal(answer.status(), 200);
+      return route.abort("connectionreset");
+    }
+    return route.continue();
+  });
+  await page.goto(demo + "/");
+  assert.equal(await settled(page), "ready");
+  assert.equal(sent.length, 2);
+  assert.match(sent[0], /^"[0-9a-f-]{32,36}"$/);
+  assert.equal(sent[1], sent[0]);
+  assert.equal(await shown(page), formatted(start + 1));
+  assert.equal(await server.count("visitors"), start + 1);
+  assert.equal(await server.metric('vc_hits_ignored_total{reason="idempotent_replay"}'), 1);
+
+  // The next page view has a key of its own, and counts.
+  await page.unroute(`${demo}/count`);
+  await page.reload();
+  assert.equal(await settled(page), "ready");
+  assert.equal(await server.count("visitors"), start + 2);
+  assert.deepEqual(seen.errors, []);
+});
+
 test("a page on an origin off the allow-list is refused, not counted, and shows the placeholder", async (t) => {
   const site = await startSite({
     "/": widgetPage("Someone else's page", `${demo}/counter.js`, 'data-key="foreign"'),
@@ -315,7 +376,9 @@ test("a page on an origin off the allow-list is refused, not counted, and shows 
   assert.equal(await shown(page), PLACEHOLDER);
   assert.equal(await page.locator("[data-visitor-count]").getAttribute("title"), "Visitor count unavailable");
   assert.equal(await server.count("foreign"), 0);
-  assert.equal(await server.metric('vc_http_requests_total{route="count",status="403"}'), refusedBefore + 1);
+  // The Idempotency-Key header makes the browser ask first (a CORS preflight), which is
+  // refused; a page cannot tell that from a network failure, so the widget asks once more.
+  assert.equal(await server.metric('vc_http_requests_total{route="count",status="403"}'), refusedBefore + 2);
   assert.equal(seen.warnings.length, 1, seen.warnings.join("\n"));
   assert.match(seen.warnings[0], /^visitor-counter: .*refused this page's origin http:\/\/127\.0\.0\.1:\d+/);
   assert.match(await page.locator("#content").textContent(), /The page's own content/);
