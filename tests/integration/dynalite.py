@@ -8,10 +8,12 @@ Each Dynalite listens in memory on 127.0.0.1 at a free port, with `--createTable
 Requests to it are unsigned: dynalite checks only that an Authorization header of the
 SigV4 shape and an X-Amz-Date header are present (aws-wire.md §E).
 """
+import datetime
 import fcntl
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -164,3 +166,64 @@ class Dynalite:
         if status != 200:
             raise RuntimeError("GetItem: %d %r" % (status, answer))
         return answer.get("Item")
+
+    def scan(self, table):
+        """Every raw item of `table` (strongly consistent), following LastEvaluatedKey."""
+        items, start = [], None
+        while True:
+            request = {"TableName": table, "ConsistentRead": True}
+            if start:
+                request["ExclusiveStartKey"] = start
+            status, answer = self.call("Scan", request)
+            if status != 200:
+                raise RuntimeError("Scan: %d %r" % (status, answer))
+            items.extend(answer.get("Items", []))
+            start = answer.get("LastEvaluatedKey")
+            if not start:
+                return items
+
+
+DAY = 86400
+
+
+def check_policy_items(test, items, key, views, visitors):
+    """Asserts, on a table's raw items (Dynalite.scan, FakeDynamoDb.scan), the items the
+    DynamoDB store keeps beside counter `key` (src/store/dynamodb/dynamodb_store.hpp): its
+    day rows (`KEY#day#YYYY-MM-DD`: views, visitors) add up to `views` and `visitors` (what
+    this program counted on it); each day has one visitor mark (`KEY#v#DAY#<32 hex>`: seen
+    on that day, expires at the midnight that ends it) per visitor its row counted; and the
+    day's salt (`#salt#DAY`: 64 hex digits, expires at the end of the next day) is there
+    for the last day, and no other salt."""
+    def number(item, name):
+        test.assertEqual(set(item[name]), {"N"}, item)
+        return int(item[name]["N"])
+
+    def day_start(day):
+        return int(datetime.datetime.fromisoformat(day).replace(
+            tzinfo=datetime.timezone.utc).timestamp())
+
+    by_id = {item["id"]["S"]: item for item in items}
+    rows, marks, salts = {}, {}, {}
+    for item_id, item in by_id.items():
+        match = re.fullmatch(re.escape(key) + r"#day#(\d{4}-\d\d-\d\d)", item_id)
+        if match:
+            test.assertEqual(sorted(item), ["id", "views", "visitors"], item)
+            rows[match.group(1)] = (number(item, "views"), number(item, "visitors"))
+        match = re.fullmatch(re.escape(key) + r"#v#(\d{4}-\d\d-\d\d)#[0-9a-f]{32}", item_id)
+        if match:
+            day = match.group(1)
+            test.assertEqual(sorted(item), ["expires", "id", "seen"], item)
+            test.assertEqual(number(item, "expires"), day_start(day) + DAY, item)
+            test.assertTrue(day_start(day) <= number(item, "seen") < day_start(day) + DAY, item)
+            marks[day] = marks.get(day, 0) + 1
+        match = re.fullmatch(r"#salt#(\d{4}-\d\d-\d\d)", item_id)
+        if match:
+            day = match.group(1)
+            test.assertEqual(sorted(item), ["expires", "id", "salt"], item)
+            test.assertRegex(item["salt"]["S"], r"^[0-9a-f]{64}$")
+            test.assertEqual(number(item, "expires"), day_start(day) + 2 * DAY, item)
+            salts[day] = item
+    test.assertTrue(rows, "no day row of %s" % key)
+    test.assertEqual(tuple(map(sum, zip(*rows.values()))), (views, visitors), rows)
+    test.assertEqual(marks, {day: row[1] for day, row in rows.items() if row[1]})
+    test.assertEqual(list(salts), [max(rows)])

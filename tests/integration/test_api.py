@@ -23,7 +23,7 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(headers["cache-control"], "no-store")
         self.assertEqual(json.loads(s.request("GET", "/count/blog/post-1")[2]), {"count": 1})
         self.assertEqual(s.request("GET", "/counters/blog/post-1")[2],
-                         '{"key":"blog/post-1","count":1}')
+                         '{"key":"blog/post-1","count":1,"views":1,"visitors":1}')
         self.assertEqual(s.count(), 2)
 
     def test_reading_never_counts(self):

@@ -1,7 +1,9 @@
 """The classic Python handler (classic/lambda_function.py, run with Debian's boto3) and our
 server count on one table, 'visitor-counter', at the same time: 4 handler threads x 100
 invocations interleaved with 8 HTTP clients x 100 hits give one exact, gap-free sequence
-1..1200, and both read the same item.
+1..1200, and both read the same item. Our server also keeps its counting policy's items
+in the table (the day's row, the visitor's mark, the day's salt) and `visitors` on the
+counter item; the classic handler touches only `count`.
 
 The handler runs under $VC_CLASSIC_PYTHON (default /usr/bin/python3, which has the
 python3-boto3 package); if that interpreter or boto3 is missing, the test fails."""
@@ -10,7 +12,7 @@ import os
 import subprocess
 import unittest
 
-from dynalite import DUMMY_CREDENTIALS, REGION, Dynalite
+from dynalite import DUMMY_CREDENTIALS, REGION, Dynalite, check_policy_items
 from server import Clients, Server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -46,8 +48,13 @@ class ClassicInterleaveTest(unittest.TestCase):
                                    len(handler_counts))
                 self.assertGreater(max(server_counts) - min(server_counts) + 1,
                                    len(server_counts))
+            # `count` has both sides' hits; `visitors` and the day's row only ours (all
+            # from one visitor: one address, no User-Agent).
             self.assertEqual(dynalite.item(TABLE, "visitors"),
-                             {"id": {"S": "visitors"}, "count": {"N": str(total)}})
+                             {"id": {"S": "visitors"}, "count": {"N": str(total)},
+                              "visitors": {"N": "1"}})
+            check_policy_items(self, dynalite.scan(TABLE), "visitors", views=CLIENTS * HITS,
+                               visitors=1)
 
     def start_classic(self, endpoint):
         env = {**os.environ, **DUMMY_CREDENTIALS, "AWS_DEFAULT_REGION": REGION,

@@ -1,14 +1,15 @@
 """The DynamoDB store against dynalite: 16 clients x 250 hits count exactly 4000 with
-distinct, gap-free answers, in the classic item shape (`id` = "visitors", number `count`);
-reads and /healthz work; a missing table fails fast with 503 + Retry-After and is logged;
-missing credentials stop start-up with one line."""
+distinct, gap-free answers, in the classic item shape (`id` = "visitors", number `count`,
+beside it `visitors`), with the counting policy's items beside the counter (its day's row,
+the visitor's mark, the day's salt); reads and /healthz work; a missing table fails fast
+with 503 + Retry-After and is logged; missing credentials stop start-up with one line."""
 import json
 import os
 import subprocess
 import tempfile
 import unittest
 
-from dynalite import DUMMY_CREDENTIALS, Dynalite
+from dynalite import DUMMY_CREDENTIALS, Dynalite, check_policy_items
 from server import BINARY, Clients, Server
 
 CLIENTS, HITS = 16, 250
@@ -40,10 +41,16 @@ class DynamoDbStoreTest(unittest.TestCase):
             self.assertEqual(values, list(range(1, CLIENTS * HITS + 1)))
             status, _, body = s.request("GET", "/counters/visitors")
             self.assertEqual(status, 200, body)
-            self.assertEqual(json.loads(body), {"key": "visitors", "count": CLIENTS * HITS})
-        # The classic item shape, so the Python handler can share the table.
+            # Every client is one visitor: the same address, no User-Agent.
+            self.assertEqual(json.loads(body), {"key": "visitors", "count": CLIENTS * HITS,
+                                                "views": CLIENTS * HITS, "visitors": 1})
+        # The classic item shape (plus `visitors`), so the Python handler can share the table.
         self.assertEqual(self.dynalite.item(table, "visitors"),
-                         {"id": {"S": "visitors"}, "count": {"N": str(CLIENTS * HITS)}})
+                         {"id": {"S": "visitors"}, "count": {"N": str(CLIENTS * HITS)},
+                          "visitors": {"N": "1"}})
+        items = self.dynalite.scan(table)
+        check_policy_items(self, items, "visitors", views=CLIENTS * HITS, visitors=1)
+        self.assertEqual(len(items), 4)  # the counter, its day row, one mark, the day's salt
 
     def test_keys_reads_and_health(self):
         table = self.new_table()
@@ -56,6 +63,7 @@ class DynamoDbStoreTest(unittest.TestCase):
             self.assertEqual(s.count("page/home"), 3)
             self.assertEqual(s.count("visitors"), 0)
         self.assertEqual(self.dynalite.item(table, "page/home")["count"], {"N": "3"})
+        check_policy_items(self, self.dynalite.scan(table), "page/home", views=3, visitors=1)
 
     def test_an_existing_count_continues(self):
         table = self.new_table()
@@ -64,6 +72,9 @@ class DynamoDbStoreTest(unittest.TestCase):
         with self.server(table) as s:
             status, _, body = s.request("GET", "/count")
             self.assertEqual((status, json.loads(body)), (200, {"count": 1235}))
+            # An item of the classic handler has no `visitors`: it starts at 0.
+            self.assertEqual(json.loads(s.request("GET", "/counters/visitors")[2]),
+                             {"key": "visitors", "count": 1235, "views": 1235, "visitors": 1})
 
     def test_missing_table_fails_fast_with_503(self):
         s = self.server("no-such-table").start()

@@ -4,14 +4,20 @@ an UpdateItem and then answers 500 or resets the connection, or throttles it.
 The promise: acknowledged <= stored <= sent. A write whose outcome is unknown is never
 resent; its hits get 503 with "outcome":"unknown" (and count in
 vc_hits_outcome_unknown_total). Throttling applied nothing, so it is retried, and every
-hit of a throttling-only run is exact."""
+hit of a throttling-only run is exact.
+
+The faults hit the counter's own write (UpdateItem ADD on `count`), numbered among those
+writes; the counting policy's items (the day's salt, visitor marks, day rows) are written
+without fault. A day's row is raised only after its counter's write succeeded, so it holds
+exactly the 200s: the history lags the counter by the writes whose outcome is unknown."""
 import json
 import re
 import threading
+import time
 import unittest
 
-from dynalite import DUMMY_CREDENTIALS
-from fake_dynamodb import FakeDynamoDb
+from dynalite import DUMMY_CREDENTIALS, check_policy_items
+from fake_dynamodb import FakeDynamoDb, item_id
 from server import Server
 
 CLIENTS, HITS_EACH = 8, 40
@@ -83,6 +89,10 @@ class DynamoDbFaultsTest(unittest.TestCase):
             self.assertGreater(fake.stats()["calls"].get("reset_after", 0), 0)
             self.assertGreater(len(unknown), 0)
             self.assertEqual(metric(s, "vc_hits_outcome_unknown_total"), len(unknown))
+            # One visitor (one address, no User-Agent), counted by the first write (applied
+            # whatever its fault; here n = 1, "ok"); the day's row has exactly the 200s.
+            self.assertEqual(fake.stats()["items"]["visitors"]["visitors"], 1)
+            check_policy_items(self, fake.scan(), "visitors", views=len(ok), visitors=1)
 
     def test_throttling_is_retried_and_exact(self):
         def throttle_every_3rd(n):
@@ -97,6 +107,42 @@ class DynamoDbFaultsTest(unittest.TestCase):
             values = sorted(body["count"] for _, body, _ in answers)
             self.assertEqual(values, list(range(1, CLIENTS * HITS_EACH + 1)))
             self.assertEqual(metric(s, "vc_hits_outcome_unknown_total"), 0)
+            self.assertEqual(fake.stats()["items"]["visitors"]["visitors"], 1)
+            check_policy_items(self, fake.scan(), "visitors", views=CLIENTS * HITS_EACH,
+                               visitors=1)
+
+
+    def test_a_slow_key_does_not_hold_up_the_others_in_its_batch(self):
+        """Keys are independent: in one batch, a key whose visitor mark is slow delays that
+        key only. (A batch is formed while the previous one is at the store, so a first
+        slow hit holds the worker while `slow` and `fast` queue up into the next batch.)"""
+        def slow_mark(operation, body):
+            return operation == "UpdateItem" and re.match(r"slow[^#]*#v#", item_id(body) or "")
+
+        with FakeDynamoDb(latency=1.5, scheduled=slow_mark) as fake, \
+                Server(store=fake.store_url("&timeout_ms=5000&deadline_ms=10000"),
+                       env=DUMMY_CREDENTIALS) as s:
+            self.assertEqual(s.request("POST", "/count/warm-up")[0], 200)  # the day's salt
+            answers, started = {}, time.monotonic()
+
+            def hit(key):
+                status = s.request("POST", "/count/" + key)[0]
+                answers[key] = (status, time.monotonic() - started)
+
+            first = threading.Thread(target=hit, args=("slow-first",))
+            first.start()
+            while fake.stats()["in_flight"] == 0:  # the worker is in the first batch
+                time.sleep(0.01)
+            both = [threading.Thread(target=hit, args=(key,)) for key in ("slow", "fast")]
+            for thread in both:
+                thread.start()
+            for thread in [first, *both]:
+                thread.join()
+            self.assertEqual({key: status for key, (status, _) in answers.items()},
+                             {"slow-first": 200, "slow": 200, "fast": 200})
+            # fast: when the first batch ends (1.5 s); slow: 1.5 s after that.
+            self.assertLess(answers["fast"][1], answers["slow"][1] - 1.0,
+                            "the fast key waited for the slow one: %r" % answers)
 
 
 if __name__ == "__main__":

@@ -5,16 +5,24 @@ stop after exactly max_attempts; ResourceNotFound is not retried (1 attempt). Th
 itself is covered by unit/aws/retry_test.cpp; faults after an applied write by
 test_dynamodb_faults.py.
 
+The script answers the requests of the classic item shape (the counter's item, and
+DescribeTable); the counting policy's own items (the day's salt, visitor marks, day rows)
+live in fake_dynamodb's in-memory table, so a hit sends, in order: PutItem of the day's
+salt, DeleteItem of the two days before (once per day and process), UpdateItem of the
+visitor's mark, UpdateItem of the counter, UpdateItem of the day's row.
+
 The backoff is shortened through the store URL (base_delay_ms, throttle_delay_ms) so the
 tests stay fast; the defaults are 25 ms and 100 ms."""
+import datetime
 import http.server
 import json
+import re
 import threading
 import time
 import unittest
 
 from dynalite import DUMMY_CREDENTIALS
-from fake_dynamodb import error, send_json
+from fake_dynamodb import TABLE, Table, error, is_classic, item_id, send_json
 from server import Server
 
 RESOURCE_NOT_FOUND = (400, "ResourceNotFoundException", "Requested resource not found")
@@ -24,11 +32,14 @@ INTERNAL = (500, "InternalServerError", "Internal server error")
 
 
 class FakeDynamoDb:
-    """Answers each request with the next scripted reply; the last one repeats. A reply is
-    an (HTTP status, error type, message) tuple, or a dict sent as a 200 JSON body."""
+    """Answers each request that scripted(operation, body) selects (by default those of the
+    classic item shape, fake_dynamodb.is_classic) with the next scripted reply; the last one
+    repeats. A reply is an (HTTP status, error type, message) tuple, or a dict sent as a 200
+    JSON body. Every other request is applied to an in-memory table (fake_dynamodb.Table)."""
 
-    def __init__(self, replies):
+    def __init__(self, replies, scripted=is_classic):
         self.replies = list(replies)
+        self.table = Table()
         self.requests = []  # (monotonic time, X-Amz-Target, headers, JSON body)
         self.lock = threading.Lock()
         fake = self
@@ -37,12 +48,17 @@ class FakeDynamoDb:
             protocol_version = "HTTP/1.1"
 
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                target = self.headers.get("X-Amz-Target")
+                operation = target.split(".")[-1]
                 with fake.lock:
-                    fake.requests.append((time.monotonic(), self.headers.get("X-Amz-Target"),
-                                          dict(self.headers), json.loads(body)))
-                    reply = fake.replies.pop(0) if len(fake.replies) > 1 else fake.replies[0]
-                if isinstance(reply, dict):
+                    fake.requests.append((time.monotonic(), target, dict(self.headers), body))
+                    reply = None
+                    if scripted(operation, body):
+                        reply = fake.replies.pop(0) if len(fake.replies) > 1 else fake.replies[0]
+                if reply is None:
+                    send_json(self, *fake.table.call(operation, body))
+                elif isinstance(reply, dict):
                     send_json(self, 200, reply)
                 else:
                     status, kind, message = reply
@@ -63,47 +79,100 @@ class FakeDynamoDb:
         self.httpd.server_close()
 
     def store_url(self, extra=""):
-        return ("dynamodb://visitor-counter?region=us-east-1&endpoint=http://127.0.0.1:%d"
-                "&base_delay_ms=5&throttle_delay_ms=20%s" % (self.httpd.server_address[1], extra))
+        return ("dynamodb://%s?region=us-east-1&endpoint=http://127.0.0.1:%d"
+                "&base_delay_ms=5&throttle_delay_ms=20%s" % (TABLE, self.httpd.server_address[1],
+                                                             extra))
 
     def targets(self):
         with self.lock:
             return [target for _, target, _, _ in self.requests]
+
+    def calls(self):
+        """(operation, item id) of every request, in arrival order; a visitor mark's id has
+        its visitor hash replaced by <visitor>."""
+        with self.lock:
+            return [(target.split(".")[-1],
+                     re.sub(r"#v#(\d{4}-\d\d-\d\d)#[0-9a-f]{32}$", r"#v#\1#<visitor>",
+                            item_id(body) or ""))
+                    for _, target, _, body in self.requests]
 
 
 def serve(fake, extra=""):
     return Server(store=fake.store_url(extra), env=DUMMY_CREDENTIALS)
 
 
+def utc_today():
+    return str(datetime.datetime.now(datetime.timezone.utc).date())
+
+
+def day_of(fake, before, after):
+    """The UTC day of the hits, from the day's salt PutItem the first one sent; it must be
+    the day the request was sent on (`before` or `after` it, across a midnight)."""
+    operation, salt = fake.calls()[0]
+    assert operation == "PutItem" and salt.startswith("#salt#"), fake.calls()
+    day = salt[len("#salt#"):]
+    assert day in (before, after), (day, before, after)
+    return day
+
+
+def first_hit_calls(key, day, counter_attempts, day_row=True):
+    """What the first counting hit of a process on `key` sends, as (operation, item id)."""
+    date = datetime.date.fromisoformat(day)
+    return ([("PutItem", "#salt#" + day)] +
+            [("DeleteItem", "#salt#%s" % (date - datetime.timedelta(days=back)))
+             for back in (1, 2)] +
+            [("UpdateItem", "%s#v#%s#<visitor>" % (key, day))] +
+            [("UpdateItem", key)] * counter_attempts +
+            ([("UpdateItem", "%s#day#%s" % (key, day))] if day_row else []))
+
+
 class DynamoDbRetryTest(unittest.TestCase):
     def test_throttling_twice_then_success(self):
-        replies = [THROTTLED, THROTTLED, {"Attributes": {"count": {"N": "7"}}}]
+        replies = [THROTTLED, THROTTLED,
+                   {"Attributes": {"count": {"N": "7"}, "visitors": {"N": "3"}}}]
         with FakeDynamoDb(replies) as fake, serve(fake) as s:
+            before = utc_today()
             status, _, body = s.request("GET", "/count")
+            after = utc_today()
             self.assertEqual((status, json.loads(body)), (200, {"count": 7}))
-            self.assertEqual(fake.targets(), ["DynamoDB_20120810.UpdateItem"] * 3)
+            day = day_of(fake, before, after)
+            self.assertEqual(fake.calls(), first_hit_calls("visitors", day, counter_attempts=3))
             for _, _, headers, request in fake.requests:
                 self.assertTrue(headers["Authorization"].startswith(
                     "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"))
                 self.assertEqual(headers["Content-Type"], "application/x-amz-json-1.0")
-                self.assertEqual(request, {
-                    "TableName": "visitor-counter", "Key": {"id": {"S": "visitors"}},
-                    "UpdateExpression": "ADD #count :n",
-                    "ExpressionAttributeNames": {"#count": "count"},
-                    "ExpressionAttributeValues": {":n": {"N": "1"}},
-                    "ReturnValues": "UPDATED_NEW"})
+            counter = [request for _, _, _, request in fake.requests
+                       if item_id(request) == "visitors"]
+            self.assertEqual(counter, [{
+                "TableName": "visitor-counter", "Key": {"id": {"S": "visitors"}},
+                "UpdateExpression": "ADD #a0 :v0, #a1 :v1",
+                "ExpressionAttributeNames": {"#a0": "count", "#a1": "visitors"},
+                "ExpressionAttributeValues": {":v0": {"N": "1"}, ":v1": {"N": "1"}},
+                "ReturnValues": "UPDATED_NEW"}] * 3)
+            # The day's row got the hit (a new visitor); the mark and the salt are there.
+            items = fake.table.snapshot()
+            self.assertEqual(items["visitors#day#" + day],
+                             {"id": "visitors#day#" + day, "views": 1, "visitors": 1})
+            marks = [item for key, item in items.items() if "#v#" in key]
+            self.assertEqual([sorted(mark) for mark in marks], [["expires", "id", "seen"]])
+            self.assertEqual(sorted(items["#salt#" + day]), ["expires", "id", "salt"])
 
     def test_a_server_error_to_an_update_is_not_retried(self):
         with FakeDynamoDb([INTERNAL]) as fake:
             s = serve(fake, "&max_attempts=3").start()
             try:
+                before = utc_today()
                 status, headers, body = s.request("GET", "/count")
+                after = utc_today()
                 self.assertEqual(status, 503, body)
                 self.assertEqual(headers.get("retry-after"), "1")
                 self.assertEqual(headers.get("content-type"), "application/json")
                 self.assertEqual(json.loads(body)["error"], "store_unavailable")
                 self.assertEqual(json.loads(body)["outcome"], "unknown")
-                self.assertEqual(fake.targets(), ["DynamoDB_20120810.UpdateItem"])
+                # The counter's UpdateItem went once; the day's row was not raised.
+                day = day_of(fake, before, after)
+                self.assertEqual(fake.calls(), first_hit_calls("visitors", day,
+                                                               counter_attempts=1, day_row=False))
             finally:
                 code, _, err = s.stop()
             self.assertEqual(code, 0, err)
@@ -126,14 +195,31 @@ class DynamoDbRetryTest(unittest.TestCase):
 
     def test_resource_not_found_fails_fast(self):
         with FakeDynamoDb([RESOURCE_NOT_FOUND]) as fake, serve(fake) as s:
+            before = utc_today()
+            status, headers, body = s.request("GET", "/count")
+            after = utc_today()
+            self.assertEqual(status, 503, body)
+            self.assertIn("retry-after", headers)
+            self.assertEqual(json.loads(body)["outcome"], "not_counted")
+            day = day_of(fake, before, after)
+            self.assertEqual(fake.calls(), first_hit_calls("visitors", day, counter_attempts=1,
+                                                           day_row=False))
+            self.assertEqual(s.request("GET", "/healthz")[0], 503)
+            self.assertEqual(fake.targets()[-1], "DynamoDB_20120810.DescribeTable")
+            self.assertEqual(fake.targets().count("DynamoDB_20120810.DescribeTable"), 1)
+
+    def test_a_missing_table_fails_fast_at_the_days_salt(self):
+        # Every request, the day's salt first, finds no table: one attempt, nothing counted.
+        with FakeDynamoDb([RESOURCE_NOT_FOUND], scripted=lambda operation, body: True) as fake, \
+                serve(fake) as s:
             status, headers, body = s.request("GET", "/count")
             self.assertEqual(status, 503, body)
             self.assertIn("retry-after", headers)
             self.assertEqual(json.loads(body)["outcome"], "not_counted")
-            self.assertEqual(fake.targets(), ["DynamoDB_20120810.UpdateItem"])
+            self.assertEqual(fake.targets(), ["DynamoDB_20120810.PutItem"])
             self.assertEqual(s.request("GET", "/healthz")[0], 503)
-            self.assertEqual(fake.targets()[-1], "DynamoDB_20120810.DescribeTable")
-            self.assertEqual(len(fake.targets()), 2)
+            self.assertEqual(fake.targets(), ["DynamoDB_20120810.PutItem",
+                                              "DynamoDB_20120810.DescribeTable"])
 
     def test_throttled_reads_and_health_checks_are_retried_too(self):
         replies = [THROTTLED, {"Item": {"id": {"S": "visitors"}, "count": {"N": "41"}}},

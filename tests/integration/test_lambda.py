@@ -94,7 +94,8 @@ class LambdaTest(unittest.TestCase):
         self.call("GET", "/count")
         for _ in range(2):
             answer = self.call("GET", "/counters/visitors")
-            self.assertEqual((answer.status, answer.json()), (200, {"key": "visitors", "count": 1}))
+            self.assertEqual((answer.status, answer.json()), (200, {"key": "visitors", "count": 1,
+                                                              "views": 1, "visitors": 1}))
 
     def test_bad_key(self):
         answer = self.call("GET", "/count/bad%20key")

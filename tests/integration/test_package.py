@@ -2,8 +2,9 @@
 static x86-64 executable with no interpreter and no needed libraries, under 5 MiB zipped
 (deploy/package.sh says why 5).
 Unzipped into an otherwise empty folder and run chrooted there (so nothing of this
-machine's system can be loaded), it serves events from the fake Runtime API against
-dynalite.
+machine's system can be loaded, not even /dev/urandom for the day's salt), it serves events
+from the fake Runtime API against dynalite, with the counting policy's items beside the
+counter.
 
 The zip comes from $VC_LAMBDA_ZIP (`make test` builds it with `make package` first).
 """
@@ -15,7 +16,7 @@ import tempfile
 import unittest
 import zipfile
 
-from dynalite import Dynalite
+from dynalite import Dynalite, check_policy_items
 from fake_runtime_api import FakeRuntimeApi, http_event
 
 ZIP = os.environ.get("VC_LAMBDA_ZIP", "")
@@ -64,8 +65,14 @@ class PackageTest(unittest.TestCase):
                                                 headers={"origin": "https://evil.example"}))
                 self.assertEqual(refused.json()["statusCode"], 403)
                 read = api.invoke(http_event("GET", "/counters/visitors"))
-                self.assertEqual(json.loads(read.json()["body"])["count"], 3)
-                self.assertEqual(dynalite.item("visitor-counter", "visitors")["count"], {"N": "3"})
+                # The events share one source address and User-Agent: one visitor.
+                self.assertEqual(json.loads(read.json()["body"]),
+                                 {"key": "visitors", "count": 3, "views": 3, "visitors": 1})
+                self.assertEqual(dynalite.item("visitor-counter", "visitors"),
+                                 {"id": {"S": "visitors"}, "count": {"N": "3"},
+                                  "visitors": {"N": "1"}})
+                check_policy_items(self, dynalite.scan("visitor-counter"), "visitors", views=3,
+                                   visitors=1)
             finally:
                 proc.kill()
                 out, err = proc.communicate()

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <iostream>
 #include <mutex>
 #include <unordered_map>
@@ -121,77 +122,116 @@ DynamoDbStore::DynamoDbStore(dynamodb::DynamoDbConfig config, aws::Credentials c
       host_header_(config_.endpoint.host_header()),
       pool_(std::max<std::size_t>(config_.max_in_flight, 1) - 1) {}
 
-void DynamoDbStore::run_all(std::size_t n, const std::function<void(std::size_t)>& task) {
-  if (n == 0) return;
-  std::atomic<std::size_t> next{0};
-  const std::function<void()> work = [&] {
-    for (std::size_t i = next++; i < n; i = next++) task(i);
-  };
-  // The calling thread sends too, so max_in_flight - 1 helpers make max_in_flight at once.
-  pool_.run(std::min(n, std::max<std::size_t>(config_.max_in_flight, 1)) - 1, work);
-}
+namespace {
+
+// Tasks that may add tasks, run by several threads until every task has finished.
+class TaskQueue {
+ public:
+  void push(std::function<void()> task) {
+    std::lock_guard lock(mutex_);
+    tasks_.push_back(std::move(task));
+    ++unfinished_;
+    wake_.notify_one();
+  }
+  // Runs tasks until none is queued or running.
+  void work() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [this] { return !tasks_.empty() || unfinished_ == 0; });
+      if (tasks_.empty()) return;
+      std::function<void()> task = std::move(tasks_.back());
+      tasks_.pop_back();
+      lock.unlock();
+      task();
+      lock.lock();
+      if (--unfinished_ == 0) wake_.notify_all();
+    }
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<std::function<void()>> tasks_;
+  std::size_t unfinished_ = 0;  // queued or running
+};
+
+}  // namespace
 
 void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
-  const std::size_t n = batch.keys.size();
-  // First every distinct Idempotency-Key's claim, across all keys at once.
+  // Each key first needs its Idempotency-Keys claimed and its visitors' marks written (all
+  // of them at once, across keys); as soon as a key's last one is done, its counter is
+  // raised. So a key never waits for another key's requests.
   struct Claim {
-    std::size_t key;
     std::string_view token;
-    StoreResult<std::optional<Answered>> answered;  // nullopt: this batch counts it
+    StoreResult<std::optional<Answered>> answered{std::optional<Answered>()};
   };
-  std::vector<Claim> claims;
-  std::vector<std::unordered_map<std::string_view, std::size_t>> claim_of(n);
+  struct Mark {
+    std::string_view visitor;
+    StoreResult<std::optional<std::int64_t>> seen{std::optional<std::int64_t>()};
+  };
+  struct KeyState {
+    std::vector<Claim> claims;
+    std::vector<Mark> marks;
+    std::unordered_map<std::string_view, std::size_t> claim_of, mark_of;
+    std::atomic<std::size_t> waiting{0};
+  };
+  const std::size_t n = batch.keys.size();
+  std::vector<KeyState> keys(n);
+  std::size_t requests = 0;
   for (std::size_t k = 0; k < n; ++k) {
+    KeyState& state = keys[k];
     for (const Hit& hit : batch.keys[k].hits) {
       if (!hit.idempotency_key.empty() &&
-          claim_of[k].emplace(hit.idempotency_key, claims.size()).second) {
-        claims.push_back({k, hit.idempotency_key, std::optional<Answered>()});
+          state.claim_of.emplace(hit.idempotency_key, state.claims.size()).second) {
+        state.claims.push_back({.token = hit.idempotency_key});
+      }
+      if (!hit.visitor.empty() && state.mark_of.emplace(hit.visitor, state.marks.size()).second) {
+        state.marks.push_back({.visitor = hit.visitor});
       }
     }
+    state.waiting = state.claims.size() + state.marks.size();
+    requests += state.waiting + 1;
   }
-  run_all(claims.size(), [&](std::size_t i) {
-    claims[i].answered = claim(batch, batch.keys[claims[i].key].key, claims[i].token);
-  });
-  const auto answered_before = [&](std::size_t k, std::string_view token) -> bool {
-    if (token.empty()) return false;
-    const auto& answered = claims[claim_of[k].at(token)].answered;
-    return answered && answered->has_value();
-  };
-  // Then every distinct visitor's mark (not for hits answered before).
-  struct Mark {
-    std::size_t key;
-    std::string_view visitor;
-    StoreResult<std::optional<std::int64_t>> seen;
-  };
-  std::vector<Mark> marks;
-  std::vector<std::unordered_map<std::string_view, std::size_t>> mark_of(n);
-  for (std::size_t k = 0; k < n; ++k) {
-    for (const Hit& hit : batch.keys[k].hits) {
-      if (!hit.visitor.empty() && !answered_before(k, hit.idempotency_key) &&
-          mark_of[k].emplace(hit.visitor, marks.size()).second) {
-        marks.push_back({k, hit.visitor, std::optional<std::int64_t>()});
-      }
+
+  TaskQueue queue;
+  const auto finish_key = [&](std::size_t k) {
+    KeyState& state = keys[k];
+    for (const Claim& claim : state.claims) {
+      if (!claim.answered) return done(k, std::unexpected(claim.answered.error()));
     }
-  }
-  run_all(marks.size(), [&](std::size_t i) {
-    marks[i].seen = mark(batch, batch.keys[marks[i].key].key, marks[i].visitor);
-  });
-  // Then each key's counter, day row and remembered answers.
-  run_all(n, [&](std::size_t k) {
-    for (const auto& [token, i] : claim_of[k]) {
-      if (!claims[i].answered) return done(k, std::unexpected(claims[i].answered.error()));
-    }
-    for (const auto& [visitor, i] : mark_of[k]) {
-      if (!marks[i].seen) return done(k, std::unexpected(marks[i].seen.error()));
+    for (const Mark& mark : state.marks) {
+      if (!mark.seen) return done(k, std::unexpected(mark.seen.error()));
     }
     const SeenAt seen_at = [&](std::string_view visitor) {
-      return *marks[mark_of[k].at(visitor)].seen;
+      return *state.marks[state.mark_of.at(visitor)].seen;
     };
     const AnsweredOf answered = [&](std::string_view token) {
-      return *claims[claim_of[k].at(token)].answered;
+      return *state.claims[state.claim_of.at(token)].answered;
     };
     done(k, add_key(batch, batch.keys[k], seen_at, answered));
-  });
+  };
+  const auto one_done = [&](std::size_t k) {
+    if (--keys[k].waiting == 0) queue.push([&, k] { finish_key(k); });
+  };
+  for (std::size_t k = 0; k < n; ++k) {
+    KeyState& state = keys[k];
+    if (state.waiting == 0) queue.push([&, k] { finish_key(k); });
+    for (Claim& claim : state.claims) {
+      queue.push([&, k] {
+        claim.answered = this->claim(batch, batch.keys[k].key, claim.token);
+        one_done(k);
+      });
+    }
+    for (Mark& mark : state.marks) {
+      queue.push([&, k] {
+        mark.seen = this->mark(batch, batch.keys[k].key, mark.visitor);
+        one_done(k);
+      });
+    }
+  }
+  // The calling thread works too, so max_in_flight - 1 helpers make max_in_flight at once.
+  const std::size_t in_flight = std::min(requests, std::max<std::size_t>(config_.max_in_flight, 1));
+  if (in_flight > 0) pool_.run(in_flight - 1, [&] { queue.work(); });
 }
 
 StoreResult<std::optional<Answered>> DynamoDbStore::claim(const Batch& batch, std::string_view key,

@@ -97,8 +97,6 @@ class DynamoDbStore final : public Store {
     bool outcome_unknown = false;
     std::string type;  // the service's error type, e.g. "ConditionalCheckFailedException"
   };
-  // Runs task(0) … task(n-1) on up to max_in_flight threads (this one included).
-  void run_all(std::size_t n, const std::function<void(std::size_t)>& task);
   // When a visitor was last counted, from its mark's conditional update: nullopt if new,
   // `now` if within the repeat window.
   StoreResult<std::optional<std::int64_t>> mark(const Batch& batch, std::string_view key,
