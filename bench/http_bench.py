@@ -4,9 +4,14 @@
 Starts, one at a time and each pinned to CPU 0:
   - nginx answering a static {"count":1} from memory (the ceiling: plain HTTP),
   - a Node.js + better-sqlite3 counter (UPDATE ... RETURNING, WAL, synchronous=FULL),
-  - visitor-counter serve --store sqlite:... --sync full --threads 1,
+  - visitor-counter serve --store sqlite:... --sync full --threads 1 (the classic bare
+    defaults: every request a view),
+  - the same with --count-unit visitors --ignore-bots, loaded by bench/visitors.lua from
+    1,000 different User-Agents (a visitor mark, the crawler check, the visitor total and
+    the day row on every hit),
 loads each with wrk pinned to CPU 1 (-t1, -c64 and -c256, 10 s), checks that each
-counter rose by exactly what wrk completed, and prints req/s, p50/p99 and the ratios.
+counter's views rose by exactly what wrk completed, and prints req/s, p50/p99 and the
+ratios.
 
 usage: bench/http_bench.py [--duration 10] [--connections 64,256]
 """
@@ -25,7 +30,7 @@ import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, "build/release/visitor-counter")
+BINARY = os.environ.get("VC_BINARY", os.path.join(ROOT, "build/release/visitor-counter"))
 NODE_DIR = os.path.join(ROOT, "bench/node-counter")
 SERVER_CPU, LOAD_CPU = "0", "1"
 
@@ -52,7 +57,8 @@ def wait_listening(port, proc, timeout=30):
 def read_count(url):
     try:
         with urllib.request.urlopen(url, timeout=10) as r:
-            return json.loads(r.read())["count"]
+            body = json.loads(r.read())
+            return body.get("views", body["count"])
     except urllib.error.HTTPError as e:
         if e.code == 404:  # never counted yet
             return 0
@@ -75,8 +81,9 @@ def parse_wrk(text):
             "socket_errors": socket_errors.group(1) if socket_errors else ""}
 
 
-def wrk(url, connections, duration):
-    out = subprocess.run(["taskset", "-c", LOAD_CPU, "wrk", "-t1", "-c%d" % connections,
+def wrk(url, connections, duration, script=None):
+    extra = ["-s", script] if script else []
+    out = subprocess.run(["taskset", "-c", LOAD_CPU, "wrk", "-t1", "-c%d" % connections, *extra,
                           "-d%ds" % duration, "--latency", url],
                          capture_output=True, text=True, check=True).stdout
     return parse_wrk(out)
@@ -85,9 +92,10 @@ def wrk(url, connections, duration):
 class Target:
     """A server under test: start() returns the counting URL; read() its count or None."""
 
-    def __init__(self, name, command, port, count_url, read_url=None, cwd=None):
+    def __init__(self, name, command, port, count_url, read_url=None, cwd=None, script=None):
         self.name, self.command, self.port = name, command, port
         self.count_url, self.read_url, self.cwd = count_url, read_url, cwd
+        self.script = script  # a wrk Lua script shaping the requests
 
     def __enter__(self):
         self.proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, *self.command], cwd=self.cwd,
@@ -108,7 +116,7 @@ class Target:
 
 
 def targets(workdir):
-    nginx_port, node_port, vc_port = free_port(), free_port(), free_port()
+    nginx_port, node_port, vc_port, visitors_port = free_port(), free_port(), free_port(), free_port()
     nginx_conf = os.path.join(workdir, "nginx.conf")
     with open(nginx_conf, "w") as f:
         f.write("""daemon off; worker_processes 1; pid %s/nginx.pid; error_log stderr crit;
@@ -128,6 +136,12 @@ http { access_log off; keepalive_requests 1000000;
                                    "--store", "sqlite:" + os.path.join(workdir, "vc.db"),
                                    "--sync", "full", "--threads", "1"], vc_port,
                base % vc_port + "/count", base % vc_port + "/counters/visitors"),
+        Target("visitor-counter visitors",
+               [BINARY, "serve", "--listen", "127.0.0.1:%d" % visitors_port,
+                "--store", "sqlite:" + os.path.join(workdir, "visitors.db"), "--sync", "full",
+                "--threads", "1", "--count-unit", "visitors", "--ignore-bots"], visitors_port,
+               base % visitors_port + "/count", base % visitors_port + "/counters/visitors",
+               script=os.path.join(ROOT, "bench/visitors.lua")),
     ]
 
 
@@ -144,7 +158,7 @@ def main():
         for target in targets(workdir):
             with target:
                 before = target.read()
-                r = wrk(target.count_url, connections, args.duration)
+                r = wrk(target.count_url, connections, args.duration, target.script)
                 after = target.read()
             if before is not None:
                 # wrk stops with up to `connections` requests sent but not yet read back:
@@ -171,8 +185,9 @@ def report(results, args, ok):
         nginx = results[("nginx static", connections)]["rps"]
         ours = results[("visitor-counter", connections)]["rps"]
         node = results[("node + better-sqlite3", connections)]["rps"]
-        print("c%d: visitor-counter / nginx static = %.2f, visitor-counter / node = %.1fx" % (
-            connections, ours / nginx, ours / node))
+        visitors = results[("visitor-counter visitors", connections)]["rps"]
+        print("c%d: visitor-counter / nginx static = %.2f, visitor-counter / node = %.1fx, "
+              "visitors / views = %.2f" % (connections, ours / nginx, ours / node, visitors / ours))
     print("every counter rose by what wrk completed, plus at most the requests in flight"
           if ok else "COUNT MISMATCH")
 
