@@ -9,6 +9,7 @@
 #include <boost/regex.hpp>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <locale>
 #include <mutex>
 #include <stdexcept>
@@ -59,6 +60,21 @@ std::size_t escape_end(std::string_view s, std::size_t i, bool in_class) {
   if ((e == 'b' || e == 'B') && !in_class) return i + 2;
   if (e == 'x' && i + 3 < s.size() && is_hex(s[i + 2]) && is_hex(s[i + 3])) return i + 4;
   unsupported(s, std::string("the escape \\") + e);
+}
+
+// Appends a JavaScript atom (one character, or an escape from escape_end) in Boost.Regex
+// syntax. An escaped punctuation character becomes \xHH: Boost.Regex gives some of them a
+// meaning ("\<" is a word start there, a plain '<' in JavaScript).
+void append_atom(std::string& out, std::string_view atom) {
+  if (atom.size() == 2 && atom[0] == '\\' && !is_ascii_alnum(atom[1])) {
+    constexpr std::string_view kHex = "0123456789abcdef";
+    const auto byte = static_cast<unsigned char>(atom[1]);
+    out += "\\x";
+    out += kHex[byte >> 4U];
+    out += kHex[byte & 0xfU];
+  } else {
+    out += atom;
+  }
 }
 
 // The end of the character class that starts at s[i] == '['.
@@ -130,7 +146,7 @@ std::string translate_class(std::string_view cls) {
   while (j < end) {
     if (cls[j] == '\\') {
       const std::size_t next = escape_end(cls, j, true);
-      out += cls.substr(j, next - j);
+      append_atom(out, cls.substr(j, next - j));
       last = is_class_escape(cls[j + 1]) ? Last::kClassEscape : Last::kChar;
       j = next;
     } else if (cls[j] == '-') {
@@ -139,7 +155,7 @@ std::string translate_class(std::string_view cls) {
       if (last == Last::kChar && j + 1 < end && !next_is_class_escape) {
         out += '-';  // a range: its end follows, and closes it
         const std::size_t next = cls[j + 1] == '\\' ? escape_end(cls, j + 1, true) : j + 2;
-        out += cls.substr(j + 1, next - (j + 1));
+        append_atom(out, cls.substr(j + 1, next - (j + 1)));
         last = Last::kRange;
         j = next;
       } else {
@@ -167,7 +183,7 @@ std::string translate(std::string_view s) {
     const char c = s[i];
     if (c == '\\') {
       const std::size_t next = escape_end(s, i, false);
-      out += s.substr(i, next - i);
+      append_atom(out, s.substr(i, next - i));
       i = next;
     } else if (c == '[') {
       const std::size_t next = class_end(s, i);
@@ -420,6 +436,7 @@ struct BotFilter::Matcher {
   std::size_t pattern_count = 0;
 
   explicit Matcher(const std::vector<std::string>& patterns) : pattern_count(patterns.size()) {
+    std::array<std::vector<Rule>, 4> by_cost;  // in the list's order within a cost
     for (const std::string& pattern : patterns) {
       try {
         const Shape shape = shape_of(pattern);
@@ -446,14 +463,15 @@ struct BotFilter::Matcher {
         if (rule.kind == Kind::kAnchored || rule.kind == Kind::kSearch) {
           rule.regex = std::move(regex);
         }
-        rules.push_back(std::move(rule));
+        by_cost.at(static_cast<std::size_t>(rule.cost)).push_back(std::move(rule));
       } catch (const std::exception& e) {
         throw std::runtime_error("bot list pattern /" + pattern + "/: " + e.what());
       }
     }
     literals.build();
-    std::stable_sort(rules.begin(), rules.end(),
-                     [](const Rule& a, const Rule& b) { return a.cost < b.cost; });
+    for (std::vector<Rule>& same_cost : by_cost) {
+      std::move(same_cost.begin(), same_cost.end(), std::back_inserter(rules));
+    }
   }
 
   // True if any pattern matches `user_agent`. A User-Agent so pathological that Boost.Regex
@@ -523,7 +541,9 @@ class BotFilter::Cache {
   void insert(std::string_view user_agent, std::size_t hash, bool verdict) {
     auto [shard, set] = locate(hash);
     std::lock_guard lock(shard.mutex);
-    std::size_t way = set.recent ^ 1U;  // the less recently used, unless...
+    // The less recently used way, unless one is free or already has this User-Agent (put
+    // there by another thread meanwhile).
+    std::size_t way = set.recent ^ 1U;
     for (std::size_t w = 0; w < 2; ++w) {
       const Slot& slot = set.ways[w];
       if (!slot.used || (slot.hash == hash && slot.user_agent == user_agent)) way = w;

@@ -1,13 +1,21 @@
 // Crawler detection by User-Agent, so that bots are not counted: the regex list of the npm
-// package isbot (third_party/isbot, pinned, compiled into the binary at build time).
+// package isbot (third_party/isbot, pinned; scripts/update-bot-list refreshes it), compiled
+// into the binary at build time.
 //
-// isbot's patterns are JavaScript regexes (with lookbehind); they are translated once, at
-// construction, to Boost.Regex (header-only, no new dependency). Running all ~200 of them as
-// one alternation costs ~145 us per User-Agent, so each pattern is only tried when the
-// User-Agent contains a literal that every match of the pattern must contain (a lower-cased
-// substring search), and a bounded cache of verdicts sits in front, since real traffic
-// repeats the same few User-Agents. Measured with bench/bots_bench.cpp (Release, one thread):
-// TODO numbers.
+// isbot's patterns are JavaScript regexes (lookbehind included). They are translated once, at
+// construction, to Boost.Regex (header-only: no new dependency), with isbot's verdicts for
+// ASCII User-Agents (JavaScript reads other text as UTF-16, where \s also takes Unicode
+// spaces and {n} counts code units, not bytes; browsers send ASCII).
+//
+// Speed: all ~200 patterns as one Boost alternation cost ~145 us per User-Agent (PCRE2 JIT:
+// 5 to 20 us; isbot in node: 1.3 to 3 us). So instead one Aho-Corasick pass finds which
+// literals the User-Agent contains, a pattern is only tried if its required literal is there,
+// a pattern that is only a literal needs no regex, and an anchored one is tried at the start
+// only. In front, a bounded cache of verdicts, since real traffic repeats the same
+// User-Agents. bench/bots_bench.cpp, Release, g++ 12, one thread on a busy 2-core VM:
+//   Chrome 124 on Windows:  cached 55 to 70 ns, uncached 2.7 to 6 us
+//   Googlebot 2.1:          cached 50 to 80 ns, uncached 3 to 5 us
+//   building the filter (206 patterns): ~2 ms, once at start-up
 #pragma once
 
 #include <cstddef>
