@@ -191,7 +191,7 @@ void App::count(const Request& request, std::string key, bool from_image_proxy, 
   // Forwarded is checked whoever sent it; the client's address comes from the one header
   // the trusted proxies write.
   const std::vector<std::string_view> forwarded = request.header_lines("forwarded");
-  if (!forwarded.empty()) {
+  if (!forwarded.empty() && !request.peer.empty()) {
     auto checked =
         policy::client_address(request.peer, {.forwarded = forwarded, .x_forwarded_for = {}}, {});
     if (!checked) return refuse(400, "bad_forwarded", checked.error());
@@ -202,7 +202,10 @@ void App::count(const Request& request, std::string key, bool from_image_proxy, 
   } else {
     headers.x_forwarded_for = request.header_lines("x-forwarded-for");
   }
-  auto client = policy::client_address(request.peer, headers, counting_.proxies);
+  // No peer: a Lambda event without sourceIp. The visitor is then its User-Agent alone.
+  auto client = request.peer.empty()
+                    ? std::expected<std::string, std::string>(std::string())
+                    : policy::client_address(request.peer, headers, counting_.proxies);
   if (!client) return refuse(400, "bad_forwarded", client.error());
 
   std::string idempotency_key;

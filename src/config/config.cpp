@@ -310,7 +310,7 @@ std::expected<Config, std::string> parse(std::span<const std::string_view> args,
   if (c.command == Command::lambda && c.rules.rate_limit) {
     return std::unexpected(
         "--rate-limit is for serve; on Lambda, API Gateway's stage throttling is the limit "
-        "(the template's ThrottlingRateLimit and ThrottlingBurstLimit)");
+        "(the template's parameters ThrottleRate and ThrottleBurst)");
   }
   if (c.threads == 0) c.threads = std::max(1U, std::thread::hardware_concurrency());
   return c;

@@ -145,5 +145,28 @@ class DynamoDbFaultsTest(unittest.TestCase):
                             "the fast key waited for the slow one: %r" % answers)
 
 
+    def test_an_idempotency_key_of_a_hit_that_did_not_count_can_count_again(self):
+        """A refused write gives its Idempotency-Key back (a resend counts once); one whose
+        outcome is unknown keeps it (a resend gets 409, never a second count)."""
+        faults = {1: "throttle", 3: "500_after"}  # by counter write
+        with FakeDynamoDb(lambda n: faults.get(n, "ok")) as fake, \
+                Server(store=fake.store_url("&max_attempts=1"), env=DUMMY_CREDENTIALS) as s:
+            def post(key):
+                status, _, body = s.request("POST", "/count/idem",
+                                            headers={"Idempotency-Key": '"%s"' % key})
+                return status, json.loads(body)
+
+            self.assertEqual(post("refused"), (503, {
+                "error": "store_unavailable", "outcome": "not_counted",
+                "message": "the counter store is unavailable; try again shortly"}))
+            status, body = post("refused")
+            self.assertEqual((status, body.get("count")), (200, 1), body)
+            status, body = post("unknown")
+            self.assertEqual((status, body.get("outcome")), (503, "unknown"))
+            status, body = post("unknown")
+            self.assertEqual((status, body["error"]), (409, "idempotency_conflict"))
+            self.assertEqual(fake.count("idem"), 2)  # the first refused, the 500 applied
+
+
 if __name__ == "__main__":
     unittest.main()

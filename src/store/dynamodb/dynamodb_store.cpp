@@ -194,13 +194,26 @@ void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
   }
 
   TaskQueue queue;
+  // A key that failed with nothing counted gives back the Idempotency-Keys it claimed, so
+  // that a retry with them can count (one whose outcome is unknown keeps them: a retry
+  // then gets 409 until they expire, never a second count).
+  const auto fail_key = [&](std::size_t k, StoreError error) {
+    if (error.kind == StoreError::Kind::failed) {
+      for (const Claim& claim : keys[k].claims) {
+        if (claim.answered && !claim.answered->has_value()) {
+          release(batch.keys[k].key, claim.token);
+        }
+      }
+    }
+    done(k, std::unexpected(std::move(error)));
+  };
   const auto finish_key = [&](std::size_t k) {
     KeyState& state = keys[k];
     for (const Claim& claim : state.claims) {
-      if (!claim.answered) return done(k, std::unexpected(claim.answered.error()));
+      if (!claim.answered) return fail_key(k, claim.answered.error());
     }
     for (const Mark& mark : state.marks) {
-      if (!mark.seen) return done(k, std::unexpected(mark.seen.error()));
+      if (!mark.seen) return fail_key(k, mark.seen.error());
     }
     const SeenAt seen_at = [&](std::string_view visitor) {
       return *state.marks[state.mark_of.at(visitor)].seen;
@@ -208,7 +221,9 @@ void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
     const AnsweredOf answered = [&](std::string_view token) {
       return *state.claims[state.claim_of.at(token)].answered;
     };
-    done(k, add_key(batch, batch.keys[k], seen_at, answered));
+    auto results = add_key(batch, batch.keys[k], seen_at, answered);
+    if (!results) return fail_key(k, std::move(results.error()));
+    done(k, std::move(results));
   };
   const auto one_done = [&](std::size_t k) {
     if (--keys[k].waiting == 0) queue.push([&, k] { finish_key(k); });
@@ -232,6 +247,12 @@ void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
   // The calling thread works too, so max_in_flight - 1 helpers make max_in_flight at once.
   const std::size_t in_flight = std::min(requests, std::max<std::size_t>(config_.max_in_flight, 1));
   if (in_flight > 0) pool_.run(in_flight - 1, [&] { queue.work(); });
+}
+
+void DynamoDbStore::release(std::string_view key, std::string_view token) {
+  const std::string id = answer_id(key, token);
+  auto deleted = call("DeleteItem", dynamodb::delete_item_request(config_.table, id), true);
+  if (!deleted) fail("DeleteItem", "Idempotency-Key claim not given back: " + deleted.error().why);
 }
 
 StoreResult<std::optional<Answered>> DynamoDbStore::claim(const Batch& batch, std::string_view key,

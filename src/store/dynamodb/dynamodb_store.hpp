@@ -105,6 +105,8 @@ class DynamoDbStore final : public Store {
   // hit, else the earlier answer (or a conflict while another request counts it).
   StoreResult<std::optional<Answered>> claim(const Batch& batch, std::string_view key,
                                              std::string_view token);
+  // Deletes an Idempotency-Key's claim whose hit did not count (best effort; logged).
+  void release(std::string_view key, std::string_view token);
   // The counter's and the day row's updates for one key, given its visitors' marks and its
   // Idempotency-Keys' claims, then the answers to remember.
   StoreResult<std::vector<HitResult>> add_key(const Batch& batch, const KeyHits& key,

@@ -328,12 +328,20 @@ StoreResult<std::string> SqliteStore::salt(std::string_view day) {
 }
 
 StoreResult<void> SqliteStore::forget_before(std::string_view day) {
-  sqlite3_stmt* stmt = nullptr;
-  for (const char* sql : {"DELETE FROM salts WHERE day < ?1", "DELETE FROM marks WHERE day < ?1"}) {
+  // Salts and marks of earlier days; answers to Idempotency-Keys that expired by the day's
+  // start (the ones that expire later today are ignored when read, and go tomorrow).
+  constexpr const char* kCleanUps[] = {"DELETE FROM salts WHERE day < ?1",
+                                       "DELETE FROM marks WHERE day < ?1",
+                                       "DELETE FROM answers WHERE expires <= ?2"};
+  for (const char* sql : kCleanUps) {
+    sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK) {
       return std::unexpected(fail("cannot prepare a clean-up"));
     }
-    bind_text(stmt, 1, day);
+    if (sqlite3_bind_parameter_index(stmt, "?1") > 0) bind_text(stmt, 1, day);
+    if (sqlite3_bind_parameter_index(stmt, "?2") > 0) {
+      sqlite3_bind_int64(stmt, 2, util::day_start(day));
+    }
     const int rc = sqlite3_step(stmt);
     sqlite3_finalize(stmt);
     if (rc != SQLITE_DONE) return std::unexpected(fail("clean-up failed"));
