@@ -1,25 +1,53 @@
-// FailingStore: the switch in front of the inner store.
+// FailingStore: the switches in front of the inner store.
 #include "support/failing_store.hpp"
 
 namespace testing_support {
-namespace {
-store::StoreError injected() { return store::StoreError{"injected failure"}; }
-}  // namespace
 
-void FailingStore::add(std::span<const store::Increment> batch, const store::AddCallback& done) {
-  ++add_calls_;
-  if (failing_) return store::report_batch(std::unexpected(injected()), batch.size(), done);
+void FailingStore::set_failing(bool failing) {
+  for (auto& flag : failing_) flag = failing;
+}
+
+void FailingStore::set_failing(Call call, bool failing) { failing_[index(call)] = failing; }
+
+bool FailingStore::fails(Call call) {
+  ++calls_[index(call)];
+  return failing_[index(call)];
+}
+
+store::StoreError FailingStore::injected() const {
+  return store::StoreError{"injected failure", kind_};
+}
+
+void FailingStore::add(const store::Batch& batch, const store::AddCallback& done) {
+  if (fails(Call::add)) {
+    return store::report_batch(std::unexpected(injected()), batch.keys.size(), done);
+  }
   inner_.add(batch, done);
 }
 
-store::StoreResult<std::optional<std::int64_t>> FailingStore::get(std::string_view key) {
-  if (failing_) return std::unexpected(injected());
+store::StoreResult<std::optional<store::Totals>> FailingStore::get(std::string_view key) {
+  if (fails(Call::get)) return std::unexpected(injected());
   return inner_.get(key);
 }
 
+store::StoreResult<std::string> FailingStore::salt(std::string_view day) {
+  if (fails(Call::salt)) return std::unexpected(injected());
+  return inner_.salt(day);
+}
+
+store::StoreResult<void> FailingStore::forget_before(std::string_view day) {
+  if (fails(Call::forget_before)) return std::unexpected(injected());
+  return inner_.forget_before(day);
+}
+
 store::StoreResult<void> FailingStore::ping() {
-  if (failing_) return std::unexpected(injected());
+  if (fails(Call::ping)) return std::unexpected(injected());
   return inner_.ping();
+}
+
+store::StoreResult<void> FailingStore::sync() {
+  if (fails(Call::sync)) return std::unexpected(injected());
+  return inner_.sync();
 }
 
 }  // namespace testing_support

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <iostream>
 #include <mutex>
 #include <unordered_map>
@@ -124,12 +125,17 @@ DynamoDbStore::DynamoDbStore(dynamodb::DynamoDbConfig config, aws::Credentials c
 
 namespace {
 
-// Tasks that may add tasks, run by several threads until every task has finished.
+// Tasks that may add tasks, run by several threads until every task has finished: in
+// order, except that urgent ones go first.
 class TaskQueue {
  public:
-  void push(std::function<void()> task) {
+  void push(std::function<void()> task, bool urgent = false) {
     std::lock_guard lock(mutex_);
-    tasks_.push_back(std::move(task));
+    if (urgent) {
+      tasks_.push_front(std::move(task));
+    } else {
+      tasks_.push_back(std::move(task));
+    }
     ++unfinished_;
     wake_.notify_one();
   }
@@ -139,8 +145,8 @@ class TaskQueue {
     for (;;) {
       wake_.wait(lock, [this] { return !tasks_.empty() || unfinished_ == 0; });
       if (tasks_.empty()) return;
-      std::function<void()> task = std::move(tasks_.back());
-      tasks_.pop_back();
+      std::function<void()> task = std::move(tasks_.front());
+      tasks_.pop_front();
       lock.unlock();
       task();
       lock.lock();
@@ -151,7 +157,7 @@ class TaskQueue {
  private:
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::vector<std::function<void()>> tasks_;
+  std::deque<std::function<void()>> tasks_;
   std::size_t unfinished_ = 0;  // queued or running
 };
 
@@ -226,7 +232,8 @@ void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
     done(k, std::move(results));
   };
   const auto one_done = [&](std::size_t k) {
-    if (--keys[k].waiting == 0) queue.push([&, k] { finish_key(k); });
+    // Its counter goes before the marks still queued for other keys.
+    if (--keys[k].waiting == 0) queue.push([&, k] { finish_key(k); }, /*urgent=*/true);
   };
   for (std::size_t k = 0; k < n; ++k) {
     KeyState& state = keys[k];

@@ -1,4 +1,7 @@
-// App: the HTTP API (README, "HTTP API") against the memory store and a failure-injecting one.
+// App: the HTTP API (README, "HTTP API") against the memory store and a failure-injecting
+// one, and the counting policy as the app applies it: the unit a counting answer is in,
+// the totals a read answers, Do-Not-Track and Global Privacy Control, bots, image proxies
+// (a view, never a visitor), and the peer address as what tells visitors apart.
 #include "app/app.hpp"
 
 #include <gtest/gtest.h>
@@ -12,20 +15,52 @@
 namespace app {
 namespace {
 
+using store::Totals;
+using testing_support::FailingStore;
+
+constexpr std::string_view kPeer = "192.0.2.10";
+constexpr std::string_view kBrowser = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0";
+
 class AppTest : public ::testing::Test {
  protected:
-  Response call(std::string method, std::string target, Headers headers = {},
-                std::string body = {}) {
-    Request request{.method = std::move(method),
-                    .target = std::move(target),
-                    .headers = std::move(headers),
-                    .body = std::move(body)};
+  static Request request(std::string method, std::string target, Headers headers = {},
+                         std::string body = {}, std::string_view peer = kPeer) {
+    Request r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    r.headers = std::move(headers);
+    r.body = std::move(body);
+    r.peer = std::string(peer);
+    return r;
+  }
+
+  static Response send(App& app, const Request& r) {
     std::promise<Response> answered;
-    app_.handle(request, [&answered](Response r) { answered.set_value(std::move(r)); });
+    app.handle(r, [&answered](Response response) { answered.set_value(std::move(response)); });
     return answered.get_future().get();
   }
 
-  std::optional<std::int64_t> stored(std::string_view key) { return *memory_.get(key); }
+  Response call(std::string method, std::string target, Headers headers = {},
+                std::string body = {}) {
+    return send(app_,
+                request(std::move(method), std::move(target), std::move(headers), std::move(body)));
+  }
+
+  // An App on the same counter and metrics, with its own counting options.
+  App app_with(CountingOptions counting) {
+    return App(counter_, metrics_, *OriginPolicy::create({"https://site.example"}, false),
+               std::move(counting));
+  }
+
+  // The counter's views, as stored.
+  std::optional<std::int64_t> stored(std::string_view key) {
+    const auto totals = *memory_.get(key);
+    if (!totals) return std::nullopt;
+    return totals->views;
+  }
+  std::optional<Totals> totals(std::string_view key) { return *memory_.get(key); }
+
+  std::string metrics_text() { return call("GET", "/metrics").body; }
 
   static std::optional<std::string> header(const Response& r, std::string_view name) {
     for (const auto& [key, value] : r.headers) {
@@ -35,7 +70,7 @@ class AppTest : public ::testing::Test {
   }
 
   store::MemoryStore memory_;
-  testing_support::FailingStore store_{memory_};
+  FailingStore store_{memory_};
   metrics::Registry metrics_;
   counting::WriteCombiner counter_{store_, metrics_};
   App app_{counter_, metrics_, *OriginPolicy::create({"https://site.example"}, false)};
@@ -115,8 +150,11 @@ TEST_F(AppTest, ReadsWithoutCounting) {
   EXPECT_EQ(call("GET", "/counters/home").status, 404);
   call("GET", "/count/home");
   const Response r = call("GET", "/counters/home");
-  EXPECT_EQ(r.body, R"({"key":"home","count":1})");
-  EXPECT_EQ(stored("home"), 1);
+  EXPECT_EQ(r.body, R"({"key":"home","count":1,"views":1,"visitors":1})");
+  call("GET", "/count/home");
+  EXPECT_EQ(call("GET", "/counters/home").body,
+            R"({"key":"home","count":2,"views":2,"visitors":1})");
+  EXPECT_EQ(totals("home"), (Totals{.views = 2, .visitors = 1}));
 }
 
 TEST_F(AppTest, StoreFailureIs503AndChangesNothing) {
@@ -126,6 +164,7 @@ TEST_F(AppTest, StoreFailureIs503AndChangesNothing) {
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(header(r, "Retry-After"), "1");
   EXPECT_EQ(r.body.find("injected"), std::string::npos);  // no internals leak
+  EXPECT_NE(r.body.find("\"outcome\":\"not_counted\""), std::string::npos) << r.body;
   EXPECT_EQ(call("GET", "/healthz").status, 503);
   store_.set_failing(false);
   EXPECT_EQ(call("GET", "/healthz").status, 200);
@@ -239,6 +278,129 @@ TEST_F(AppTest, DemoPageHasAStrictPolicyAndItsStylesheet) {
   const Response css = call("GET", "/demo.css");
   EXPECT_EQ(css.status, 200);
   EXPECT_EQ(header(css, "Content-Type"), "text/css; charset=utf-8");
+}
+
+TEST_F(AppTest, ASaltFailureIs503NotCounted) {
+  store_.set_failing(FailingStore::Call::salt, true);
+  const Response r = call("GET", "/count/home");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(r.body.find("\"outcome\":\"not_counted\""), std::string::npos) << r.body;
+  EXPECT_EQ(store_.add_calls(), 0);
+  store_.set_failing(FailingStore::Call::salt, false);
+  EXPECT_EQ(call("GET", "/count/home").body, R"({"count":1})");
+}
+
+TEST_F(AppTest, ThePeerAndUserAgentTellVisitorsApart) {
+  const Headers browser = {{"user-agent", std::string(kBrowser)}};
+  const Headers other_browser = {{"user-agent", "curl/8.5.0"}};
+  EXPECT_EQ(send(app_, request("GET", "/count/p", browser, {}, "192.0.2.1")).status, 200);
+  EXPECT_EQ(send(app_, request("GET", "/count/p", browser, {}, "192.0.2.2")).status, 200);
+  EXPECT_EQ(totals("p"), (Totals{.views = 2, .visitors = 2}));  // two peers: two visitors
+  send(app_, request("GET", "/count/p", browser, {}, "192.0.2.1"));
+  EXPECT_EQ(totals("p"), (Totals{.views = 3, .visitors = 2}));  // the same peer and agent
+  send(app_, request("GET", "/count/p", other_browser, {}, "192.0.2.1"));
+  EXPECT_EQ(totals("p"), (Totals{.views = 4, .visitors = 3}));  // another agent there
+  send(app_, request("GET", "/count/p", browser, {}, "2001:db8::1"));
+  EXPECT_EQ(totals("p"), (Totals{.views = 5, .visitors = 4}));
+}
+
+TEST_F(AppTest, TheVisitorsUnitAnswersTheVisitorsTotal) {
+  CountingOptions counting;
+  counting.rules.unit = counting::policy::CountUnit::visitors;
+  App app = app_with(std::move(counting));
+  EXPECT_EQ(send(app, request("POST", "/count/u", {}, {}, "198.51.100.1")).body, R"({"count":1})");
+  EXPECT_EQ(send(app, request("POST", "/count/u", {}, {}, "198.51.100.1")).body, R"({"count":1})");
+  EXPECT_EQ(send(app, request("POST", "/count/u", {}, {}, "198.51.100.2")).body, R"({"count":2})");
+  EXPECT_EQ(send(app, request("GET", "/counters/u")).body,
+            R"({"key":"u","count":2,"views":3,"visitors":2})");
+  // The views unit (the default) answers views from the same counter.
+  EXPECT_EQ(call("GET", "/counters/u").body, R"({"key":"u","count":3,"views":3,"visitors":2})");
+  // A badge always shows views.
+  const Response badge = send(app, request("GET", "/badge/u.svg", {}, {}, "198.51.100.1"));
+  EXPECT_NE(badge.body.find("<title>visitors: 4</title>"), std::string::npos) << badge.body;
+}
+
+TEST_F(AppTest, DoNotTrackAndGpcCountNothingWhenRespected) {
+  CountingOptions counting;
+  counting.rules.respect_dnt = true;
+  App app = app_with(std::move(counting));
+  EXPECT_EQ(send(app, request("GET", "/count/d", {{"dnt", "1"}})).body, R"({"count":0})");
+  EXPECT_EQ(totals("d"), std::nullopt);
+  EXPECT_EQ(send(app, request("GET", "/count/d")).body, R"({"count":1})");
+  for (const Headers& opt_out : {Headers{{"dnt", "1"}}, Headers{{"sec-gpc", "1"}},
+                                 Headers{{"dnt", "0"}, {"sec-gpc", "1"}}}) {
+    const Response r = send(app, request("GET", "/count/d", opt_out, {}, "203.0.113.9"));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, R"({"count":1})");  // the current value
+  }
+  const Response badge = send(app, request("GET", "/badge/d.svg", {{"dnt", "1"}}));
+  EXPECT_EQ(badge.status, 200);
+  EXPECT_NE(badge.body.find("<title>visitors: 1</title>"), std::string::npos);
+  EXPECT_EQ(totals("d"), (Totals{.views = 1, .visitors = 1}));
+  EXPECT_EQ(store_.add_calls(), 1);
+  EXPECT_NE(metrics_text().find("vc_hits_ignored_total{reason=\"dnt\"} 5\n"), std::string::npos);
+  // DNT: 0 and Sec-GPC: 0 do not opt out.
+  EXPECT_EQ(
+      send(app, request("GET", "/count/d", {{"dnt", "0"}, {"sec-gpc", "0"}}, {}, "203.0.113.9"))
+          .body,
+      R"({"count":2})");
+}
+
+TEST_F(AppTest, DoNotTrackCountsWhenNotRespected) {
+  EXPECT_EQ(call("GET", "/count/d", {{"dnt", "1"}}).body, R"({"count":1})");
+  EXPECT_EQ(call("GET", "/count/d", {{"sec-gpc", "1"}}).body, R"({"count":2})");
+  EXPECT_EQ(stored("d"), 2);
+  EXPECT_NE(metrics_text().find("vc_hits_ignored_total{reason=\"dnt\"} 0\n"), std::string::npos);
+}
+
+// A stand-in for the bot list: a missing agent, or one that says "bot".
+bool fake_is_bot(std::optional<std::string_view> user_agent) {
+  return !user_agent || user_agent->find("bot") != std::string_view::npos;
+}
+
+TEST_F(AppTest, BotsCountNothingWhenIgnored) {
+  CountingOptions counting;
+  counting.rules.ignore_bots = true;
+  counting.is_bot = fake_is_bot;
+  App app = app_with(std::move(counting));
+  const Headers browser = {{"user-agent", std::string(kBrowser)}};
+  EXPECT_EQ(send(app, request("GET", "/count/b", browser)).body, R"({"count":1})");
+  const Response bot = send(
+      app, request("GET", "/count/b", {{"user-agent", "Mozilla/5.0 (compatible; Googlebot/2.1)"}}));
+  EXPECT_EQ(bot.status, 200);
+  EXPECT_EQ(bot.body, R"({"count":1})");  // the current value, not counted
+  EXPECT_EQ(send(app, request("GET", "/count/b")).body, R"({"count":1})");  // no agent
+  EXPECT_EQ(send(app, request("GET", "/badge/b.svg", {{"user-agent", "somebot"}})).status, 200);
+  EXPECT_EQ(totals("b"), (Totals{.views = 1, .visitors = 1}));
+  EXPECT_NE(metrics_text().find("vc_hits_ignored_total{reason=\"bot\"} 3\n"), std::string::npos);
+  EXPECT_EQ(send(app, request("GET", "/count/b", browser, {}, "192.0.2.99")).body,
+            R"({"count":2})");
+}
+
+TEST_F(AppTest, BotsCountWhenNotIgnored) {
+  CountingOptions counting;
+  counting.is_bot = fake_is_bot;  // known, but rules.ignore_bots is off
+  App app = app_with(std::move(counting));
+  EXPECT_EQ(send(app, request("GET", "/count/b", {{"user-agent", "Googlebot"}})).body,
+            R"({"count":1})");
+  EXPECT_EQ(send(app, request("GET", "/count/b")).body, R"({"count":2})");
+  EXPECT_NE(metrics_text().find("vc_hits_ignored_total{reason=\"bot\"} 0\n"), std::string::npos);
+}
+
+TEST_F(AppTest, AnImageProxyBadgeCountsAViewAndNoVisitorEvenAsABot) {
+  CountingOptions counting;
+  counting.rules.ignore_bots = true;
+  counting.is_bot = [](std::optional<std::string_view>) { return true; };
+  App app = app_with(std::move(counting));
+  const Headers camo = {{"user-agent", "github-camo (876de43e)"}};
+  const Response first = send(app, request("GET", "/badge/readme.svg", camo, {}, "140.82.115.1"));
+  EXPECT_EQ(first.status, 200);
+  EXPECT_NE(first.body.find("<title>visitors: 1</title>"), std::string::npos);
+  send(app, request("GET", "/badge/readme.svg", camo, {}, "140.82.115.1"));
+  send(app, request("GET", "/badge/readme.svg", camo, {}, "140.82.115.2"));
+  EXPECT_EQ(totals("readme"), (Totals{.views = 3, .visitors = 0}));
+  EXPECT_EQ(memory_.marks(), 0U);
+  EXPECT_NE(metrics_text().find("vc_hits_ignored_total{reason=\"bot\"} 0\n"), std::string::npos);
 }
 
 }  // namespace

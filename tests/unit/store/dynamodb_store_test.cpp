@@ -1,6 +1,7 @@
-// Tests for DynamoDbStore against a scripted fake transport: the signed request it sends,
-// retries (on a fake clock, no real sleep), fail-fast errors, writes whose outcome is
-// unknown, per-key results, bounded concurrency, logging.
+// Tests for DynamoDbStore against a scripted fake transport: the signed requests it sends
+// (counter, day row, visitor marks, Idempotency-Key claims, the day's salt), retries (on a
+// fake clock, no real sleep), fail-fast errors, writes whose outcome is unknown, per-key
+// results, bounded concurrency, logging.
 #include "store/dynamodb/dynamodb_store.hpp"
 
 #include <gtest/gtest.h>
@@ -16,7 +17,8 @@ namespace store {
 namespace {
 
 using testing_support::add_all;
-using testing_support::add_values;
+using testing_support::add_one;
+using testing_support::HitBatch;
 using Kind = StoreError::Kind;
 
 using namespace std::chrono_literals;
@@ -52,6 +54,48 @@ Reply broken(aws::HttpError::Kind kind, bool sent = true) {
 Reply counted(int value) {
   return ok(R"({"Attributes":{"count":{"N":")" + std::to_string(value) + R"("}}})");
 }
+Reply counted(int views, int visitors) {
+  return ok(R"({"Attributes":{"count":{"N":")" + std::to_string(views) + R"("},"visitors":{"N":")" +
+            std::to_string(visitors) + R"("}}})");
+}
+const Reply kDayRowDone = ok("{}");
+
+// The views each hit of a key's results got.
+std::vector<std::int64_t> views(const StoreResult<std::vector<HitResult>>& results) {
+  std::vector<std::int64_t> out;
+  for (const HitResult& r : results.value()) out.push_back(r.totals.views);
+  return out;
+}
+
+std::string counter_request(std::string_view key, std::int64_t views, std::int64_t visitors) {
+  return dynamodb::add_request("visitor-counter", key, {{"count", views}, {"visitors", visitors}},
+                               true);
+}
+std::string day_request(std::string_view key, std::int64_t views, std::int64_t visitors) {
+  return dynamodb::add_request("visitor-counter", std::string(key) + "#day#2026-01-01",
+                               {{"views", views}, {"visitors", visitors}}, false);
+}
+
+// A batch of one key whose hits carry Idempotency-Keys (and no visitor).
+struct IdempotentBatch {
+  explicit IdempotentBatch(std::vector<std::string> tokens) : tokens_(std::move(tokens)) {
+    for (const std::string& token : tokens_) {
+      Hit hit;
+      hit.idempotency_key = token;
+      hits_.push_back(hit);
+    }
+    keys_ = {KeyHits{.key = "home", .hits = hits_}};
+    batch = Batch{.day = "2026-01-01",
+                  .now = 1767268800,
+                  .repeat_window = 0,
+                  .marker_expires = 1767312000,
+                  .keys = keys_};
+  }
+  std::vector<std::string> tokens_;
+  std::vector<Hit> hits_;
+  std::vector<KeyHits> keys_;
+  Batch batch;
+};
 
 class DynamoDbStoreTest : public ::testing::Test {
  protected:
@@ -86,12 +130,14 @@ class DynamoDbStoreTest : public ::testing::Test {
   std::vector<std::string> logs;
 };
 
-TEST_F(DynamoDbStoreTest, AddSendsOneSignedUpdateItemPerKey) {
+TEST_F(DynamoDbStoreTest, AddSendsASignedCounterAndDayRowUpdatePerKey) {
   auto db = make({"AKID", "SECRET", "TOKEN"});
-  replies = {counted(3), counted(1)};
-  const Increment batch[] = {{"visitors", 3}, {"page/home", 1}};
-  EXPECT_EQ(add_values(*db, batch).value(), (std::vector<std::int64_t>{3, 1}));
-  ASSERT_EQ(sent.size(), 2u);
+  replies = {counted(3), kDayRowDone, counted(1), kDayRowDone};
+  const HitBatch batch({{"visitors", {"", "", ""}}, {"page/home", {""}}});
+  auto results = add_all(*db, batch);
+  EXPECT_EQ(views(results[0]), (std::vector<std::int64_t>{1, 2, 3}));
+  EXPECT_EQ(views(results[1]), std::vector<std::int64_t>{1});
+  ASSERT_EQ(sent.size(), 4u);
   const Sent& first = sent[0];
   EXPECT_EQ(first.header("Host"), "dynamodb.us-east-1.amazonaws.com");
   EXPECT_EQ(first.header("Content-Type"), "application/x-amz-json-1.0");
@@ -103,8 +149,10 @@ TEST_F(DynamoDbStoreTest, AddSendsOneSignedUpdateItemPerKey) {
                                "aws4_request, SignedHeaders=content-type;host;x-amz-date;"
                                "x-amz-security-token;x-amz-target, Signature="))
       << first.header("Authorization");
-  EXPECT_EQ(first.body, dynamodb::update_item_request("visitor-counter", "visitors", 3));
-  EXPECT_EQ(sent[1].body, dynamodb::update_item_request("visitor-counter", "page/home", 1));
+  EXPECT_EQ(first.body, counter_request("visitors", 3, 0));
+  EXPECT_EQ(sent[1].body, day_request("visitors", 3, 0));
+  EXPECT_EQ(sent[2].body, counter_request("page/home", 1, 0));
+  EXPECT_EQ(sent[3].body, day_request("page/home", 1, 0));
   EXPECT_EQ(first.timeout, 2000ms);
   EXPECT_FALSE(first.idempotent);  // the HTTP client must not resend it either
   EXPECT_TRUE(logs.empty());
@@ -113,10 +161,10 @@ TEST_F(DynamoDbStoreTest, AddSendsOneSignedUpdateItemPerKey) {
 TEST_F(DynamoDbStoreTest, ThrottlingIsRetriedWithBackoff) {
   auto db = make();
   replies = {error(400, "ProvisionedThroughputExceededException"),
-             error(400, "ThrottlingException"), counted(42)};
-  const Increment batch[] = {{"visitors", 1}};
-  EXPECT_EQ(add_values(*db, batch).value(), std::vector<std::int64_t>{42});
-  EXPECT_EQ(sent.size(), 3u);
+             error(400, "ThrottlingException"), counted(42), kDayRowDone};
+  const HitBatch batch({{"visitors", {""}}});
+  EXPECT_EQ(views(add_one(*db, batch)), std::vector<std::int64_t>{42});
+  EXPECT_EQ(sent.size(), 4u);
   EXPECT_EQ(sleeps, (std::vector<milliseconds>{50ms, 100ms}));
 }
 
@@ -137,8 +185,8 @@ TEST_F(DynamoDbStoreTest, PersistentServerErrorsStopAtMaxAttempts) {
 TEST_F(DynamoDbStoreTest, ClientErrorsFailFast) {
   auto db = make();
   replies = {error(400, "ResourceNotFoundException", "Requested resource not found")};
-  const Increment batch[] = {{"visitors", 1}};
-  auto values = add_values(*db, batch);
+  const HitBatch batch({{"visitors", {""}}});
+  auto values = add_one(*db, batch);
   ASSERT_FALSE(values.has_value());
   EXPECT_EQ(sent.size(), 1u);
   EXPECT_TRUE(sleeps.empty());
@@ -159,8 +207,8 @@ TEST_F(DynamoDbStoreTest, AnUpdateThatMayHaveBeenAppliedIsNotRepeated) {
     auto db = make();
     sent.clear();
     replies = {first, counted(2)};
-    const Increment batch[] = {{"visitors", 1}};
-    auto values = add_values(*db, batch);
+    const HitBatch batch({{"visitors", {""}}});
+    auto values = add_one(*db, batch);
     ASSERT_FALSE(values.has_value());
     EXPECT_EQ(values.error().kind, Kind::outcome_unknown) << values.error().message;
     EXPECT_EQ(sent.size(), 1u) << values.error().message;
@@ -171,7 +219,7 @@ TEST_F(DynamoDbStoreTest, AnUpdateThatMayHaveBeenAppliedIsNotRepeated) {
   auto db = make();
   replies = {broken(aws::HttpError::Kind::timeout), error(500, "InternalServerError"),
              ok(R"({"Item":{"count":{"N":"2"}}})")};
-  EXPECT_EQ(db->get("visitors").value(), 2);
+  EXPECT_EQ(db->get("visitors").value(), (Totals{.views = 2, .visitors = 0}));
 }
 
 // What provably did not apply is retried: nothing was sent, or DynamoDB refused it.
@@ -190,25 +238,25 @@ TEST_F(DynamoDbStoreTest, UpdatesThatDidNotApplyAreRetried) {
   for (const Reply& first : refused) {
     auto db = make();
     sent.clear();
-    replies = {first, counted(5)};
-    const Increment batch[] = {{"visitors", 5}};
-    EXPECT_EQ(add_values(*db, batch).value(), std::vector<std::int64_t>{5});
-    EXPECT_EQ(sent.size(), 2u);
+    replies = {first, counted(5), kDayRowDone};
+    const HitBatch batch({{"visitors", {""}}});
+    EXPECT_EQ(views(add_one(*db, batch)), std::vector<std::int64_t>{5});
+    EXPECT_EQ(sent.size(), 3u);
   }
 }
 
 TEST_F(DynamoDbStoreTest, EachKeyReportsItsOwnResult) {
   auto db = make();
-  replies = {counted(1), error(400, "ValidationException"), counted(7),
-             broken(aws::HttpError::Kind::io)};
-  const Increment batch[] = {{"a", 1}, {"b", 1}, {"c", 2}, {"d", 1}};
+  replies = {counted(1), kDayRowDone, error(400, "ValidationException"),
+             counted(7), kDayRowDone, broken(aws::HttpError::Kind::io)};
+  const HitBatch batch({{"a", {""}}, {"b", {""}}, {"c", {"", ""}}, {"d", {""}}});
   auto results = add_all(*db, batch);
-  EXPECT_EQ(sent.size(), 4u);
-  EXPECT_EQ(results[0].value(), 1);
+  EXPECT_EQ(sent.size(), 6u);
+  EXPECT_EQ(views(results[0]), std::vector<std::int64_t>{1});
   ASSERT_FALSE(results[1].has_value());
   EXPECT_EQ(results[1].error().kind, Kind::failed);
   EXPECT_NE(results[1].error().message.find("ValidationException"), std::string::npos);
-  EXPECT_EQ(results[2].value(), 7);
+  EXPECT_EQ(views(results[2]), (std::vector<std::int64_t>{6, 7}));
   ASSERT_FALSE(results[3].has_value());
   EXPECT_EQ(results[3].error().kind, Kind::outcome_unknown);
 }
@@ -244,19 +292,26 @@ TEST(DynamoDbStoreConcurrency, ABatchRunsMaxInFlightAtOnce) {
   std::vector<std::string> keys;
   for (int i = 0; i < 3 * kInFlight; ++i)
     keys.push_back(std::string("k").append(std::to_string(i)));
-  std::vector<Increment> batch;
-  for (const std::string& key : keys) batch.push_back({key, 1});
+  std::vector<Hit> hits(keys.size());
+  std::vector<KeyHits> key_hits;
+  for (std::size_t i = 0; i < keys.size(); ++i) key_hits.push_back({keys[i], {&hits[i], 1}});
+  const Batch batch{
+      .day = "2026-01-01", .now = 0, .repeat_window = 0, .marker_expires = 0, .keys = key_hits};
   auto results = add_all(db, batch);
   EXPECT_TRUE(reached);
   EXPECT_EQ(most, kInFlight);
-  for (std::size_t i = 0; i < results.size(); ++i) EXPECT_EQ(results[i].value(), int(i)) << i;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(views(results[i]), std::vector<std::int64_t>{std::int64_t(i)}) << i;
+  }
 }
 
 TEST_F(DynamoDbStoreTest, NonIntegerCountsFailCleanly) {
   auto db = make();
   replies = {ok(R"({"Attributes":{"count":{"N":"1.5"}}})"), ok(R"({"Item":{"count":{"N":"x"}}})")};
-  const Increment batch[] = {{"a", 1}};
-  EXPECT_FALSE(add_values(*db, batch).has_value());
+  const HitBatch batch({{"a", {""}}});
+  auto result = add_one(*db, batch);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().kind, Kind::outcome_unknown);  // applied, the answer unreadable
   EXPECT_FALSE(db->get("a").has_value());
   EXPECT_EQ(logs.size(), 2u);
 }
@@ -306,6 +361,131 @@ TEST_F(DynamoDbStoreTest, RedactionTerminatesForSecretsInsideTheMarker) {
                          "[redacted][redacted] ["),
             std::string::npos)
       << logs[0];
+}
+
+// Each distinct visitor's mark is a conditional-free update (window 0) that returns the old
+// item: none is a new visitor, one with `seen` a returning one. The counter then adds the
+// batch's views and visitors, and the day row the same.
+TEST_F(DynamoDbStoreTest, MarksDecideNewAndReturningVisitors) {
+  auto db = make();
+  replies = {ok("{}"), ok(R"({"Attributes":{"seen":{"N":"100"}}})"), counted(10, 4), kDayRowDone};
+  const HitBatch batch({{"home", {"v1", "v1", "v2"}}});
+  auto results = add_one(*db, batch);
+  ASSERT_TRUE(results.has_value()) << results.error().message;
+  EXPECT_EQ(*results, (std::vector<HitResult>{{Seen::new_visitor, {8, 4}},
+                                              {Seen::returning, {9, 4}},
+                                              {Seen::returning, {10, 4}}}));
+  ASSERT_EQ(sent.size(), 4u);
+  const Batch& b = batch;
+  EXPECT_EQ(sent[0].body, dynamodb::mark_request("visitor-counter", "home#v#2026-01-01#v1", b.now,
+                                                 b.marker_expires, std::nullopt));
+  EXPECT_EQ(sent[1].body, dynamodb::mark_request("visitor-counter", "home#v#2026-01-01#v2", b.now,
+                                                 b.marker_expires, std::nullopt));
+  EXPECT_TRUE(sent[0].idempotent);  // a resent mark can only make its hit count less
+  EXPECT_EQ(sent[2].body, counter_request("home", 3, 1));
+  EXPECT_FALSE(sent[2].idempotent);
+  EXPECT_EQ(sent[3].body, day_request("home", 3, 1));
+}
+
+// Within the repeat window the mark's condition fails: nothing is written, and the hit
+// answers the current totals, read consistently.
+TEST_F(DynamoDbStoreTest, AVisitorWithinTheWindowIsARepeat) {
+  auto db = make();
+  replies = {error(400, "ConditionalCheckFailedException", "The conditional request failed"),
+             ok(R"({"Item":{"count":{"N":"5"},"visitors":{"N":"2"}}})")};
+  const HitBatch batch({{"home", {"v1"}}}, {.window = 60});
+  auto results = add_one(*db, batch);
+  ASSERT_TRUE(results.has_value());
+  EXPECT_EQ(*results, (std::vector<HitResult>{{Seen::repeat, {5, 2}}}));
+  ASSERT_EQ(sent.size(), 2u);
+  const Batch& b = batch;
+  EXPECT_EQ(sent[0].body, dynamodb::mark_request("visitor-counter", "home#v#2026-01-01#v1", b.now,
+                                                 b.marker_expires, b.now - 60));
+  EXPECT_EQ(sent[1].header("X-Amz-Target"), "DynamoDB_20120810.GetItem");
+  EXPECT_TRUE(logs.empty());  // a repeat is not a failure
+}
+
+TEST_F(DynamoDbStoreTest, AFailedMarkFailsItsKeyOnly) {
+  auto db = make();
+  replies = {error(400, "ValidationException"), counted(1), kDayRowDone};
+  const HitBatch batch({{"a", {"v1"}}, {"b", {""}}});
+  auto results = add_all(*db, batch);
+  ASSERT_FALSE(results[0].has_value());
+  EXPECT_EQ(results[0].error().kind, Kind::failed);
+  EXPECT_EQ(views(results[1]), std::vector<std::int64_t>{1});
+}
+
+// The day's salt: created once with a conditional put, else the one that exists is read.
+TEST_F(DynamoDbStoreTest, TheSaltIsCreatedOnceAndSharedOtherwise) {
+  auto db = make();
+  replies = {ok("{}")};
+  auto made = db->salt("2026-01-01");
+  ASSERT_TRUE(made.has_value());
+  EXPECT_EQ(made->size(), 64u);
+  EXPECT_EQ(sent[0].header("X-Amz-Target"), "DynamoDB_20120810.PutItem");
+  EXPECT_NE(sent[0].body.find(R"x("ConditionExpression":"attribute_not_exists(#id)")x"),
+            std::string::npos);
+  EXPECT_NE(sent[0].body.find(R"("id":{"S":"#salt#2026-01-01"})"), std::string::npos);
+  EXPECT_NE(sent[0].body.find(R"("expires":{"N":"1767398400"})"), std::string::npos)
+      << sent[0].body;  // the end of the next day
+  replies = {error(400, "ConditionalCheckFailedException"),
+             ok(R"({"Item":{"id":{"S":"#salt#2026-01-01"},"salt":{"S":"theirs"}}})")};
+  EXPECT_EQ(db->salt("2026-01-01").value(), "theirs");
+  EXPECT_EQ(sent[2].header("X-Amz-Target"), "DynamoDB_20120810.GetItem");
+}
+
+TEST_F(DynamoDbStoreTest, ForgettingDeletesTheTwoPreviousSalts) {
+  auto db = make();
+  replies = {ok("{}"), ok("{}")};
+  ASSERT_TRUE(db->forget_before("2026-03-01").has_value());
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].body, dynamodb::delete_item_request("visitor-counter", "#salt#2026-02-28"));
+  EXPECT_EQ(sent[1].body, dynamodb::delete_item_request("visitor-counter", "#salt#2026-02-27"));
+}
+
+// An Idempotency-Key is claimed before counting and its answer kept after; a key answered
+// before replays that answer without counting; one claimed by a request still counting is
+// a conflict.
+TEST_F(DynamoDbStoreTest, IdempotencyKeysAreClaimedAnsweredAndReplayed) {
+  auto db = make();
+  IdempotentBatch first({"k1"});
+  replies = {ok("{}"), counted(3), kDayRowDone, ok("{}")};
+  auto results = add_one(*db, first.batch);
+  ASSERT_TRUE(results.has_value());
+  EXPECT_EQ(views(results), std::vector<std::int64_t>{3});
+  ASSERT_EQ(sent.size(), 4u);
+  EXPECT_EQ(sent[0].header("X-Amz-Target"), "DynamoDB_20120810.PutItem");
+  EXPECT_NE(sent[0].body.find(R"("id":{"S":"#idem#home#k1"})"), std::string::npos);
+  EXPECT_EQ(sent[3].body, dynamodb::answer_request("visitor-counter", "#idem#home#k1", {3, 0}));
+
+  sent.clear();
+  IdempotentBatch again({"k1", "k2"});
+  replies = {error(400, "ConditionalCheckFailedException"),
+             ok(R"({"Item":{"claim":{"S":"someone"},"views":{"N":"3"},"visitors":{"N":"0"}}})"),
+             error(400, "ConditionalCheckFailedException"),
+             ok(R"({"Item":{"claim":{"S":"someone else"}}})")};
+  results = add_one(*db, again.batch);
+  ASSERT_TRUE(results.has_value());
+  EXPECT_EQ(*results, (std::vector<HitResult>{{Seen::replayed, {3, 0}}, {Seen::conflict, {}}}));
+  EXPECT_EQ(sent.size(), 4u);  // nothing counted, nothing to remember
+}
+
+TEST_F(DynamoDbStoreTest, AKeyThatCountedNothingGivesItsClaimsBack) {
+  auto db = make();
+  IdempotentBatch batch({"k1"});
+  replies = {ok("{}"), error(400, "ValidationException"), ok("{}")};
+  auto results = add_one(*db, batch.batch);
+  ASSERT_FALSE(results.has_value());
+  EXPECT_EQ(results.error().kind, Kind::failed);
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(sent[2].body, dynamodb::delete_item_request("visitor-counter", "#idem#home#k1"));
+
+  sent.clear();  // an unknown outcome keeps the claim: a resend must not count again
+  replies = {ok("{}"), error(500, "InternalServerError")};
+  results = add_one(*db, batch.batch);
+  ASSERT_FALSE(results.has_value());
+  EXPECT_EQ(results.error().kind, Kind::outcome_unknown);
+  EXPECT_EQ(sent.size(), 2u);
 }
 
 }  // namespace

@@ -136,11 +136,37 @@ TEST(DynamoDbUrl, BadUrlsAreRefusedWithAReason) {
   }
 }
 
-TEST(DynamoDbJson, UpdateItemInTheClassicShape) {
-  EXPECT_EQ(update_item_request("visitor-counter", "visitors", 3),
+TEST(DynamoDbJson, AddInTheClassicShape) {
+  // The counter: the classic ADD on `count` (beside `visitors`), returning the new values.
+  EXPECT_EQ(add_request("visitor-counter", "visitors", {{"count", 3}, {"visitors", 1}}, true),
             R"({"TableName":"visitor-counter","Key":{"id":{"S":"visitors"}},)"
-            R"("UpdateExpression":"ADD #count :n","ExpressionAttributeNames":{"#count":"count"},)"
-            R"("ExpressionAttributeValues":{":n":{"N":"3"}},"ReturnValues":"UPDATED_NEW"})");
+            R"("UpdateExpression":"ADD #a0 :v0, #a1 :v1",)"
+            R"("ExpressionAttributeNames":{"#a0":"count","#a1":"visitors"},)"
+            R"("ExpressionAttributeValues":{":v0":{"N":"3"},":v1":{"N":"1"}},)"
+            R"("ReturnValues":"UPDATED_NEW"})");
+  EXPECT_NE(
+      add_request("t", "k#day#2026-01-01", {{"views", 1}}, false).find(R"("ReturnValues":"NONE")"),
+      std::string::npos);
+}
+
+TEST(DynamoDbJson, MarksClaimsAndAnswers) {
+  EXPECT_EQ(mark_request("t", "k#v#d#id", 100, 200, std::nullopt),
+            R"({"TableName":"t","Key":{"id":{"S":"k#v#d#id"}},)"
+            R"("UpdateExpression":"SET #seen = :now, #expires = :expires",)"
+            R"("ExpressionAttributeNames":{"#seen":"seen","#expires":"expires"},)"
+            R"("ExpressionAttributeValues":{":now":{"N":"100"},":expires":{"N":"200"}},)"
+            R"("ReturnValues":"ALL_OLD"})");
+  EXPECT_NE(mark_request("t", "k#v#d#id", 100, 200, 40)
+                .find(R"x("ConditionExpression":"attribute_not_exists(#id) OR #seen <= :since")x"),
+            std::string::npos);
+  EXPECT_NE(claim_request("t", "#idem#k#x", "c1", 100, 200)
+                .find(R"x("ConditionExpression":"attribute_not_exists(#id) OR #expires <= :now")x"),
+            std::string::npos);
+  EXPECT_EQ(answer_request("t", "#idem#k#x", {.views = 4, .visitors = 2}),
+            R"({"TableName":"t","Key":{"id":{"S":"#idem#k#x"}},)"
+            R"("UpdateExpression":"SET #views = :v, #visitors = :u",)"
+            R"("ExpressionAttributeNames":{"#views":"views","#visitors":"visitors"},)"
+            R"("ExpressionAttributeValues":{":v":{"N":"4"},":u":{"N":"2"}}})");
 }
 
 TEST(DynamoDbJson, GetItemAndDescribeTable) {
@@ -154,26 +180,39 @@ TEST(DynamoDbJson, KeysAreEscaped) {
             R"({"TableName":"t","Key":{"id":{"S":"a\"b\\c"}},"ConsistentRead":true})");
 }
 
-TEST(DynamoDbJson, UpdateItemResponse) {
-  EXPECT_EQ(parse_update_item_response(R"({"Attributes":{"count":{"N":"6"}}})").value(), 6);
-  EXPECT_EQ(
-      parse_update_item_response(R"({"Attributes":{"count":{"N":"9223372036854775807"}}})").value(),
-      9223372036854775807);
+TEST(DynamoDbJson, TotalsResponse) {
+  EXPECT_EQ(parse_totals_response(R"({"Attributes":{"count":{"N":"6"}}})").value(),
+            (Totals{.views = 6, .visitors = 0}));
+  EXPECT_EQ(parse_totals_response(
+                R"({"Attributes":{"count":{"N":"9223372036854775807"},"visitors":{"N":"3"}}})")
+                .value(),
+            (Totals{.views = 9223372036854775807, .visitors = 3}));
   for (const char* bad :
        {"", "not json", "[]", "{}", R"({"Attributes":{}})", R"({"Attributes":{"count":{"S":"6"}}})",
         R"({"Attributes":{"count":{"N":6}}})", R"({"Attributes":{"count":{"N":"1.5"}}})",
-        R"({"Attributes":{"count":{"N":"9223372036854775808"}}})"}) {
-    EXPECT_FALSE(parse_update_item_response(bad).has_value()) << bad;
+        R"({"Attributes":{"count":{"N":"9223372036854775808"}}})",
+        R"({"Attributes":{"count":{"N":"1"},"visitors":{"N":"x"}}})"}) {
+    EXPECT_FALSE(parse_totals_response(bad).has_value()) << bad;
   }
 }
 
 TEST(DynamoDbJson, GetItemResponse) {
-  EXPECT_EQ(parse_get_item_response("{}").value(), std::nullopt);
-  EXPECT_EQ(parse_get_item_response(R"({"Item":{"id":{"S":"v"},"count":{"N":"7"}}})").value(), 7);
-  EXPECT_EQ(parse_get_item_response(R"({"Item":{"id":{"S":"v"}}})").value(), std::nullopt);
-  EXPECT_FALSE(parse_get_item_response(R"({"Item":{"count":{"N":"x"}}})").has_value());
-  EXPECT_FALSE(parse_get_item_response(R"({"Item":"v"})").has_value());
-  EXPECT_FALSE(parse_get_item_response("{").has_value());
+  EXPECT_EQ(parse_get_totals_response("{}").value(), std::nullopt);
+  EXPECT_EQ(parse_get_totals_response(R"({"Item":{"id":{"S":"v"},"count":{"N":"7"}}})").value(),
+            (Totals{.views = 7, .visitors = 0}));
+  EXPECT_EQ(parse_get_totals_response(R"({"Item":{"id":{"S":"v"}}})").value(), std::nullopt);
+  EXPECT_FALSE(parse_get_totals_response(R"({"Item":{"count":{"N":"x"}}})").has_value());
+  EXPECT_FALSE(parse_get_totals_response(R"({"Item":"v"})").has_value());
+  EXPECT_FALSE(parse_get_totals_response("{").has_value());
+  EXPECT_EQ(parse_mark_response("{}").value(), std::nullopt);
+  EXPECT_EQ(parse_mark_response(R"({"Attributes":{"seen":{"N":"5"}}})").value(), 5);
+  EXPECT_EQ(parse_get_string_response(R"({"Item":{"salt":{"S":"ab"}}})", "salt").value(), "ab");
+  EXPECT_EQ(parse_get_string_response("{}", "salt").value(), std::nullopt);
+  auto record = parse_answer_record(R"({"Item":{"claim":{"S":"c"},"views":{"N":"2"},)"
+                                    R"("visitors":{"N":"1"}}})");
+  ASSERT_TRUE(record.has_value() && record->has_value());
+  EXPECT_EQ((*record)->claim, "c");
+  EXPECT_EQ((*record)->totals, (Totals{.views = 2, .visitors = 1}));
 }
 
 TEST(DynamoDbJson, TableStatus) {

@@ -31,7 +31,9 @@ TEST(IdempotencyKey, RefusesWhatIsNotAShortPrintableQuotedString) {
   for (const std::string& header : bad) {
     const auto parsed = parse_idempotency_key(header);
     EXPECT_FALSE(parsed.has_value()) << header;
-    if (!parsed) EXPECT_NE(parsed.error().find("Idempotency-Key"), std::string::npos);
+    if (!parsed) {
+      EXPECT_NE(parsed.error().find("Idempotency-Key"), std::string::npos);
+    }
   }
 }
 
