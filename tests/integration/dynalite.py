@@ -227,3 +227,23 @@ def check_policy_items(test, items, key, views, visitors):
     test.assertEqual(tuple(map(sum, zip(*rows.values()))), (views, visitors), rows)
     test.assertEqual(marks, {day: row[1] for day, row in rows.items() if row[1]})
     test.assertEqual(list(salts), [max(rows)])
+
+
+class TablePerTest:
+    """unittest mixin: one dynalite for the test class (`self.dynalite`), and a fresh table
+    in the classic shape from each call of new_table()."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dynalite = Dynalite().start()
+        cls.tables = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dynalite.stop()
+
+    def new_table(self):
+        type(self).tables += 1
+        table = "counters-%d" % self.tables
+        self.dynalite.create_table(table)
+        return table

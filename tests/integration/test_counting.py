@@ -11,7 +11,7 @@ import sqlite3
 import time
 import unittest
 
-from dynalite import DUMMY_CREDENTIALS, Dynalite
+from dynalite import DUMMY_CREDENTIALS, TablePerTest
 from server import Server, send
 
 
@@ -263,20 +263,9 @@ class SqliteCountingTest(CountingRules, unittest.TestCase):
             self.assertEqual(marks, [(today(), "a", 32), (today(), "b", 32)])
 
 
-class DynamoDbCountingTest(CountingRules, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dynalite = Dynalite().start()
-        cls.tables = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.dynalite.stop()
-
+class DynamoDbCountingTest(CountingRules, TablePerTest, unittest.TestCase):
     def setUp(self):
-        type(self).tables += 1
-        self.table = "counting-%d" % self.tables
-        self.dynalite.create_table(self.table)
+        self.table = self.new_table()
 
     def server(self, *args):
         return Server(*args, store=self.dynalite.store_url(self.table), env=DUMMY_CREDENTIALS)

@@ -9,28 +9,13 @@ import subprocess
 import tempfile
 import unittest
 
-from dynalite import DUMMY_CREDENTIALS, Dynalite, check_policy_items
+from dynalite import DUMMY_CREDENTIALS, TablePerTest, check_policy_items
 from server import BINARY, Clients, Server
 
 CLIENTS, HITS = 16, 250
 
 
-class DynamoDbStoreTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dynalite = Dynalite().start()
-        cls.tables = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.dynalite.stop()
-
-    def new_table(self):
-        type(self).tables += 1
-        table = "counters-%d" % self.tables
-        self.dynalite.create_table(table)
-        return table
-
+class DynamoDbStoreTest(TablePerTest, unittest.TestCase):
     def server(self, table, *args):
         return Server(*args, store=self.dynalite.store_url(table), env=DUMMY_CREDENTIALS)
 
