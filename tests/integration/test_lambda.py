@@ -55,10 +55,14 @@ class Answer:
         return json.loads(self.body)
 
 
-class LambdaTest(unittest.TestCase):
+class FunctionUnderTest:
+    """unittest mixin: the bootstrap on a fake Runtime API for each test, started with the
+    class's `env`."""
+    env = {}
+
     def setUp(self):
         self.api = FakeRuntimeApi().start()
-        self.proc = start_function(self.api)
+        self.proc = start_function(self.api, env=self.env)
 
     def tearDown(self):
         if self.proc.poll() is None:
@@ -76,6 +80,8 @@ class LambdaTest(unittest.TestCase):
         answer = self.call("GET", "/counters/" + key)
         return 0 if answer.status == 404 else answer.json()["count"]
 
+
+class LambdaTest(FunctionUnderTest, unittest.TestCase):
     def test_counts(self):
         first = self.call("GET", "/count")
         self.assertEqual((first.status, first.body), (200, '{"count":1}'))
@@ -263,6 +269,38 @@ class LambdaInitErrorTest(unittest.TestCase):
 
     def test_bad_variable(self):
         self.expect_init_error({"VC_REQUIRE_ORIGIN": "perhaps"}, "VC_REQUIRE_ORIGIN")
+
+    def test_a_rate_limit_is_refused_on_lambda(self):
+        self.expect_init_error({"VC_RATE_LIMIT": "5/s,burst=20"}, "stage throttling")
+
+
+class LambdaCountingPolicyTest(FunctionUnderTest, unittest.TestCase):
+    """The template's recommended profile: the visitor is API Gateway's sourceIp (never a
+    header the client wrote) and its User-Agent."""
+    env = {"VC_COUNT_UNIT": "visitors", "VC_IGNORE_BOTS": "true", "VC_REPEAT_WINDOW": "10"}
+
+    def hit(self, source_ip, **kwargs):
+        answer = self.call("POST", "/count/home", source_ip=source_ip, **kwargs)
+        self.assertEqual(answer.status, 200, answer.body)
+        return answer.json()["count"]
+
+    def test_visitors_by_source_ip(self):
+        self.assertEqual(self.hit("203.0.113.7"), 1)
+        self.assertEqual(self.hit("203.0.113.7"), 1)  # a reload: a repeat
+        # A header the client wrote does not change who it is.
+        self.assertEqual(self.hit("203.0.113.7", headers={"x-forwarded-for": "198.51.100.9"}), 1)
+        self.assertEqual(self.hit("198.51.100.9"), 2)
+        self.assertEqual(self.hit("198.51.100.10", headers={"user-agent": "curl/8.5.0"}), 2)
+        self.assertEqual(self.call("GET", "/counters/home").json(),
+                         {"key": "home", "count": 2, "views": 2, "visitors": 2})
+
+    def test_an_idempotency_key_replays(self):
+        key = {"idempotency-key": '"view-1"'}
+        self.assertEqual(self.hit("203.0.113.7", headers=key), 1)
+        self.assertEqual(self.hit("198.51.100.9", headers=key), 1)
+        bad = self.call("POST", "/count/home", headers={"idempotency-key": "view-1"})
+        self.assertEqual((bad.status, bad.json()["error"]), (400, "bad_idempotency_key"))
+        self.assertEqual(self.call("GET", "/counters/home").json()["views"], 1)
 
 
 class LambdaIpv6Test(unittest.TestCase):
