@@ -31,6 +31,66 @@ TEST(Config, Defaults) {
   EXPECT_EQ(c->max_connections, 10'000U);
 }
 
+TEST(Config, CountingPolicyDefaultsAreClassic) {
+  auto c = parse_with({"serve"});
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->rules.unit, counting::policy::CountUnit::views);
+  EXPECT_FALSE(c->rules.ignore_bots);
+  EXPECT_FALSE(c->rules.respect_dnt);
+  EXPECT_EQ(c->rules.repeat_window, std::chrono::seconds(0));
+  EXPECT_EQ(c->rules.rate_limit, std::nullopt);
+  EXPECT_TRUE(c->rules.trusted_proxies.empty());
+  EXPECT_EQ(c->rules.forwarded_header, counting::policy::ForwardedHeader::x_forwarded_for);
+}
+
+TEST(Config, CountingPolicyFlagsAndVariables) {
+  auto c = parse_with({"serve", "--count-unit", "visitors", "--ignore-bots", "--repeat-window=10",
+                       "--rate-limit", "5/s,burst=20", "--trust-proxy", "10.0.0.0/8",
+                       "--trust-proxy", "::1", "--forwarded-header", "forwarded"},
+                      {{"VC_RESPECT_DNT", "true"}, {"VC_TRUST_PROXIES", "192.0.2.1"}});
+  ASSERT_TRUE(c.has_value()) << c.error();
+  EXPECT_EQ(c->rules.unit, counting::policy::CountUnit::visitors);
+  EXPECT_TRUE(c->rules.ignore_bots);
+  EXPECT_TRUE(c->rules.respect_dnt);
+  EXPECT_EQ(c->rules.repeat_window, std::chrono::seconds(10));
+  EXPECT_EQ(c->rules.rate_limit, (counting::policy::RateLimitSpec{5, 20}));
+  // The first --trust-proxy replaces the variable's list; more flags add to it.
+  EXPECT_EQ(c->rules.trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
+  EXPECT_EQ(c->rules.forwarded_header, counting::policy::ForwardedHeader::forwarded);
+  EXPECT_NE(describe(*c).find("count_unit=visitors ignore_bots=true repeat_window=10 "
+                              "respect_dnt=true rate_limit=5/s,burst=20 trusted_proxies=2"),
+            std::string::npos)
+      << describe(*c);
+  auto from_env =
+      parse_with({"serve"}, {{"VC_TRUST_PROXIES", "10.0.0.1, 10.0.0.2"}, {"VC_RATE_LIMIT", "off"}});
+  ASSERT_TRUE(from_env.has_value()) << from_env.error();
+  EXPECT_EQ(from_env->rules.trusted_proxies, (std::vector<std::string>{"10.0.0.1", "10.0.0.2"}));
+  EXPECT_EQ(from_env->rules.rate_limit, std::nullopt);
+}
+
+TEST(Config, BadCountingPolicyValuesStopStartUpWithOneLine) {
+  const std::pair<std::vector<std::string_view>, std::string_view> cases[] = {
+      {{"serve", "--count-unit", "hits"}, "--count-unit"},
+      {{"serve", "--repeat-window", "-1"}, "--repeat-window"},
+      {{"serve", "--repeat-window", "86401"}, "--repeat-window"},
+      {{"serve", "--rate-limit", "5 per second"}, "--rate-limit"},
+      {{"serve", "--rate-limit", "5/s,burst=0"}, "--rate-limit"},
+      {{"serve", "--trust-proxy", "10.0.0.1/8"}, "--trust-proxy"},
+      {{"serve", "--trust-proxy", "proxy.example"}, "--trust-proxy"},
+      {{"serve", "--forwarded-header", "x-real-ip"}, "--forwarded-header"},
+      {{"serve", "--ignore-bots=maybe"}, "--ignore-bots"},
+  };
+  for (const auto& [args, words] : cases) {
+    auto c = parse_with(args);
+    ASSERT_FALSE(c.has_value()) << words;
+    EXPECT_NE(c.error().find(words), std::string::npos) << c.error();
+    EXPECT_EQ(c.error().find('\n'), std::string::npos) << c.error();
+  }
+  auto lambda = parse_with({"lambda", "--rate-limit", "5/s"}, {{"AWS_LAMBDA_RUNTIME_API", "x:1"}});
+  ASSERT_FALSE(lambda.has_value());
+  EXPECT_NE(lambda.error().find("stage throttling"), std::string::npos) << lambda.error();
+}
+
 TEST(Config, Bounds) {
   auto c = parse_with({"serve", "--max-pending", "50"}, {{"VC_MAX_CONNECTIONS", "200"}});
   ASSERT_TRUE(c.has_value()) << c.error();
