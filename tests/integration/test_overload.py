@@ -2,9 +2,10 @@
 UpdateItem ADD on `count`; the day's salt, the visitor marks and the day rows beside it are
 answered at once) and 2,000 clients that each count a different key at the same moment.
 Every client gets an answer, 95% of them within 5 s; the server stays healthy, its peak RSS
-stays under 256 MiB, and the stored total equals the 200s. A small --max-pending sheds the
-excess at once with 503 + Retry-After, counting nothing; past --max-connections a new
-connection is closed at once, and the server serves again as soon as one is free."""
+stays under 256 MiB (512 MiB under AddressSanitizer), and the stored total equals the 200s.
+A small --max-pending sheds the excess at once with 503 + Retry-After, counting nothing;
+past --max-connections a new connection is closed at once, and the server serves again as
+soon as one is free."""
 import asyncio
 import json
 import os
@@ -21,6 +22,11 @@ from server import BINARY, Server
 
 CLIENTS = 2000
 LATENCY = 0.1
+# The server's peak RSS bound. Under AddressSanitizer (`make test-asan` sets ASAN_OPTIONS)
+# shadow memory, redzones and the quarantine of freed memory (256 MiB by default) come on
+# top of the server's own: a release build peaks near 21 MiB here, the ASan build near
+# 280 MiB.
+RSS_BOUND_MIB = 512 if "ASAN_OPTIONS" in os.environ else 256
 
 
 async def one_hit(host, port, key):
@@ -76,7 +82,7 @@ class OverloadTest(unittest.TestCase):
             self.assertEqual(set(statuses) - {200, 503}, set())
             self.assertLessEqual(p95([t for _, _, _, t in answers]), 5.0)
             self.assertEqual(s.request("GET", "/healthz")[0], 200)
-            self.assertLessEqual(peak_rss_mib(s.proc.pid), 256)
+            self.assertLessEqual(peak_rss_mib(s.proc.pid), RSS_BOUND_MIB)
             self.assertEqual(fake.total(), ok)
             self.assertGreater(fake.stats()["most_in_flight"], 1, "the counter writes must overlap")
             self.assertLessEqual(fake.stats()["most_in_flight"], 64)
