@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <system_error>
+#include <unordered_set>
 
 #include "util/crypto.hpp"
 #include "util/utc_day.hpp"
@@ -238,9 +239,10 @@ StoreResult<std::vector<HitResult>> SqliteStore::add_key(const Batch& batch, con
   std::vector<HitResult> results =
       decide_hits(batch, key, before->value_or(Totals{}), seen_at, answered);
   if (read_failed) return std::unexpected(fail("reading a visitor mark or an answer failed"));
+  std::unordered_set<std::string_view> marked;  // one write per visitor, however many hits
   for (std::size_t i = 0; i < key.hits.size(); ++i) {
     const Hit& hit = key.hits[i];
-    if (counted(results[i].seen) && !hit.visitor.empty()) {
+    if (counted(results[i].seen) && !hit.visitor.empty() && marked.insert(hit.visitor).second) {
       bind_text(put_mark_, 1, batch.day);
       bind_text(put_mark_, 2, key.key);
       bind_text(put_mark_, 3, hit.visitor);
