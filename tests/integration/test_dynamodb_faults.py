@@ -119,7 +119,7 @@ class DynamoDbFaultsTest(unittest.TestCase):
         def slow_mark(operation, body):
             return operation == "UpdateItem" and re.match(r"slow[^#]*#v#", item_id(body) or "")
 
-        with FakeDynamoDb(latency=1.5, scheduled=slow_mark) as fake, \
+        with FakeDynamoDb(latency=2.0, scheduled=slow_mark) as fake, \
                 Server(store=fake.store_url("&timeout_ms=5000&deadline_ms=10000"),
                        env=DUMMY_CREDENTIALS) as s:
             self.assertEqual(s.request("POST", "/count/warm-up")[0], 200)  # the day's salt
@@ -140,7 +140,7 @@ class DynamoDbFaultsTest(unittest.TestCase):
                 thread.join()
             self.assertEqual({key: status for key, (status, _) in answers.items()},
                              {"slow-first": 200, "slow": 200, "fast": 200})
-            # fast: when the first batch ends (1.5 s); slow: 1.5 s after that.
+            # fast: when the first batch ends (2 s); slow: 2 s after that.
             self.assertLess(answers["fast"][1], answers["slow"][1] - 1.0,
                             "the fast key waited for the slow one: %r" % answers)
 
