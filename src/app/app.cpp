@@ -89,6 +89,14 @@ bool opts_out(const Request& request) {
   return (dnt && *dnt == "1") || (gpc && *gpc == "1");
 }
 
+// The request's Idempotency-Key, unquoted ("" without one), or why it is refused.
+std::expected<std::string, std::string> idempotency_key_of(const Request& request) {
+  const std::vector<std::string_view> keys = request.header_lines("idempotency-key");
+  if (keys.empty()) return std::string();
+  if (keys.size() > 1) return std::unexpected("send at most one Idempotency-Key header");
+  return counting::policy::parse_idempotency_key(keys.front());
+}
+
 std::string_view query_of(std::string_view target) {
   const std::size_t question = target.find('?');
   return question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
@@ -182,42 +190,36 @@ void App::handle_api(const Request& request, Endpoint endpoint, std::string_view
   });
 }
 
+std::expected<std::string, std::string> App::client_of(const Request& request) const {
+  namespace policy = counting::policy;
+  if (request.peer.empty()) return std::string();  // a Lambda event without sourceIp
+  // Only the header the trusted proxies write is read; a malformed Forwarded is refused
+  // even when it is not read, whoever sent it.
+  policy::ForwardedHeaders headers;
+  if (counting_.rules.forwarded_header == policy::ForwardedHeader::forwarded) {
+    headers.forwarded = request.header_lines("forwarded");
+  } else {
+    const std::vector<std::string_view> forwarded = request.header_lines("forwarded");
+    if (!forwarded.empty()) {
+      auto checked =
+          policy::client_address(request.peer, {.forwarded = forwarded, .x_forwarded_for = {}}, {});
+      if (!checked) return checked;
+    }
+    headers.x_forwarded_for = request.header_lines("x-forwarded-for");
+  }
+  return policy::client_address(request.peer, headers, counting_.proxies);
+}
+
 void App::count(const Request& request, std::string key, bool from_image_proxy, Done reply,
                 Render render) {
   namespace policy = counting::policy;
   const auto refuse = [&](int status, std::string_view code, std::string message) {
     reply(error_response(status, code, message));
   };
-  // Forwarded is checked whoever sent it; the client's address comes from the one header
-  // the trusted proxies write.
-  const std::vector<std::string_view> forwarded = request.header_lines("forwarded");
-  if (!forwarded.empty() && !request.peer.empty()) {
-    auto checked =
-        policy::client_address(request.peer, {.forwarded = forwarded, .x_forwarded_for = {}}, {});
-    if (!checked) return refuse(400, "bad_forwarded", checked.error());
-  }
-  policy::ForwardedHeaders headers;
-  if (counting_.rules.forwarded_header == policy::ForwardedHeader::forwarded) {
-    headers.forwarded = forwarded;
-  } else {
-    headers.x_forwarded_for = request.header_lines("x-forwarded-for");
-  }
-  // No peer: a Lambda event without sourceIp. The visitor is then its User-Agent alone.
-  auto client = request.peer.empty()
-                    ? std::expected<std::string, std::string>(std::string())
-                    : policy::client_address(request.peer, headers, counting_.proxies);
+  auto client = client_of(request);
   if (!client) return refuse(400, "bad_forwarded", client.error());
-
-  std::string idempotency_key;
-  const std::vector<std::string_view> keys = request.header_lines("idempotency-key");
-  if (keys.size() > 1) {
-    return refuse(400, "bad_idempotency_key", "send at most one Idempotency-Key header");
-  }
-  if (!keys.empty()) {
-    auto parsed = policy::parse_idempotency_key(keys.front());
-    if (!parsed) return refuse(400, "bad_idempotency_key", parsed.error());
-    idempotency_key = std::move(*parsed);
-  }
+  auto idempotency_key = idempotency_key_of(request);
+  if (!idempotency_key) return refuse(400, "bad_idempotency_key", idempotency_key.error());
 
   if (counting_.rate_limiter && !from_image_proxy) {
     policy::RateLimiter& limiter = *counting_.rate_limiter;
@@ -269,7 +271,7 @@ void App::count(const Request& request, std::string key, bool from_image_proxy, 
   counting::Visitor visitor{.client = std::move(*client),
                             .user_agent = std::string(user_agent.value_or("")),
                             .tracked = !from_image_proxy,
-                            .idempotency_key = std::move(idempotency_key)};
+                            .idempotency_key = std::move(*idempotency_key)};
   counter_.hit(std::move(key), std::move(visitor), std::move(answer));
 }
 

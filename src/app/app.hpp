@@ -63,6 +63,9 @@ class App {
   // Idempotency-Key being counted right now: 409) or a store failure (503) gets its JSON
   // error instead. Every answer carries the rate-limit headers when a limit is set.
   using Render = std::move_only_function<Response(const store::HitResult&)>;
+  // The client's address (see counting/policy/client_address.hpp; "" with no peer), or why
+  // the forwarding headers are refused.
+  std::expected<std::string, std::string> client_of(const Request& request) const;
   void count(const Request& request, std::string key, bool from_image_proxy, Done reply,
              Render render);
   // The demo page, the widget or the page's stylesheet, from the embedded files.

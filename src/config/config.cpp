@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "counting/policy/client_address.hpp"
+#include "util/text.hpp"
 #include "util/url.hpp"
 
 namespace config {
@@ -64,9 +65,7 @@ std::vector<std::string> split_list(std::string_view v) {
   std::vector<std::string> items;
   while (!v.empty()) {
     const std::size_t comma = v.find(',');
-    std::string_view item = v.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    const std::string_view item = util::trim(v.substr(0, comma));
     if (!item.empty()) items.emplace_back(item);
     v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
   }

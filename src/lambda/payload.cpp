@@ -8,6 +8,8 @@
 #include <cctype>
 #include <cstdint>
 
+#include "util/text.hpp"
+
 namespace lambda {
 namespace {
 
@@ -153,17 +155,6 @@ bool valid_utf8(std::string_view text) {
   return true;
 }
 
-bool same_name(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 std::expected<app::Request, std::string> parse_event(std::string_view text) {
@@ -196,8 +187,9 @@ std::expected<app::Request, std::string> parse_event(std::string_view text) {
 std::string format_response(const app::Response& response) {
   app::Headers combined;
   for (const auto& [name, value] : response.headers) {
-    auto it = std::find_if(combined.begin(), combined.end(),
-                           [&](const auto& entry) { return same_name(entry.first, name); });
+    auto it = std::find_if(combined.begin(), combined.end(), [&](const auto& entry) {
+      return util::equals_ignoring_case(entry.first, name);
+    });
     if (it == combined.end()) {
       combined.emplace_back(name, value);
     } else {

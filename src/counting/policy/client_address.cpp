@@ -9,16 +9,12 @@
 #include <charconv>
 #include <cstring>
 
+#include "util/text.hpp"
+
 namespace counting::policy {
 namespace {
 
 constexpr std::array<std::uint8_t, 12> kMappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -26,12 +22,6 @@ bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 // RFC 9110 tchar.
 bool is_tchar(char c) {
   return is_digit(c) || is_alpha(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
-}
-
-bool equals_lower(std::string_view text, std::string_view lower) {
-  return text.size() == lower.size() && std::ranges::equal(text, lower, [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == b;
-         });
 }
 
 // Client-supplied text quoted in an error: at most 40 bytes, printable ASCII only.
@@ -97,7 +87,8 @@ std::optional<Hop> parse_node(std::string_view text) {
     if (!address) return std::nullopt;
     return Hop{Hop::Kind::address, *address, std::string(text)};
   }
-  if (equals_lower(name, "unknown")) return Hop{Hop::Kind::unknown, {}, std::string(text)};
+  if (util::equals_ignoring_case(name, "unknown"))
+    return Hop{Hop::Kind::unknown, {}, std::string(text)};
   if (name.size() >= 2 && name[0] == '_') {
     if (!is_port(name, true)) return std::nullopt;  // same character set as obfport
     return Hop{Hop::Kind::obfuscated, {}, std::string(text)};
@@ -182,7 +173,7 @@ std::expected<void, std::string> parse_forwarded_line(std::string_view line,
       }
       static constexpr std::array<std::string_view, 4> kRegistered = {"for", "by", "host", "proto"};
       for (std::size_t i = 0; i < kRegistered.size(); ++i) {
-        if (!equals_lower(name, kRegistered[i])) continue;
+        if (!util::equals_ignoring_case(name, kRegistered[i])) continue;
         if ((seen & (1U << i)) != 0) {
           return malformed("parameter '" + std::string(kRegistered[i]) + "' twice in one element");
         }
@@ -297,7 +288,7 @@ std::expected<TrustedProxies, std::string> TrustedProxies::parse(
     std::span<const std::string> cidrs) {
   TrustedProxies proxies;
   for (const std::string& entry : cidrs) {
-    const std::string_view text = trim(entry);
+    const std::string_view text = util::trim(entry);
     const auto bad = [&](std::string_view why) {
       return std::unexpected("bad trusted proxy " + excerpt(entry) + ": " + std::string(why));
     };
@@ -375,7 +366,7 @@ std::expected<std::string, std::string> client_address(std::string_view peer,
       while (start <= line.size()) {
         std::size_t comma = line.find(',', start);
         if (comma == std::string_view::npos) comma = line.size();
-        const std::string_view entry = trim(line.substr(start, comma - start));
+        const std::string_view entry = util::trim(line.substr(start, comma - start));
         start = comma + 1;
         if (entry.empty()) continue;
         if (hops.size() == kMaxForwardedEntries) {

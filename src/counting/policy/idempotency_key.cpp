@@ -1,6 +1,8 @@
 // Idempotency-Key parsing: an RFC 9651 sf-string, bounded.
 #include "counting/policy/idempotency_key.hpp"
 
+#include "util/text.hpp"
+
 namespace counting::policy {
 
 std::expected<std::string, std::string> parse_idempotency_key(std::string_view header) {
@@ -9,12 +11,7 @@ std::expected<std::string, std::string> parse_idempotency_key(std::string_view h
                            "; expected a quoted string of 1-128 printable ASCII characters, "
                            "e.g. \"8e03978e-40d5-43e8-bc93-6894a57f9324\"");
   };
-  while (!header.empty() && (header.front() == ' ' || header.front() == '\t')) {
-    header.remove_prefix(1);
-  }
-  while (!header.empty() && (header.back() == ' ' || header.back() == '\t')) {
-    header.remove_suffix(1);
-  }
+  header = util::trim(header);
   if (header.size() < 2 || header.front() != '"' || header.back() != '"') {
     return bad("is not a quoted string");
   }

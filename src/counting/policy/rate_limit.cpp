@@ -82,6 +82,8 @@ RateLimiter::RateLimiter(RateLimitSpec spec, std::size_t max_clients, Clock cloc
             std::clamp<std::int64_t>(spec.burst, 1, kMaxBurst)},
       interval_ns_(std::llround(static_cast<double>(kNanosPerSecond) / spec_.per_second)),
       tolerance_ns_(spec_.burst * interval_ns_),
+      policy_header_('"' + std::string(kPolicyName) + "\";q=" + std::to_string(spec_.burst) +
+                     ";w=" + std::to_string(ceil_seconds(tolerance_ns_))),
       clock_(clock ? std::move(clock) : Clock([] { return std::chrono::steady_clock::now(); })),
       shard_count_(std::clamp<std::size_t>(max_clients / 2048, 1, 16)),
       shards_(new Shard[shard_count_]) {
@@ -142,11 +144,6 @@ RateLimiter::Decision RateLimiter::take(std::string_view client) {
   const std::int64_t tokens = spare / interval_ns_;
   const std::int64_t reset = ceil_seconds((tokens + 1) * interval_ns_ - spare);
   return Decision{allowed, allowed ? tokens : 0, reset, allowed ? 0 : reset};
-}
-
-std::string RateLimiter::policy_header() const {
-  return '"' + std::string(kPolicyName) + "\";q=" + std::to_string(spec_.burst) +
-         ";w=" + std::to_string(ceil_seconds(tolerance_ns_));
 }
 
 std::string RateLimiter::header(const Decision& decision) {

@@ -95,8 +95,8 @@ class RateLimiter {
 
   // The RateLimit-Policy value, the same on every answer: `"per-client";q=B;w=W` with
   // W = B/R seconds rounded up. A client that sends at most q requests in any sliding
-  // window of w seconds is never refused (q is at most B, q/w at most R).
-  std::string policy_header() const;
+  // window of w seconds is never refused (q is at most B, q/w at most R). Made once.
+  const std::string& policy_header() const { return policy_header_; }
 
   // The RateLimit value for a decision: `"per-client";r=REMAINING;t=RESET`.
   static std::string header(const Decision& decision);
@@ -113,6 +113,7 @@ class RateLimiter {
   RateLimitSpec spec_;
   std::int64_t interval_ns_;   // time to gain one token
   std::int64_t tolerance_ns_;  // burst * interval: time for an empty bucket to fill
+  std::string policy_header_;
   Clock clock_;
   std::size_t shard_count_;
   std::unique_ptr<Shard[]> shards_;

@@ -1,0 +1,23 @@
+// Small text helpers shared by the parsers of client-sent and configured text. Pure.
+#pragma once
+
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+
+namespace util {
+
+// `text` without the spaces and tabs around it (HTTP's optional whitespace).
+inline std::string_view trim(std::string_view text) {
+  const std::size_t first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
+// ASCII case-insensitive equality, as HTTP compares header and parameter names.
+inline bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  return std::ranges::equal(
+      a, b, [](unsigned char x, unsigned char y) { return std::tolower(x) == std::tolower(y); });
+}
+
+}  // namespace util
