@@ -118,6 +118,9 @@ int serve(const config::Config& config) {
             << config::describe(effective) << ")" << std::endl;
   (*server)->run_until_signal(*(*core)->app);
   (*core)->counter->stop();
+  // The server goes first: connections it still holds refer to the app and its metrics
+  // when they are destroyed.
+  server->reset();
   std::cout << "visitor-counter stopped" << std::endl;
   return 0;
 }
