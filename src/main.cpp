@@ -5,13 +5,17 @@
 
 #include <cstdlib>
 #include <exception>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <span>
+#include <sstream>
 #include <string_view>
 #include <vector>
 
 #include "app/app.hpp"
+#include "cli/commands.hpp"
 #include "config/config.hpp"
 #include "counting/policy/bots.hpp"
 #include "counting/write_combiner.hpp"
@@ -60,11 +64,32 @@ struct Core {
   }
 };
 
-// Fails with a one-line reason: a bad origin list or public URL, or an unusable store.
+// The admin token from its file or VC_ADMIN_TOKEN (the file wins), or none; fails with a
+// one-line reason on an unreadable file or a weak token.
+std::expected<std::optional<app::AdminToken>, std::string> admin_token(
+    const config::Config& config) {
+  std::string token = config.admin_token;
+  if (!config.admin_token_file.empty()) {
+    std::ifstream file(config.admin_token_file);
+    std::ostringstream text;
+    text << file.rdbuf();
+    if (!file) return std::unexpected("cannot read --admin-token-file " + config.admin_token_file);
+    token = text.str();
+  }
+  if (token.empty()) return std::nullopt;
+  auto made = app::AdminToken::create(token);
+  if (!made) return std::unexpected(made.error());
+  return std::optional<app::AdminToken>(std::move(*made));
+}
+
+// Fails with a one-line reason: a bad origin list or public URL, a bad admin token, or an
+// unusable store.
 std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config& config) {
   auto origins =
       app::OriginPolicy::create(config.allow_origins, config.require_origin, config.public_url);
   if (!origins) return std::unexpected(origins.error());
+  auto admin = admin_token(config);
+  if (!admin) return std::unexpected(admin.error());
   auto store =
       store::make_store(config.store, store::StoreOptions{.sync = config.sync}, environment);
   if (!store) return std::unexpected(store.error());
@@ -88,7 +113,10 @@ std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config
     counting.rate_limiter =
         std::make_shared<counting::policy::RateLimiter>(*config.rules.rate_limit);
   }
-  core->app.emplace(*core->counter, core->metrics, std::move(*origins), std::move(counting));
+  core->app.emplace(
+      *core->counter, core->metrics, std::move(*origins), std::move(counting),
+      app::OwnerOptions{
+          .admin = std::move(*admin), .private_stats = config.private_stats, .clock = {}});
   return core;
 }
 
@@ -140,6 +168,11 @@ int run_lambda(const config::Config& config) {
 int main(int argc, char** argv) {
   try {
     const std::vector<std::string_view> args(argv + 1, argv + argc);
+    if (!args.empty() && (args[0] == "export" || args[0] == "import")) {
+      const auto rest = std::span(args).subspan(1);
+      return args[0] == "export" ? cli::run_export(rest, environment)
+                                 : cli::run_import(rest, environment);
+    }
     auto config = config::parse(args, environment);
     if (!config) {
       if (const char* api = std::getenv("AWS_LAMBDA_RUNTIME_API"); api != nullptr && *api != '\0')

@@ -4,45 +4,23 @@
 #include "app/badge.hpp"
 #include "app/json.hpp"
 #include "app/key.hpp"
+#include "app/query.hpp"
 #include "app/router.hpp"
+#include "app/web_file.hpp"
 #include "counting/policy/idempotency_key.hpp"
 #include "counting/policy/image_proxy.hpp"
-#include "web/assets.hpp"
 
 namespace app {
-namespace {
 
-constexpr std::string_view kStoreDown = "the counter store is unavailable; try again shortly";
-
-// The 503 for a failed store call. A counting answer says whether the hit may have counted:
-// "not_counted" when nothing was applied, "unknown" when the write may have been.
-Response unavailable(const store::StoreError& error, bool counting) {
-  using Kind = store::StoreError::Kind;
-  const bool overloaded = error.kind == Kind::overloaded;
-  const bool unknown = error.kind == Kind::outcome_unknown;
-  std::string_view outcome;
-  if (counting) outcome = unknown ? "unknown" : "not_counted";
-  return error_response(503, overloaded ? "overloaded" : "store_unavailable",
-                        overloaded ? "too many requests are waiting; try again shortly"
-                        : unknown  ? "the store did not confirm this hit; it may have counted"
-                                   : kStoreDown,
-                        outcome);
-}
-
-Response json_ok(std::string body) {
-  Response response{.status = 200, .headers = {}, .body = std::move(body)};
-  response.set("Content-Type", "application/json");
-  response.set("Cache-Control", "no-store");
-  return response;
-}
-
-Response preflight(Endpoint endpoint) {
+Response App::preflight(Endpoint endpoint) {
   Response response{.status = 204, .headers = {}, .body = {}};
-  response.set("Access-Control-Allow-Methods", std::string(allowed_methods(endpoint)));
+  response.set("Access-Control-Allow-Methods", std::string(cors_methods(endpoint)));
   response.set("Access-Control-Allow-Headers", "Content-Type, Idempotency-Key");
   response.set("Access-Control-Max-Age", "86400");
   return response;
 }
+
+namespace {
 
 // Adds the CORS answer for an allowed origin; every API answer varies by Origin.
 void add_cors(Response& response, const std::optional<std::string>& allowed_origin) {
@@ -52,11 +30,6 @@ void add_cors(Response& response, const std::optional<std::string>& allowed_orig
   }
   response.set("Vary", "Origin");
 }
-
-// The demo page runs only its own files: no inline script or style, no other origin.
-constexpr std::string_view kPagePolicy =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 // The badge image. Every view must reach us (GitHub's image proxy honours no-cache), and
 // an SVG opened on its own may not run anything.
@@ -77,11 +50,6 @@ Response badge_response(const BadgeOptions& options, std::int64_t value,
   return response;
 }
 
-// The total a counting endpoint answers as `count`.
-std::int64_t in_unit(const store::Totals& totals, counting::policy::CountUnit unit) {
-  return unit == counting::policy::CountUnit::visitors ? totals.visitors : totals.views;
-}
-
 // True when the request asks not to be tracked: DNT: 1 or Sec-GPC: 1.
 bool opts_out(const Request& request) {
   const auto dnt = request.header("dnt");
@@ -97,12 +65,12 @@ std::expected<std::string, std::string> idempotency_key_of(const Request& reques
   return counting::policy::parse_idempotency_key(keys.front());
 }
 
-std::string_view query_of(std::string_view target) {
-  const std::size_t question = target.find('?');
-  return question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
-}
-
 }  // namespace
+
+std::int64_t App::count_of(const store::Totals& totals) const {
+  return counting_.rules.unit == counting::policy::CountUnit::visitors ? totals.visitors
+                                                                       : totals.views;
+}
 
 void App::handle(const Request& request, Done done) {
   const std::string_view target = request.target;
@@ -125,9 +93,19 @@ void App::handle(const Request& request, Done done) {
         error_response(413, "body_too_large", "request bodies are limited to 4096 bytes"));
   }
   switch (matched.endpoint) {
-    case Endpoint::count:
     case Endpoint::read_counter:
+      if (request.method == "PUT" || request.method == "DELETE") {
+        return handle_change(request, matched.encoded_key, std::move(finish));
+      }
+      [[fallthrough]];
+    case Endpoint::count:
       return handle_api(request, matched.endpoint, matched.encoded_key, std::move(finish));
+    case Endpoint::history:
+      return handle_history(request, matched.encoded_key, std::move(finish));
+    case Endpoint::counters:
+      return handle_list(request, std::move(finish));
+    case Endpoint::dashboard:
+      return finish(dashboard_file(matched.encoded_key));
     case Endpoint::badge:
       return handle_badge(request, matched.encoded_key, std::move(finish));
     case Endpoint::healthz:
@@ -138,9 +116,11 @@ void App::handle(const Request& request, Done done) {
       return finish(std::move(response));
     }
     case Endpoint::index_page:
+      return finish(web_file("/index.html"));
     case Endpoint::widget:
+      return finish(web_file("/counter.js"));
     case Endpoint::stylesheet:
-      return finish(web_file(matched.endpoint));
+      return finish(web_file("/demo.css"));
     case Endpoint::not_found:
       break;
   }
@@ -174,19 +154,16 @@ void App::handle_api(const Request& request, Endpoint endpoint, std::string_view
   std::optional<std::string> key = parse_key(encoded_key);
   if (!key) return reply(error_response(400, "bad_key", kKeyRule));
   if (endpoint == Endpoint::count) {
-    const counting::policy::CountUnit unit = counting_.rules.unit;
     return count(request, std::move(*key), false, std::move(reply),
-                 [unit](const store::HitResult& result) {
-                   return json_ok(count_body(in_unit(result.totals, unit)));
+                 [this](const store::HitResult& result) {
+                   return json_ok(count_body(count_of(result.totals)));
                  });
   }
   counter_.read(*key, [this, key = *key, reply = std::move(reply)](auto totals) mutable {
     if (!totals) return reply(unavailable(totals.error(), false));
     if (!*totals) return reply(error_response(404, "not_found", "this counter has never counted"));
     const store::Totals& t = **totals;
-    reply(json_ok("{\"key\":" + json_string(key) +
-                  ",\"count\":" + std::to_string(in_unit(t, counting_.rules.unit)) + ",\"views\":" +
-                  std::to_string(t.views) + ",\"visitors\":" + std::to_string(t.visitors) + "}"));
+    reply(json_ok(counter_body(key, count_of(t), t)));
   });
 }
 
@@ -286,12 +263,19 @@ void App::handle_badge(const Request& request, std::string_view encoded_key, Don
   if (!options) return reply(error_response(400, "bad_option", options.error()));
 
   // A badge shows views: image proxies fetch it for many viewers, so it has no visitors.
-  const bool counting = options->count;
+  const bool counting = options->count && options->period_days == 0;
+  const int period_days = options->period_days;
   auto render = [options = std::move(*options),
                  if_none_match = std::optional<std::string>(request.header("if-none-match"))](
                     const store::HitResult& result) {
     return badge_response(options, result.totals.views, if_none_match);
   };
+  if (period_days > 0) {
+    if (owner_.private_stats) {
+      if (auto refused = refuse_admin(request)) return reply(std::move(*refused));
+    }
+    return handle_period_badge(std::move(*key), period_days, std::move(render), std::move(reply));
+  }
   if (counting) {
     const bool proxy = counting::policy::is_image_proxy(request.header("user-agent"));
     return count(request, std::move(*key), proxy, std::move(reply), std::move(render));
@@ -308,27 +292,6 @@ void App::handle_health(Done done) {
     if (!ok) return done(unavailable(ok.error(), false));
     done(json_ok("{\"status\":\"ok\"}"));
   });
-}
-
-Response App::web_file(Endpoint endpoint) {
-  struct File {
-    std::string_view path, content_type;
-  };
-  const File file =
-      endpoint == Endpoint::index_page ? File{"/index.html", "text/html; charset=utf-8"}
-      : endpoint == Endpoint::widget   ? File{"/counter.js", "text/javascript; charset=utf-8"}
-                                       : File{"/demo.css", "text/css; charset=utf-8"};
-  const auto bytes = web::find_asset(file.path);
-  if (!bytes) return error_response(404, "not_found", "no such file");
-  Response response{.status = 200, .headers = {}, .body = std::string(*bytes)};
-  response.set("Content-Type", std::string(file.content_type));
-  response.set("Cache-Control", "public, max-age=300");
-  response.set("X-Content-Type-Options", "nosniff");
-  if (endpoint == Endpoint::index_page) {
-    response.set("Content-Security-Policy", std::string(kPagePolicy));
-    response.set("Referrer-Policy", "no-referrer");
-  }
-  return response;
 }
 
 }  // namespace app

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 
+#include "app/admin.hpp"
 #include "app/message.hpp"
 #include "app/origin_policy.hpp"
 #include "app/router.hpp"
@@ -30,17 +31,28 @@ struct CountingOptions {
   std::shared_ptr<counting::policy::RateLimiter> rate_limiter;
 };
 
+// The owner's side: the admin API, the dashboard and who may read history.
+struct OwnerOptions {
+  // The token of the admin routes; without one they answer 404.
+  std::optional<AdminToken> admin;
+  // History (and period badges) only with the admin token.
+  bool private_stats = false;
+  // The wall clock that says which UTC day is today; empty: the system's.
+  std::function<std::chrono::system_clock::time_point()> clock;
+};
+
 class App {
  public:
   using Done = std::move_only_function<void(Response)>;
 
   // `counter` and `metrics` must outlive the App.
   App(counting::WriteCombiner& counter, metrics::Registry& metrics, OriginPolicy origins,
-      CountingOptions counting = {})
+      CountingOptions counting = {}, OwnerOptions owner = {})
       : counter_(counter),
         metrics_(metrics),
         origins_(std::move(origins)),
-        counting_(std::move(counting)) {}
+        counting_(std::move(counting)),
+        owner_(std::move(owner)) {}
 
   // Answers `request` by calling `done` exactly once, either before handle() returns or
   // later on the counter's worker thread (after the hit is durable). Never throws.
@@ -68,13 +80,31 @@ class App {
   std::expected<std::string, std::string> client_of(const Request& request) const;
   void count(const Request& request, std::string key, bool from_image_proxy, Done reply,
              Render render);
-  // The demo page, the widget or the page's stylesheet, from the embedded files.
-  static Response web_file(Endpoint endpoint);
+  // The owner's side (app/owner.cpp). Each answers through `done`.
+  // Null when `request` may use the admin routes; else the 404 (no token configured) or
+  // 401 (a wrong or missing token) to answer.
+  std::optional<Response> refuse_admin(const Request& request) const;
+  // GET /history/{key}: public (under the origin policy) unless private_stats.
+  void handle_history(const Request& request, std::string_view encoded_key, Done done);
+  // GET /counters (admin).
+  void handle_list(const Request& request, Done done);
+  // PUT or DELETE /counters/{key} (admin).
+  void handle_change(const Request& request, std::string_view encoded_key, Done done);
+  // A badge that shows the views of its last `days` days.
+  void handle_period_badge(std::string key, int days, Render render, Done done);
+  // The dashboard's files (admin routes: 404 without a token; the files hold no data).
+  Response dashboard_file(std::string_view path) const;
+  std::chrono::sys_days today() const;
+  // The total that counting endpoints answer as `count`: views or visitors, by the rules.
+  std::int64_t count_of(const store::Totals& totals) const;
+  // The answer to a CORS preflight: the endpoint's CORS methods.
+  static Response preflight(Endpoint endpoint);
 
   counting::WriteCombiner& counter_;
   metrics::Registry& metrics_;
   OriginPolicy origins_;
   CountingOptions counting_;
+  OwnerOptions owner_;
 };
 
 }  // namespace app

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "app/key.hpp"
+#include "app/query.hpp"
 #include "util/percent.hpp"
 
 namespace app {
@@ -191,14 +192,6 @@ std::optional<std::string> resolve_color(std::string_view raw) {
   return "#" + color;
 }
 
-std::optional<std::string> decode_query_part(std::string_view part) {
-  std::string plus_as_space(part);
-  for (char& c : plus_as_space) {
-    if (c == '+') c = ' ';
-  }
-  return util::percent_decode(plus_as_space);
-}
-
 std::expected<void, std::string> apply_option(BadgeOptions& options, std::string_view name,
                                               std::string value) {
   if (name == "label") {
@@ -221,6 +214,14 @@ std::expected<void, std::string> apply_option(BadgeOptions& options, std::string
       return std::unexpected("count must be true or false");
     }
     options.count = value == "true" || value == "1";
+  } else if (name == "period") {
+    if (value == "7d") {
+      options.period_days = 7;
+    } else if (value == "30d") {
+      options.period_days = 30;
+    } else {
+      return std::unexpected("period must be 7d or 30d");
+    }
   }
   return {};
 }
@@ -228,17 +229,11 @@ std::expected<void, std::string> apply_option(BadgeOptions& options, std::string
 }  // namespace
 
 std::expected<BadgeOptions, std::string> parse_badge_query(std::string_view query) {
+  auto params = parse_query(query);
+  if (!params) return std::unexpected(std::move(params.error()));
   BadgeOptions options;
-  while (!query.empty()) {
-    const std::size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    const std::size_t eq = pair.find('=');
-    auto name = decode_query_part(pair.substr(0, eq));
-    auto value = decode_query_part(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-    if (!name || !value) return std::unexpected("the query has a malformed %-escape");
-    if (auto applied = apply_option(options, *name, std::move(*value)); !applied) {
+  for (auto& [name, value] : *params) {
+    if (auto applied = apply_option(options, name, std::move(value)); !applied) {
       return std::unexpected(std::move(applied.error()));
     }
   }

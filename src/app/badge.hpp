@@ -15,6 +15,8 @@ struct BadgeOptions {
   std::string label = "visitors";  // decoded text, 1-64 printable code points
   std::string color = "#007ec6";   // the value part's fill, always "#" + 3 or 6 hex digits
   bool count = true;               // false: show the current number without counting
+  int period_days = 0;             // 7 or 30: show the views of the last days (today included)
+                                   // instead of the total, without counting; 0: the total
 };
 
 // Parses the query string (without '?') of a badge request:
@@ -23,6 +25,8 @@ struct BadgeOptions {
 //                   grey gray informational success important critical inactive) or hex
 //                   digits (3 or 6, with or without a leading '#' / %23)
 //   count=false     show the number without counting (count=true is the default)
+//   period=7d|30d   show the views of the last 7 or 30 UTC days, today included, instead of
+//                   the total; reads without counting
 // Unknown parameters are ignored (cache busters are common); a later repeat of a parameter
 // wins. A malformed escape or a bad value fails with a one-line reason for a 400.
 std::expected<BadgeOptions, std::string> parse_badge_query(std::string_view query);

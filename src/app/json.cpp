@@ -36,4 +36,30 @@ Response error_response(int status, std::string_view code, std::string_view mess
   return response;
 }
 
+Response json_ok(std::string body) {
+  Response response{.status = 200, .headers = {}, .body = std::move(body)};
+  response.set("Content-Type", "application/json");
+  response.set("Cache-Control", "no-store");
+  return response;
+}
+
+Response unavailable(const store::StoreError& error, bool counting) {
+  using Kind = store::StoreError::Kind;
+  const bool overloaded = error.kind == Kind::overloaded;
+  const bool unknown = error.kind == Kind::outcome_unknown;
+  std::string_view outcome;
+  if (counting) outcome = unknown ? "unknown" : "not_counted";
+  return error_response(503, overloaded ? "overloaded" : "store_unavailable",
+                        overloaded ? "too many requests are waiting; try again shortly"
+                        : unknown  ? "the store did not confirm this hit; it may have counted"
+                                   : "the counter store is unavailable; try again shortly",
+                        outcome);
+}
+
+std::string counter_body(std::string_view key, std::int64_t count, const store::Totals& totals) {
+  return "{\"key\":" + json_string(key) + ",\"count\":" + std::to_string(count) +
+         ",\"views\":" + std::to_string(totals.views) +
+         ",\"visitors\":" + std::to_string(totals.visitors) + "}";
+}
+
 }  // namespace app

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "app/message.hpp"
+#include "store/store.hpp"
 
 namespace app {
 
@@ -21,5 +22,17 @@ std::string count_body(std::int64_t count);
 // Retry-After: 1 (a 429's caller sets its own). `message` must not contain internals.
 Response error_response(int status, std::string_view code, std::string_view message,
                         std::string_view outcome = {});
+
+// A 200 with a JSON body, never cached.
+Response json_ok(std::string body);
+
+// The 503 for a failed store call. A counting answer (`counting`) says whether the hit may
+// have counted: "outcome" is "not_counted" when nothing was applied, "unknown" when the
+// write may have been.
+Response unavailable(const store::StoreError& error, bool counting);
+
+// `{"key":K,"count":C,"views":V,"visitors":U}`: a counter as GET /counters/{key} answers it,
+// `count` being the total the counting endpoints answer.
+std::string counter_body(std::string_view key, std::int64_t count, const store::Totals& totals);
 
 }  // namespace app

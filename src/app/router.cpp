@@ -12,18 +12,22 @@ struct EndpointInfo {
   Endpoint endpoint;
   std::string_view label;
   std::string_view methods;
+  std::string_view cors_methods;
 };
 
 constexpr std::array kEndpoints{
-    EndpointInfo{Endpoint::count, "count", "GET, POST, OPTIONS"},
-    EndpointInfo{Endpoint::read_counter, "counter", "GET, OPTIONS"},
-    EndpointInfo{Endpoint::badge, "badge", "GET, OPTIONS"},
-    EndpointInfo{Endpoint::healthz, "healthz", "GET"},
-    EndpointInfo{Endpoint::metrics, "metrics", "GET"},
-    EndpointInfo{Endpoint::index_page, "index", "GET"},
-    EndpointInfo{Endpoint::widget, "widget", "GET"},
-    EndpointInfo{Endpoint::stylesheet, "stylesheet", "GET"},
-    EndpointInfo{Endpoint::not_found, "not_found", ""},
+    EndpointInfo{Endpoint::count, "count", "GET, POST, OPTIONS", "GET, POST, OPTIONS"},
+    EndpointInfo{Endpoint::read_counter, "counter", "GET, PUT, DELETE, OPTIONS", "GET, OPTIONS"},
+    EndpointInfo{Endpoint::history, "history", "GET, OPTIONS", "GET, OPTIONS"},
+    EndpointInfo{Endpoint::counters, "counters", "GET", ""},
+    EndpointInfo{Endpoint::dashboard, "dashboard", "GET", ""},
+    EndpointInfo{Endpoint::badge, "badge", "GET, OPTIONS", "GET, OPTIONS"},
+    EndpointInfo{Endpoint::healthz, "healthz", "GET", ""},
+    EndpointInfo{Endpoint::metrics, "metrics", "GET", ""},
+    EndpointInfo{Endpoint::index_page, "index", "GET", ""},
+    EndpointInfo{Endpoint::widget, "widget", "GET", ""},
+    EndpointInfo{Endpoint::stylesheet, "stylesheet", "GET", ""},
+    EndpointInfo{Endpoint::not_found, "not_found", "", ""},
 };
 
 const EndpointInfo& info(Endpoint endpoint) {
@@ -39,6 +43,13 @@ Route route(std::string_view path) {
   if (path == "/count") return {Endpoint::count, kDefaultKey};
   if (path.starts_with("/count/")) return {Endpoint::count, path.substr(7)};
   if (path.starts_with("/counters/")) return {Endpoint::read_counter, path.substr(10)};
+  if (path == "/counters") return {Endpoint::counters, {}};
+  if (path.starts_with("/history/")) return {Endpoint::history, path.substr(9)};
+  if (path == "/dashboard") return {Endpoint::dashboard, "/dashboard.html"};
+  for (std::string_view file :
+       {"/dashboard.js", "/dashboard.css", "/uPlot.iife.min.js", "/uPlot.min.css"}) {
+    if (path == file) return {Endpoint::dashboard, file};
+  }
   if (path.starts_with("/badge/") && path.ends_with(".svg") && path.size() >= 11) {
     return {Endpoint::badge, path.substr(7, path.size() - 11)};
   }
@@ -51,6 +62,7 @@ Route route(std::string_view path) {
 }
 
 std::string_view allowed_methods(Endpoint endpoint) { return info(endpoint).methods; }
+std::string_view cors_methods(Endpoint endpoint) { return info(endpoint).cors_methods; }
 
 bool allows(Endpoint endpoint, std::string_view method) {
   const std::string_view methods = info(endpoint).methods;

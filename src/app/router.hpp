@@ -8,8 +8,11 @@ namespace app {
 
 enum class Endpoint {
   count,
-  read_counter,
-  badge,  // /badge/{key}.svg
+  read_counter,  // GET /counters/{key}; PUT and DELETE are the owner's (admin)
+  history,       // /history/{key}
+  counters,      // the listing (admin)
+  dashboard,     // the dashboard's files (admin); encoded_key is the file's path
+  badge,         // /badge/{key}.svg
   healthz,
   metrics,
   index_page,
@@ -29,6 +32,8 @@ Route route(std::string_view path);
 
 // The methods an endpoint answers, for 405 and the Allow header: "GET, POST, OPTIONS".
 std::string_view allowed_methods(Endpoint endpoint);
+// The methods another site's page may use (CORS preflight): never an admin method.
+std::string_view cors_methods(Endpoint endpoint);
 bool allows(Endpoint endpoint, std::string_view method);
 
 // A stable label for metrics: "count", "counter", ...

@@ -187,6 +187,17 @@ const Option kOptions[] = {
        return std::unexpected("bad --forwarded-header '" + std::string(v) +
                               "': expected x-forwarded-for or forwarded");
      }},
+    {"--admin-token-file", "VC_ADMIN_TOKEN_FILE",
+     "file holding the admin token (16+ characters) of the admin API and /dashboard; or set "
+     "VC_ADMIN_TOKEN; neither: no admin routes (none)",
+     true,
+     [](Config& c, std::string_view v) {
+       c.admin_token_file = v;
+       return Result{};
+     }},
+    {"--private-stats", "VC_PRIVATE_STATS",
+     "history and period badges only with the admin token (false)", false,
+     [](Config& c, std::string_view v) { return set_bool(c.private_stats, "--private-stats", v); }},
     {"--respect-dnt", "VC_RESPECT_DNT",
      "count nothing for requests with DNT: 1 or Sec-GPC: 1 (false)", false,
      [](Config& c, std::string_view v) {
@@ -292,6 +303,7 @@ std::expected<Config, std::string> parse(std::span<const std::string_view> args,
   Config c;
   if (auto applied = apply_environment(c, env); !applied) return std::unexpected(applied.error());
   if (const char* api = env("AWS_LAMBDA_RUNTIME_API"); api != nullptr) c.runtime_api = api;
+  if (const char* token = env("VC_ADMIN_TOKEN"); token != nullptr) c.admin_token = token;
   const std::size_t first = read_command(c, args);
   bool store_from_flag = false;
   if (auto applied = apply_flags(c, args.subspan(first), store_from_flag); !applied) {
@@ -320,6 +332,11 @@ std::string help_text() {
       "visitor-counter: a visitor counter API.\n\n"
       "usage: visitor-counter serve [flags]    HTTP server\n"
       "       visitor-counter lambda [flags]   AWS Lambda bootstrap (HTTP API, payload 2.0)\n"
+      "       visitor-counter export --store URL [--output FILE]\n"
+      "           every counter and its daily history as JSON Lines (stdout without --output)\n"
+      "       visitor-counter import --store URL [--input FILE] [--mode set|add] [--dry-run]\n"
+      "           an export or a key,count CSV (stdin without --input); checks every line\n"
+      "           first; set (the default) is idempotent, add adds\n"
       "       visitor-counter --help\n\nflags "
       "(each also settable by its environment variable; a flag wins):\n";
   for (const Option& option : kOptions) {
@@ -330,6 +347,8 @@ std::string help_text() {
       "\nenvironment (Lambda and the deploy template set these):\n"
       "  AWS_LAMBDA_RUNTIME_API\n"
       "      host:port of the Lambda Runtime API; with no command given, it selects lambda\n"
+      "  VC_ADMIN_TOKEN\n"
+      "      the admin token itself (16+ characters), when --admin-token-file is not given\n"
       "  TABLE_NAME, AWS_REGION\n"
       "      with neither --store nor VC_STORE: the store is "
       "dynamodb://TABLE_NAME?region=AWS_REGION\n";
@@ -355,7 +374,9 @@ std::string describe(const Config& c) {
          (c.rules.rate_limit ? shortest(c.rules.rate_limit->per_second) +
                                    "/s,burst=" + std::to_string(c.rules.rate_limit->burst)
                              : "off") +
-         " trusted_proxies=" + std::to_string(c.rules.trusted_proxies.size());
+         " trusted_proxies=" + std::to_string(c.rules.trusted_proxies.size()) +
+         " admin=" + (c.admin_token_file.empty() && c.admin_token.empty() ? "off" : "on") +
+         " private_stats=" + (c.private_stats ? "true" : "false");
 }
 
 }  // namespace config

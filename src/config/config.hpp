@@ -37,7 +37,12 @@ struct Config {
   std::size_t max_pending = 4096;        // hits and reads accepted, not yet answered; more: 503
   std::size_t max_connections = 10'000;  // open client connections; more: closed at once
   counting::policy::Rules rules;  // what counts: unit, bots, repeats, DNT (classic: all views)
-  std::string runtime_api;  // lambda: host:port of the Runtime API, from AWS_LAMBDA_RUNTIME_API
+  // The admin token's file (--admin-token-file) or the token itself (VC_ADMIN_TOKEN, never a
+  // flag: command lines are visible to every user). Both empty: no admin routes.
+  std::string admin_token_file;
+  std::string admin_token;
+  bool private_stats = false;  // history and period badges need the admin token
+  std::string runtime_api;     // lambda: host:port of the Runtime API, from AWS_LAMBDA_RUNTIME_API
 };
 
 // Returns the variable's value or nullptr, like std::getenv.

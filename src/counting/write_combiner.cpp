@@ -15,22 +15,45 @@ using Kind = store::StoreError::Kind;
 store::StoreError stopped() { return {"the counter is shutting down", Kind::failed}; }
 store::StoreError overloaded() { return {"too many hits and reads pending", Kind::overloaded}; }
 
-// Stands in for the store once the combiner stops, so late calls still get an answer.
-class ClosedStore final : public store::Store {
+// Stands in for the store when a call cannot reach it (the combiner stopped, or is over its
+// bound), so that call still gets an answer: `error`, from every method.
+class UnavailableStore final : public store::Store {
  public:
+  explicit UnavailableStore(store::StoreError error) : error_(std::move(error)) {}
   void add(const store::Batch& batch, const store::AddCallback& done) override {
-    store::report_batch(std::unexpected(stopped()), batch.keys.size(), done);
+    store::report_batch(std::unexpected(error_), batch.keys.size(), done);
   }
   store::StoreResult<std::optional<store::Totals>> get(std::string_view) override {
-    return std::unexpected(stopped());
+    return std::unexpected(error_);
   }
   store::StoreResult<std::string> salt(std::string_view) override {
-    return std::unexpected(stopped());
+    return std::unexpected(error_);
   }
   store::StoreResult<void> forget_before(std::string_view) override {
-    return std::unexpected(stopped());
+    return std::unexpected(error_);
   }
-  store::StoreResult<void> ping() override { return std::unexpected(stopped()); }
+  store::StoreResult<std::vector<store::DayRow>> history(std::string_view, std::string_view,
+                                                         std::string_view) override {
+    return std::unexpected(error_);
+  }
+  store::StoreResult<store::CounterPage> list(std::string_view, std::string_view,
+                                              std::size_t) override {
+    return std::unexpected(error_);
+  }
+  store::StoreResult<void> set_totals(std::string_view, std::optional<std::int64_t>,
+                                      std::optional<std::int64_t>) override {
+    return std::unexpected(error_);
+  }
+  store::StoreResult<bool> remove(std::string_view) override { return std::unexpected(error_); }
+  store::StoreResult<void> import(std::span<const store::CounterRecord>,
+                                  store::ImportMode) override {
+    return std::unexpected(error_);
+  }
+  store::StoreResult<void> dump(const DumpSink&) override { return std::unexpected(error_); }
+  store::StoreResult<void> ping() override { return std::unexpected(error_); }
+
+ private:
+  store::StoreError error_;
 };
 
 }  // namespace
@@ -89,6 +112,17 @@ void WriteCombiner::read(std::string key, ReadCallback done) {
   });
 }
 
+void WriteCombiner::with_store(StoreTask task) {
+  if (!admit()) {
+    UnavailableStore busy(overloaded());
+    return task(busy);
+  }
+  enqueue([this, task = std::move(task)](store::Store& s) mutable {
+    task(s);
+    release(1);
+  });
+}
+
 void WriteCombiner::ping(PingCallback done) {
   enqueue([done = std::move(done)](store::Store& s) mutable { done(s.ping()); });
 }
@@ -102,7 +136,7 @@ void WriteCombiner::enqueue(Task task) {
       return;
     }
   }
-  ClosedStore closed;
+  UnavailableStore closed(stopped());
   task(closed);
 }
 

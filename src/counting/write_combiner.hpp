@@ -72,6 +72,12 @@ class WriteCombiner {
   void hit(std::string key, Visitor visitor, HitCallback done);
   // Reads a counter's totals after the writes queued before it.
   void read(std::string key, ReadCallback done);
+  // Runs `task` on the worker with the store, after the writes queued before it: for the
+  // owner's reads and changes (history, listing, setting, removing). Bounded like read():
+  // past the bound, or once stopped, `task` runs at once with a store whose every call fails
+  // (`overloaded` or `failed`). `task` must not keep the store.
+  using StoreTask = std::move_only_function<void(store::Store&)>;
+  void with_store(StoreTask task);
   // Not bounded by max_pending, so health checks still answer under load.
   void ping(PingCallback done);
 

@@ -130,6 +130,39 @@ inline void report_batch(const StoreResult<std::vector<std::vector<HitResult>>>&
   }
 }
 
+// One UTC day of a counter's history.
+struct DayRow {
+  std::string day;  // "YYYY-MM-DD"
+  Totals totals;
+  friend bool operator==(const DayRow&, const DayRow&) = default;
+};
+
+// A counter as an owner sees it in a listing.
+struct CounterInfo {
+  std::string key;
+  Totals totals;
+  std::string last_day;  // the latest day with a history row, "" when none
+  friend bool operator==(const CounterInfo&, const CounterInfo&) = default;
+};
+
+// One page of a listing, sorted by key. `next` is the key to continue after, or "" at the end.
+struct CounterPage {
+  std::vector<CounterInfo> counters;
+  std::string next;
+};
+
+// A counter with its whole history, as export writes it and import reads it.
+struct CounterRecord {
+  std::string key;
+  Totals totals;
+  std::vector<DayRow> days;  // ascending, each day at most once
+  friend bool operator==(const CounterRecord&, const CounterRecord&) = default;
+};
+
+// How import applies a record: `set` makes the totals and each listed day's row equal to
+// the record's (so a second run changes nothing); `add` adds them to what is there.
+enum class ImportMode { set, add };
+
 class Store {
  public:
   Store() = default;
@@ -154,6 +187,34 @@ class Store {
 
   // Deletes what no longer serves: salts and visitor marks of days before `day`.
   virtual StoreResult<void> forget_before(std::string_view day) = 0;
+
+  // The rows of `key`'s history for the days from `from` to `to` (inclusive, "YYYY-MM-DD"),
+  // ascending; days without hits have no row.
+  virtual StoreResult<std::vector<DayRow>> history(std::string_view key, std::string_view from,
+                                                   std::string_view to) = 0;
+
+  // Up to `limit` counters whose key starts with `prefix` and sorts after `after` ("" from
+  // the start), sorted by key. Never lists the store's own records (salts, marks, answers).
+  virtual StoreResult<CounterPage> list(std::string_view prefix, std::string_view after,
+                                        std::size_t limit) = 0;
+
+  // Sets a counter's totals (creating it when absent); nullopt leaves that total as it is.
+  // The history is unchanged.
+  virtual StoreResult<void> set_totals(std::string_view key, std::optional<std::int64_t> views,
+                                       std::optional<std::int64_t> visitors) = 0;
+
+  // Removes a counter, its history, its visitor marks and its remembered answers. False when
+  // it did not exist.
+  virtual StoreResult<bool> remove(std::string_view key) = 0;
+
+  // Writes whole counters (totals and the listed days' rows) by `mode`, in as few requests
+  // or transactions as the backend allows. Each record's key at most once per call.
+  virtual StoreResult<void> import(std::span<const CounterRecord> records, ImportMode mode) = 0;
+
+  // Calls `each` with every counter and its whole history, sorted by key, and the number of
+  // counters it will call with in all. Stops at the first failure.
+  using DumpSink = std::function<void(CounterRecord&& record, std::size_t total)>;
+  virtual StoreResult<void> dump(const DumpSink& each) = 0;
 
   // Succeeds when the store answers (for /healthz).
   virtual StoreResult<void> ping() = 0;

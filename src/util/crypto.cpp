@@ -1,6 +1,7 @@
 // SHA-256, HMAC-SHA-256, random bytes and hex on OpenSSL.
 #include "util/crypto.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -15,6 +16,12 @@ std::optional<Digest> sha256(std::string_view data) {
     return std::nullopt;
   }
   return out;
+}
+
+bool secret_equals(std::string_view a, std::string_view b) {
+  const std::optional<Digest> left = sha256(a);
+  const std::optional<Digest> right = sha256(b);
+  return left && right && CRYPTO_memcmp(left->data(), right->data(), left->size()) == 0;
 }
 
 std::optional<Digest> hmac_sha256(std::span<const unsigned char> key, std::string_view data) {

@@ -24,6 +24,10 @@ std::optional<Digest> hmac_sha256(std::span<const unsigned char> key, std::strin
 // `size` bytes from OpenSSL's CSPRNG, or nullopt when it cannot provide them.
 std::optional<std::string> random_bytes(std::size_t size);
 
+// Whether `a` and `b` are equal, in time that depends on neither's content (only on their
+// lengths, which it hides too by comparing their SHA-256 digests): for secrets.
+bool secret_equals(std::string_view a, std::string_view b);
+
 // Two lower-case hex digits per byte.
 std::string to_hex(std::span<const unsigned char> bytes);
 

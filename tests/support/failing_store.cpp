@@ -40,6 +40,43 @@ store::StoreResult<void> FailingStore::forget_before(std::string_view day) {
   return inner_.forget_before(day);
 }
 
+store::StoreResult<std::vector<store::DayRow>> FailingStore::history(std::string_view key,
+                                                                     std::string_view from,
+                                                                     std::string_view to) {
+  if (fails(Call::owner)) return std::unexpected(injected());
+  return inner_.history(key, from, to);
+}
+
+store::StoreResult<store::CounterPage> FailingStore::list(std::string_view prefix,
+                                                          std::string_view after,
+                                                          std::size_t limit) {
+  if (fails(Call::owner)) return std::unexpected(injected());
+  return inner_.list(prefix, after, limit);
+}
+
+store::StoreResult<void> FailingStore::set_totals(std::string_view key,
+                                                  std::optional<std::int64_t> views,
+                                                  std::optional<std::int64_t> visitors) {
+  if (fails(Call::owner)) return std::unexpected(injected());
+  return inner_.set_totals(key, views, visitors);
+}
+
+store::StoreResult<bool> FailingStore::remove(std::string_view key) {
+  if (fails(Call::owner)) return std::unexpected(injected());
+  return inner_.remove(key);
+}
+
+store::StoreResult<void> FailingStore::import(std::span<const store::CounterRecord> records,
+                                              store::ImportMode mode) {
+  if (fails(Call::owner)) return std::unexpected(injected());
+  return inner_.import(records, mode);
+}
+
+store::StoreResult<void> FailingStore::dump(const DumpSink& each) {
+  if (fails(Call::owner)) return std::unexpected(injected());
+  return inner_.dump(each);
+}
+
 store::StoreResult<void> FailingStore::ping() {
   if (fails(Call::ping)) return std::unexpected(injected());
   return inner_.ping();

@@ -18,7 +18,8 @@ namespace testing_support {
 class FailingStore final : public store::Store {
  public:
   // The kinds of call that can be made to fail, and are counted, separately.
-  enum class Call : std::size_t { add, get, salt, forget_before, ping, sync, count };
+  // `owner`: history, list, set_totals, remove, import and dump.
+  enum class Call : std::size_t { add, get, salt, forget_before, ping, sync, owner, count };
 
   explicit FailingStore(store::Store& inner) : inner_(inner) {}
 
@@ -36,6 +37,17 @@ class FailingStore final : public store::Store {
   store::StoreResult<std::optional<store::Totals>> get(std::string_view key) override;
   store::StoreResult<std::string> salt(std::string_view day) override;
   store::StoreResult<void> forget_before(std::string_view day) override;
+  store::StoreResult<std::vector<store::DayRow>> history(std::string_view key,
+                                                         std::string_view from,
+                                                         std::string_view to) override;
+  store::StoreResult<store::CounterPage> list(std::string_view prefix, std::string_view after,
+                                              std::size_t limit) override;
+  store::StoreResult<void> set_totals(std::string_view key, std::optional<std::int64_t> views,
+                                      std::optional<std::int64_t> visitors) override;
+  store::StoreResult<bool> remove(std::string_view key) override;
+  store::StoreResult<void> import(std::span<const store::CounterRecord> records,
+                                  store::ImportMode mode) override;
+  store::StoreResult<void> dump(const DumpSink& each) override;
   store::StoreResult<void> ping() override;
   bool defers_sync() const override { return inner_.defers_sync(); }
   store::StoreResult<void> sync() override;

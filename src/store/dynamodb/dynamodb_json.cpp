@@ -1,11 +1,14 @@
 // DynamoDB JSON codec on Boost.JSON: objects built in wire order, parsing via error codes.
 #include "store/dynamodb/dynamodb_json.hpp"
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <charconv>
+#include <functional>
+#include <utility>
 
 namespace store::dynamodb {
 namespace json = boost::json;
@@ -16,6 +19,7 @@ constexpr std::string_view kCountAttribute = "count";
 constexpr std::string_view kVisitorsAttribute = "visitors";
 
 json::object number_value(std::int64_t n) { return json::object{{"N", std::to_string(n)}}; }
+json::object string_value(std::string_view s) { return json::object{{"S", s}}; }
 
 json::object key_of(std::string_view key) {
   json::object value;
@@ -55,7 +59,7 @@ std::string_view string_member(const json::object& object, std::string_view name
 }  // namespace
 
 std::string add_request(std::string_view table, std::string_view id,
-                        std::initializer_list<Addend> addends, bool return_new) {
+                        std::initializer_list<NumberAttribute> addends, bool return_new) {
   json::object body;
   body["TableName"] = table;
   body["Key"] = key_of(id);
@@ -63,7 +67,7 @@ std::string add_request(std::string_view table, std::string_view id,
   json::object names;
   json::object values;
   std::size_t i = 0;
-  for (const Addend& addend : addends) {
+  for (const NumberAttribute& addend : addends) {
     const std::string n = std::to_string(i++);
     if (i > 1) expression += ", ";
     expression += "#a" + n + " :v" + n;
@@ -142,10 +146,11 @@ std::string get_item_request(std::string_view table, std::string_view id) {
   return json::serialize(body);
 }
 
-std::string delete_item_request(std::string_view table, std::string_view id) {
+std::string delete_item_request(std::string_view table, std::string_view id, bool return_old) {
   json::object body;
   body["TableName"] = table;
   body["Key"] = key_of(id);
+  if (return_old) body["ReturnValues"] = "ALL_OLD";
   return json::serialize(body);
 }
 
@@ -153,6 +158,110 @@ std::string describe_table_request(std::string_view table) {
   json::object body;
   body["TableName"] = table;
   return json::serialize(body);
+}
+
+std::string set_totals_request(std::string_view table, std::string_view id,
+                               std::optional<std::int64_t> views,
+                               std::optional<std::int64_t> visitors) {
+  json::object body;
+  body["TableName"] = table;
+  body["Key"] = key_of(id);
+  std::string expression = "SET #count = ";
+  json::object names{{"#count", kCountAttribute}};
+  json::object values;
+  if (views) {
+    expression += ":v";
+    values[":v"] = number_value(*views);
+  } else {
+    expression += "if_not_exists(#count, :zero)";
+    values[":zero"] = number_value(0);
+  }
+  if (visitors) {
+    expression += ", #visitors = :u";
+    names["#visitors"] = kVisitorsAttribute;
+    values[":u"] = number_value(*visitors);
+  }
+  body["UpdateExpression"] = expression;
+  body["ExpressionAttributeNames"] = std::move(names);
+  body["ExpressionAttributeValues"] = std::move(values);
+  return json::serialize(body);
+}
+
+std::string batch_get_request(std::string_view table, std::span<const std::string> ids) {
+  json::array keys;
+  for (const std::string& id : ids) keys.push_back(key_of(id));
+  json::object request{{"Keys", std::move(keys)}, {"ConsistentRead", true}};
+  json::object items;
+  items[table] = std::move(request);
+  return json::serialize(json::object{{"RequestItems", std::move(items)}});
+}
+
+std::string batch_write_request(std::string_view table, std::span<const ItemWrite> writes) {
+  json::array requests;
+  for (const ItemWrite& write : writes) {
+    if (write.put.empty()) {
+      requests.push_back(json::object{{"DeleteRequest", json::object{{"Key", key_of(write.id)}}}});
+      continue;
+    }
+    json::object item = key_of(write.id);
+    for (const NumberAttribute& number : write.put) {
+      item[number.attribute] = number_value(number.value);
+    }
+    requests.push_back(json::object{{"PutRequest", json::object{{"Item", std::move(item)}}}});
+  }
+  json::object items;
+  items[table] = std::move(requests);
+  return json::serialize(json::object{{"RequestItems", std::move(items)}});
+}
+
+namespace {
+
+// A strongly consistent Scan of `table` with these expressions, from after item `start`.
+std::string scan_request(std::string_view table, std::string_view filter,
+                         std::string_view projection, json::object names, json::object values,
+                         std::string_view start) {
+  json::object body;
+  body["TableName"] = table;
+  body["FilterExpression"] = filter;
+  body["ProjectionExpression"] = projection;
+  body["ExpressionAttributeNames"] = std::move(names);
+  body["ExpressionAttributeValues"] = std::move(values);
+  body["ConsistentRead"] = true;
+  if (!start.empty()) body["ExclusiveStartKey"] = key_of(start);
+  return json::serialize(body);
+}
+
+}  // namespace
+
+std::string counters_scan_request(std::string_view table, std::string_view prefix,
+                                  std::string_view start) {
+  std::string filter =
+      "contains(#id, :day) OR (attribute_exists(#count) AND NOT contains(#id, :hash))";
+  json::object values{{":day", string_value("#day#")}, {":hash", string_value("#")}};
+  if (!prefix.empty()) {  // every id begins with ""
+    filter = "begins_with(#id, :prefix) AND (" + filter + ")";
+    values[":prefix"] = string_value(prefix);
+  }
+  json::object names{{"#id", kKeyAttribute},
+                     {"#count", kCountAttribute},
+                     {"#views", "views"},
+                     {"#visitors", kVisitorsAttribute}};
+  return scan_request(table, filter, "#id, #count, #views, #visitors", std::move(names),
+                      std::move(values), start);
+}
+
+std::string prefix_scan_request(std::string_view table, std::span<const std::string> prefixes,
+                                std::string_view start) {
+  std::string filter;
+  json::object values;
+  for (std::size_t i = 0; i < prefixes.size(); ++i) {
+    const std::string name = ":p" + std::to_string(i);
+    if (i > 0) filter += " OR ";
+    filter += "begins_with(#id, " + name + ")";
+    values[name] = string_value(prefixes[i]);
+  }
+  return scan_request(table, filter, "#id", json::object{{"#id", kKeyAttribute}}, std::move(values),
+                      start);
 }
 
 namespace {
@@ -261,6 +370,126 @@ std::expected<std::string, std::string> parse_table_status(std::string_view body
   const std::string_view status = table != nullptr ? string_member(*table, "TableStatus") : "";
   if (status.empty()) return std::unexpected(std::string("response has no Table.TableStatus"));
   return std::string(status);
+}
+
+namespace {
+
+// The `id` of an item or key (`{"id": {"S": "..."}}`), "" when it has none.
+std::string_view id_of(const json::object& item) {
+  const json::object* id = member_object(item, kKeyAttribute);
+  return id != nullptr ? string_member(*id, "S") : std::string_view();
+}
+
+std::expected<ReadItem, std::string> read_item(const json::value& value) {
+  const json::object* item = value.if_object();
+  const std::string_view id = item != nullptr ? id_of(*item) : std::string_view();
+  if (id.empty()) return std::unexpected(std::string("an item has no string id"));
+  ReadItem read;
+  read.id = id;
+  using Field = std::optional<std::int64_t> ReadItem::*;
+  const std::pair<std::string_view, Field> fields[] = {{kCountAttribute, &ReadItem::count},
+                                                       {"views", &ReadItem::views},
+                                                       {kVisitorsAttribute, &ReadItem::visitors}};
+  for (const auto& [name, field] : fields) {
+    const json::object* attribute = member_object(*item, name);
+    if (attribute == nullptr) continue;
+    auto number = number_attribute(*attribute);
+    if (!number) {
+      return std::unexpected("item " + read.id.substr(0, 100) + ": " + std::string(name) + ": " +
+                             number.error());
+    }
+    read.*field = *number;
+  }
+  return read;
+}
+
+// The items of array `value` (absent: none).
+std::expected<std::vector<ReadItem>, std::string> read_items(const json::value* value) {
+  std::vector<ReadItem> items;
+  if (value == nullptr) return items;
+  const json::array* array = value->if_array();
+  if (array == nullptr) return std::unexpected(std::string("items are not an array"));
+  for (const json::value& element : *array) {
+    auto item = read_item(element);
+    if (!item) return std::unexpected(item.error());
+    items.push_back(std::move(*item));
+  }
+  return items;
+}
+
+// The ids in `value` (absent: none), an array of objects whose id `id_in` finds.
+std::expected<std::vector<std::string>, std::string> ids_in(
+    const json::value* value, const std::function<std::string_view(const json::object&)>& id_in) {
+  std::vector<std::string> ids;
+  if (value == nullptr) return ids;
+  const json::array* array = value->if_array();
+  if (array == nullptr) return std::unexpected(std::string("unprocessed items are not an array"));
+  for (const json::value& element : *array) {
+    const json::object* object = element.if_object();
+    const std::string_view id = object != nullptr ? id_in(*object) : std::string_view();
+    if (id.empty()) return std::unexpected(std::string("an unprocessed item has no string id"));
+    ids.emplace_back(id);
+  }
+  return ids;
+}
+
+// The id of a BatchWriteItem request: {"PutRequest": {"Item": ...}} or
+// {"DeleteRequest": {"Key": ...}}.
+std::string_view write_id(const json::object& request) {
+  constexpr std::pair<std::string_view, std::string_view> kParts[] = {{"PutRequest", "Item"},
+                                                                      {"DeleteRequest", "Key"}};
+  for (const auto& [kind, part] : kParts) {
+    const json::object* body = member_object(request, kind);
+    const json::object* item = body != nullptr ? member_object(*body, part) : nullptr;
+    if (item != nullptr) return id_of(*item);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::expected<ScanPage, std::string> parse_scan_response(std::string_view body) {
+  auto object = parse_object(body);
+  if (!object) return std::unexpected(object.error());
+  auto items = read_items(object->if_contains("Items"));
+  if (!items) return std::unexpected(items.error());
+  ScanPage page{.items = std::move(*items), .last_key = {}};
+  if (const json::value* last = object->if_contains("LastEvaluatedKey")) {
+    const json::object* key = last->if_object();
+    page.last_key = key != nullptr ? std::string(id_of(*key)) : std::string();
+    if (page.last_key.empty()) return std::unexpected(std::string("LastEvaluatedKey has no id"));
+  }
+  return page;
+}
+
+std::expected<BatchGetAnswer, std::string> parse_batch_get_response(std::string_view body,
+                                                                    std::string_view table) {
+  auto object = parse_object(body);
+  if (!object) return std::unexpected(object.error());
+  const json::object* responses = member_object(*object, "Responses");
+  auto items = read_items(responses != nullptr ? responses->if_contains(table) : nullptr);
+  if (!items) return std::unexpected(items.error());
+  const json::object* unprocessed = member_object(*object, "UnprocessedKeys");
+  const json::object* ours = unprocessed != nullptr ? member_object(*unprocessed, table) : nullptr;
+  auto ids = ids_in(ours != nullptr ? ours->if_contains("Keys") : nullptr, id_of);
+  if (!ids) return std::unexpected(ids.error());
+  return BatchGetAnswer{.items = std::move(*items), .unprocessed = std::move(*ids)};
+}
+
+std::expected<std::vector<std::string>, std::string> parse_batch_write_response(
+    std::string_view body, std::string_view table) {
+  auto object = parse_object(body);
+  if (!object) return std::unexpected(object.error());
+  const json::object* unprocessed = member_object(*object, "UnprocessedItems");
+  return ids_in(unprocessed != nullptr ? unprocessed->if_contains(table) : nullptr, write_id);
+}
+
+std::expected<bool, std::string> parse_deleted_response(std::string_view body) {
+  auto object = parse_object(body);
+  if (!object) return std::unexpected(object.error());
+  auto attributes = optional_object(*object, "Attributes");
+  if (!attributes) return std::unexpected(attributes.error());
+  return *attributes != nullptr && !(*attributes)->empty();
 }
 
 std::expected<std::int64_t, std::string> parse_number(std::string_view text) {

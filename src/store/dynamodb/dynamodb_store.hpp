@@ -7,6 +7,7 @@
 //   <key>#v#YYYY-MM-DD#<id>    seen, expires: a visitor mark (expires: the table's TTL)
 //   #salt#YYYY-MM-DD           salt, expires: the day's salt, deleted the day after
 //   #idem#<key>#<token>        claim, views, visitors, expires: an Idempotency-Key's answer
+// A counter key is never empty and never holds `#`, so `<key>#` begins only that key's items.
 // Every request is signed with SigV4 and retried per aws/retry.hpp, except a write whose
 // outcome is unknown: that one is never repeated.
 //
@@ -18,14 +19,18 @@
 #include <chrono>
 #include <expected>
 #include <functional>
+#include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "aws/credentials.hpp"
 #include "aws/http_client.hpp"
 #include "aws/retry.hpp"
 #include "aws/sigv4.hpp"
+#include "store/dynamodb/dynamodb_json.hpp"
 #include "store/dynamodb/dynamodb_url.hpp"
 #include "store/store.hpp"
 #include "util/worker_pool.hpp"
@@ -89,6 +94,43 @@ class DynamoDbStore final : public Store {
   // it still serves reads and writes).
   StoreResult<void> ping() override;
 
+  // The owner's calls. Several requests each; a batch request's UnprocessedKeys or
+  // UnprocessedItems are sent again after a throttling backoff, within the retry options'
+  // attempts and deadline (counted per batch request), else the call fails.
+
+  // BatchGetItem (strongly consistent) of the day rows `<key>#day#D` for each day, 100 per
+  // request. Fails for a range of more than 366 days or a bad day; `from` after `to` gives
+  // no rows.
+  StoreResult<std::vector<DayRow>> history(std::string_view key, std::string_view from,
+                                           std::string_view to) override;
+  // A Scan of the WHOLE table, every page, filtered to the counters and day rows under
+  // `prefix` (a counter's last_day comes from its day rows). Its cost grows with the table,
+  // visitor marks included: for the owner's occasional use, never per hit. A classic item
+  // without `visitors` lists 0 visitors.
+  StoreResult<CounterPage> list(std::string_view prefix, std::string_view after,
+                                std::size_t limit) override;
+  // The same Scan of the WHOLE table, without a prefix; every counter and day row is held in
+  // memory before the first call of `each`. Day rows of a key without a counter item (left
+  // by a remove that failed halfway) are skipped.
+  StoreResult<void> dump(const DumpSink& each) override;
+  // One UpdateItem `SET`; safe to resend. Fails for a key that is empty or holds `#`.
+  StoreResult<void> set_totals(std::string_view key, std::optional<std::int64_t> views,
+                               std::optional<std::int64_t> visitors) override;
+  // DeleteItem of the counter (ALL_OLD tells whether it existed; a resent delete may say it
+  // did not), then a Scan of the WHOLE table for its day rows, visitor marks and
+  // Idempotency-Key records, deleted with BatchWriteItem, 25 per request. Those go even when
+  // the counter was not there, so a remove that failed halfway can simply be run again. A
+  // key that is empty or holds `#` names no counter: false, nothing is touched.
+  StoreResult<bool> remove(std::string_view key) override;
+  // Not atomic. `set`: BatchWriteItem PutRequests (25 per request) of the counter items
+  // {id, count, visitors} and day rows {id, views, visitors}; safe to resend, so a failed set
+  // import (error `failed`, though some items may be written) can be run again. `add`: one
+  // UpdateItem `ADD` per counter and day row, up to max_in_flight at once, never resent once
+  // it may have applied; the first failure stops the rest, and the error is `failed` only
+  // when nothing was applied, else `outcome_unknown` (running it again would add twice).
+  // Fails before writing anything when a key is empty or holds `#`, or a day is not a date.
+  StoreResult<void> import(std::span<const CounterRecord> records, ImportMode mode) override;
+
  private:
   struct Attempted;
   // Why a call failed after its retries (not yet logged), and whether it may have applied.
@@ -111,6 +153,22 @@ class DynamoDbStore final : public Store {
   // Idempotency-Keys' claims, then the answers to remember.
   StoreResult<std::vector<HitResult>> add_key(const Batch& batch, const KeyHits& key,
                                               const SeenAt& seen_at, const AnsweredOf& answered);
+  // Runs `round` (one batch request; how many of its items are left unprocessed, or why it
+  // failed) until none is left, backing off between rounds as after throttling.
+  using Round = std::function<StoreResult<std::size_t>()>;
+  StoreResult<void> until_processed(std::string_view operation, const Round& round);
+  // The items among `ids` (1-100) that exist, by BatchGetItem.
+  StoreResult<std::vector<dynamodb::ReadItem>> get_batch(std::vector<std::string> ids);
+  // All of `writes` by BatchWriteItem, 25 per request, in order.
+  StoreResult<void> write_batches(std::span<const dynamodb::ItemWrite> writes);
+  // Every counter whose key begins with `prefix`, with its day rows (ascending), by key.
+  using CounterMap = std::map<std::string, CounterRecord, std::less<>>;
+  StoreResult<CounterMap> scan_counters(std::string_view prefix);
+  // Every item of a Scan, page after page: `request(start)` is the page after item `start`.
+  StoreResult<void> scan(const std::function<std::string(std::string_view start)>& request,
+                         const std::function<void(dynamodb::ReadItem item)>& each);
+  // import() in add mode.
+  StoreResult<void> add_records(std::span<const CounterRecord> records);
   // The answer's body after retries, or why the last attempt failed.
   std::expected<std::string, CallError> call(std::string_view operation, const std::string& body,
                                              bool idempotent);

@@ -65,6 +65,78 @@ StoreResult<void> MemoryStore::forget_before(std::string_view day) {
   return {};
 }
 
+StoreResult<std::vector<DayRow>> MemoryStore::history(std::string_view key, std::string_view from,
+                                                      std::string_view to) {
+  std::vector<DayRow> rows;
+  const std::string name(key);
+  for (auto it = days_.lower_bound({name, std::string(from)});
+       it != days_.end() && it->first.first == name && it->first.second <= to; ++it) {
+    rows.push_back({it->first.second, it->second});
+  }
+  return rows;
+}
+
+StoreResult<CounterPage> MemoryStore::list(std::string_view prefix, std::string_view after,
+                                           std::size_t limit) {
+  CounterPage page;
+  auto it = after < prefix ? totals_.lower_bound(prefix) : totals_.upper_bound(after);
+  for (; it != totals_.end() && it->first.starts_with(prefix); ++it) {
+    if (page.counters.size() == limit) {
+      if (page.counters.empty()) break;
+      page.next = page.counters.back().key;
+      break;
+    }
+    std::string last_day;
+    const auto day = days_.lower_bound({it->first, "~"});  // past every "YYYY-MM-DD"
+    if (day != days_.begin() && std::prev(day)->first.first == it->first) {
+      last_day = std::prev(day)->first.second;
+    }
+    page.counters.push_back({it->first, it->second, std::move(last_day)});
+  }
+  return page;
+}
+
+StoreResult<void> MemoryStore::set_totals(std::string_view key, std::optional<std::int64_t> views,
+                                          std::optional<std::int64_t> visitors) {
+  Totals& totals = totals_[std::string(key)];
+  if (views) totals.views = *views;
+  if (visitors) totals.visitors = *visitors;
+  return {};
+}
+
+StoreResult<bool> MemoryStore::remove(std::string_view key) {
+  const bool existed = totals_.erase(std::string(key)) > 0;
+  std::erase_if(days_, [&](const auto& entry) { return entry.first.first == key; });
+  std::erase_if(marks_, [&](const auto& entry) { return std::get<1>(entry.first) == key; });
+  std::erase_if(answers_, [&](const auto& entry) { return entry.first.first == key; });
+  return existed;
+}
+
+StoreResult<void> MemoryStore::import(std::span<const CounterRecord> records, ImportMode mode) {
+  const auto apply = [mode](Totals& into, const Totals& from) {
+    if (mode == ImportMode::set) into = Totals{};
+    into.views += from.views;
+    into.visitors += from.visitors;
+  };
+  for (const CounterRecord& record : records) {
+    apply(totals_[record.key], record.totals);
+    for (const DayRow& row : record.days) apply(days_[{record.key, row.day}], row.totals);
+  }
+  return {};
+}
+
+StoreResult<void> MemoryStore::dump(const DumpSink& each) {
+  for (const auto& [key, totals] : totals_) {
+    CounterRecord record{.key = key, .totals = totals, .days = {}};
+    for (auto it = days_.lower_bound({key, ""}); it != days_.end() && it->first.first == key;
+         ++it) {
+      record.days.push_back({it->first.second, it->second});
+    }
+    each(std::move(record), totals_.size());
+  }
+  return {};
+}
+
 StoreResult<void> MemoryStore::ping() { return {}; }
 
 Totals MemoryStore::day_row(std::string_view key, std::string_view day) const {

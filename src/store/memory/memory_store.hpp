@@ -15,6 +15,15 @@ class MemoryStore final : public Store {
   StoreResult<std::optional<Totals>> get(std::string_view key) override;
   StoreResult<std::string> salt(std::string_view day) override;
   StoreResult<void> forget_before(std::string_view day) override;
+  StoreResult<std::vector<DayRow>> history(std::string_view key, std::string_view from,
+                                           std::string_view to) override;
+  StoreResult<CounterPage> list(std::string_view prefix, std::string_view after,
+                                std::size_t limit) override;
+  StoreResult<void> set_totals(std::string_view key, std::optional<std::int64_t> views,
+                               std::optional<std::int64_t> visitors) override;
+  StoreResult<bool> remove(std::string_view key) override;
+  StoreResult<void> import(std::span<const CounterRecord> records, ImportMode mode) override;
+  StoreResult<void> dump(const DumpSink& each) override;
   StoreResult<void> ping() override;
 
   // The daily row of `key` on `day` (zero when absent); for tests.
@@ -25,8 +34,8 @@ class MemoryStore final : public Store {
  private:
   using DayKey = std::tuple<std::string, std::string, std::string>;  // day, key, visitor
   std::map<std::string, Totals, std::less<>> totals_;
-  std::map<std::pair<std::string, std::string>, Totals> days_;  // (key, day)
-  std::map<DayKey, std::int64_t> marks_;                        // when last counted
+  std::map<std::pair<std::string, std::string>, Totals, std::less<>> days_;  // (key, day)
+  std::map<DayKey, std::int64_t> marks_;                                     // when last counted
   std::map<std::string, std::string, std::less<>> salts_;
   struct Remembered {
     Totals totals;

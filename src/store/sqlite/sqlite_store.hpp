@@ -15,6 +15,7 @@
 #pragma once
 
 #include <expected>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -38,6 +39,18 @@ class SqliteStore final : public Store {
   StoreResult<std::optional<Totals>> get(std::string_view key) override;
   StoreResult<std::string> salt(std::string_view day) override;
   StoreResult<void> forget_before(std::string_view day) override;
+  StoreResult<std::vector<DayRow>> history(std::string_view key, std::string_view from,
+                                           std::string_view to) override;
+  StoreResult<CounterPage> list(std::string_view prefix, std::string_view after,
+                                std::size_t limit) override;
+  StoreResult<void> set_totals(std::string_view key, std::optional<std::int64_t> views,
+                               std::optional<std::int64_t> visitors) override;
+  // One transaction: the counter and its rows in days, marks and answers.
+  StoreResult<bool> remove(std::string_view key) override;
+  // One transaction for all the records.
+  StoreResult<void> import(std::span<const CounterRecord> records, ImportMode mode) override;
+  // Two ordered scans, of counters and of days, merged: memory stays bounded by one counter.
+  StoreResult<void> dump(const DumpSink& each) override;
   StoreResult<void> ping() override;
   bool defers_sync() const override { return wal_fd_ >= 0; }
   StoreResult<void> sync() override;
@@ -50,6 +63,15 @@ class SqliteStore final : public Store {
   StoreResult<std::vector<HitResult>> add_key(const Batch& batch, const KeyHits& key);
   StoreResult<std::vector<std::vector<HitResult>>> apply(const Batch& batch);
   StoreError fail(std::string_view what) const;
+  // A statement prepared for one call, finalized when it goes out of scope.
+  struct Finalize {
+    void operator()(sqlite3_stmt* stmt) const;
+  };
+  using Statement = std::unique_ptr<sqlite3_stmt, Finalize>;
+  StoreResult<Statement> statement(const char* sql) const;
+  // Runs `body` in one IMMEDIATE transaction: committed when it succeeds, else rolled back.
+  template <typename T>
+  StoreResult<T> in_transaction(const std::function<StoreResult<T>()>& body);
 
   sqlite3* db_;
   sqlite3_stmt* add_totals_ = nullptr;

@@ -25,6 +25,7 @@
 #include "counting/policy/visitor_id.hpp"
 #include "store/memory/memory_store.hpp"
 #include "support/failing_store.hpp"
+#include "support/forwarding_store.hpp"
 
 namespace counting {
 namespace {
@@ -88,7 +89,7 @@ class FakeClock {
 };
 
 // Passes everything to an inner store and records the batches, salts and clean-ups asked.
-class RecordingStore final : public store::Store {
+class RecordingStore final : public testing_support::ForwardingStore {
  public:
   struct Recorded {
     std::string day;
@@ -98,7 +99,7 @@ class RecordingStore final : public store::Store {
     std::map<std::string, std::vector<std::string>> visitors;  // by key, in order
   };
 
-  explicit RecordingStore(store::Store& inner) : inner_(inner) {}
+  explicit RecordingStore(store::Store& inner) : ForwardingStore(inner) {}
   void add(const store::Batch& b, const store::AddCallback& done) override {
     Recorded recorded{.day = std::string(b.day),
                       .now = b.now,
@@ -147,7 +148,6 @@ class RecordingStore final : public store::Store {
   }
 
  private:
-  store::Store& inner_;
   mutable std::mutex mutex_;
   std::vector<Recorded> batches_;
   std::vector<std::pair<std::string, std::string>> salts_;
@@ -155,9 +155,9 @@ class RecordingStore final : public store::Store {
 };
 
 // Holds the first add() until released, so hits can pile up behind it.
-class GateStore final : public store::Store {
+class GateStore final : public testing_support::ForwardingStore {
  public:
-  explicit GateStore(store::Store& inner) : inner_(inner) {}
+  explicit GateStore(store::Store& inner) : ForwardingStore(inner) {}
   void add(const store::Batch& b, const store::AddCallback& done) override {
     if (calls_++ == 0) entered_.count_down();
     release_.wait();
@@ -179,13 +179,12 @@ class GateStore final : public store::Store {
   int calls_ = 0;                      // only the worker thread calls add()
 
  private:
-  store::Store& inner_;
 };
 
 // A store that defers its sync, with sync() held until released and failing on demand.
-class DeferredSyncStore final : public store::Store {
+class DeferredSyncStore final : public testing_support::ForwardingStore {
  public:
-  explicit DeferredSyncStore(store::Store& inner) : inner_(inner) {}
+  explicit DeferredSyncStore(store::Store& inner) : ForwardingStore(inner) {}
   void add(const store::Batch& b, const store::AddCallback& done) override { inner_.add(b, done); }
   store::StoreResult<std::optional<Totals>> get(std::string_view k) override {
     return inner_.get(k);
@@ -208,7 +207,6 @@ class DeferredSyncStore final : public store::Store {
   bool fail_ = false;
 
  private:
-  store::Store& inner_;
 };
 
 TEST(WriteCombiner, DeferredSyncAcknowledgesOnlyAfterTheSync) {
@@ -516,9 +514,9 @@ TEST(WriteCombiner, AfterStopCallsFailFast) {
 
 // Reports a batch's keys in reverse order, each from a thread of its own, as a store that
 // writes keys independently (DynamoDB) may.
-class ScatteringStore final : public store::Store {
+class ScatteringStore final : public testing_support::ForwardingStore {
  public:
-  explicit ScatteringStore(store::Store& inner) : inner_(inner) {}
+  explicit ScatteringStore(store::Store& inner) : ForwardingStore(inner) {}
   void add(const store::Batch& b, const store::AddCallback& done) override {
     std::vector<store::StoreResult<std::vector<HitResult>>> results(b.keys.size());
     inner_.add(b, [&](std::size_t i, auto value) { results[i] = std::move(value); });
@@ -538,7 +536,6 @@ class ScatteringStore final : public store::Store {
   store::StoreResult<void> ping() override { return {}; }
 
  private:
-  store::Store& inner_;
 };
 
 // Hits on several keys queued behind one commit form one multi-key batch; each key's

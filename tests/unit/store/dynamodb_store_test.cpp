@@ -1,7 +1,8 @@
 // Tests for DynamoDbStore against a scripted fake transport: the signed requests it sends
 // (counter, day row, visitor marks, Idempotency-Key claims, the day's salt), retries (on a
 // fake clock, no real sleep), fail-fast errors, writes whose outcome is unknown, per-key
-// results, bounded concurrency, logging.
+// results, bounded concurrency, logging; and the owner's calls (history, list, set_totals,
+// remove, import): their requests, pagination, chunking and unprocessed-item retries.
 #include "store/dynamodb/dynamodb_store.hpp"
 
 #include <gtest/gtest.h>
@@ -9,9 +10,11 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <span>
 
 #include "store/dynamodb/dynamodb_json.hpp"
 #include "support/add_results.hpp"
+#include "util/utc_day.hpp"
 
 namespace store {
 namespace {
@@ -486,6 +489,420 @@ TEST_F(DynamoDbStoreTest, AKeyThatCountedNothingGivesItsClaimsBack) {
   ASSERT_FALSE(results.has_value());
   EXPECT_EQ(results.error().kind, Kind::outcome_unknown);
   EXPECT_EQ(sent.size(), 2u);
+}
+
+// --- The owner's calls: history, list, set_totals, remove, import ----------------------------
+
+constexpr std::string_view kTable = "visitor-counter";
+
+// A JSON item {"id": ..., number attributes...}: numbers as `"name":N` pairs.
+std::string item(std::string_view id,
+                 std::initializer_list<std::pair<std::string_view, int>> numbers = {}) {
+  std::string json = R"({"id":{"S":")" + std::string(id) + R"("})";
+  for (const auto& [name, value] : numbers) {
+    json += R"(,")" + std::string(name) + R"(":{"N":")" + std::to_string(value) + R"("})";
+  }
+  return json + "}";
+}
+std::string joined(std::initializer_list<std::string> parts) {
+  std::string out;
+  for (const std::string& part : parts) out += (out.empty() ? "" : ",") + part;
+  return out;
+}
+// A Scan page; `last`: its LastEvaluatedKey's id ("": the last page).
+Reply scan_page(std::initializer_list<std::string> items, std::string_view last = "") {
+  std::string body = R"({"Items":[)" + joined(items) + "]";
+  if (!last.empty()) body += R"(,"LastEvaluatedKey":{"id":{"S":")" + std::string(last) + R"("}})";
+  return ok(body + "}");
+}
+// A BatchGetItem answer: the items found, and the ids left unprocessed.
+Reply batch_got(std::initializer_list<std::string> items,
+                std::vector<std::string> unprocessed = {}) {
+  std::string body = R"({"Responses":{"visitor-counter":[)" + joined(items) + "]}";
+  std::string keys;
+  for (const std::string& id : unprocessed) {
+    if (!keys.empty()) keys += ',';
+    keys += item(id);
+  }
+  body += R"(,"UnprocessedKeys":{)";
+  if (!unprocessed.empty()) {
+    body += R"("visitor-counter":{"Keys":[)" + keys + R"(],"ConsistentRead":true})";
+  }
+  return ok(body + "}}");
+}
+// A BatchWriteItem answer leaving the puts of `unprocessed` (ids) undone.
+Reply batch_written(std::vector<std::string> unprocessed = {}) {
+  std::string requests;
+  for (const std::string& id : unprocessed) {
+    requests +=
+        std::string(requests.empty() ? "" : ",") + R"({"PutRequest":{"Item":)" + item(id) + "}}";
+  }
+  if (requests.empty()) return ok(R"({"UnprocessedItems":{}})");
+  return ok(R"({"UnprocessedItems":{"visitor-counter":[)" + requests + "]}}");
+}
+
+std::size_t occurrences(std::string_view text, std::string_view what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string_view::npos;
+       at = text.find(what, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+std::vector<std::string> day_ids(std::string_view key, int year, int count) {
+  std::vector<std::string> ids;
+  const std::chrono::sys_days first = std::chrono::year{year} / 1 / 1;
+  for (int i = 0; i < count; ++i) {
+    ids.push_back(std::string(key) + "#day#" + util::utc_day(first + std::chrono::days{i}));
+  }
+  return ids;
+}
+
+TEST_F(DynamoDbStoreTest, HistoryReadsTheDayRowsHundredAtATime) {
+  auto db = make();
+  replies = {batch_got({item("home#day#2025-03-02", {{"views", 5}, {"visitors", 2}}),
+                        item("home#day#2025-01-07", {{"views", 9}, {"visitors", 4}})}),
+             batch_got({}), batch_got({}),
+             batch_got({item("home#day#2025-12-31", {{"views", 1}, {"visitors", 1}})})};
+  auto rows = db->history("home", "2025-01-01", "2025-12-31");
+  ASSERT_TRUE(rows.has_value()) << rows.error().message;
+  EXPECT_EQ(*rows, (std::vector<DayRow>{
+                       {"2025-01-07", {9, 4}}, {"2025-03-02", {5, 2}}, {"2025-12-31", {1, 1}}}));
+  ASSERT_EQ(sent.size(), 4u);  // 365 days: 100 + 100 + 100 + 65
+  const std::vector<std::string> ids = day_ids("home", 2025, 365);
+  EXPECT_EQ(sent[0].header("X-Amz-Target"), "DynamoDB_20120810.BatchGetItem");
+  EXPECT_EQ(sent[0].body, dynamodb::batch_get_request(kTable, std::span(ids).first(100)));
+  EXPECT_EQ(sent[3].body, dynamodb::batch_get_request(kTable, std::span(ids).subspan(300)));
+  EXPECT_TRUE(sent[0].idempotent);
+  EXPECT_NE(sent[0].body.find(R"("ConsistentRead":true)"), std::string::npos);
+  EXPECT_TRUE(sleeps.empty());
+}
+
+TEST_F(DynamoDbStoreTest, HistoryRefusesBadRangesWithoutAsking) {
+  auto db = make();
+  replies = {batch_got({}), batch_got({}), batch_got({}), batch_got({})};
+  EXPECT_TRUE(db->history("home", "2026-01-02", "2026-01-01").value().empty());
+  EXPECT_TRUE(db->history("home", "2024-01-01", "2024-12-31").has_value());  // 366 days
+  EXPECT_FALSE(db->history("home", "2024-01-01", "2025-01-01").has_value());
+  EXPECT_FALSE(db->history("home", "2026-02-30", "2026-03-01").has_value());
+  EXPECT_EQ(sent.size(), 4u);  // only for the 366 days
+}
+
+TEST_F(DynamoDbStoreTest, HistoryAsksAgainForUnprocessedKeys) {
+  auto db = make();
+  replies = {batch_got({item("home#day#2026-01-01", {{"views", 3}, {"visitors", 1}})},
+                       {"home#day#2026-01-02", "home#day#2026-01-03"}),
+             batch_got({}, {"home#day#2026-01-03"}),
+             batch_got({item("home#day#2026-01-03", {{"views", 7}, {"visitors", 2}})})};
+  auto rows = db->history("home", "2026-01-01", "2026-01-03");
+  ASSERT_TRUE(rows.has_value()) << rows.error().message;
+  EXPECT_EQ(*rows, (std::vector<DayRow>{{"2026-01-01", {3, 1}}, {"2026-01-03", {7, 2}}}));
+  ASSERT_EQ(sent.size(), 3u);
+  const std::vector<std::string> again = {"home#day#2026-01-02", "home#day#2026-01-03"};
+  EXPECT_EQ(sent[1].body, dynamodb::batch_get_request(kTable, again));
+  EXPECT_EQ(sent[2].body, dynamodb::batch_get_request(kTable, std::span(again).subspan(1)));
+  EXPECT_EQ(sleeps, (std::vector<milliseconds>{50ms, 100ms}));  // backoff as after throttling
+
+  sent.clear();  // keys that stay unprocessed fail the call after max_attempts (3) requests
+  replies = {batch_got({}, {"home#day#2026-01-01"}), batch_got({}, {"home#day#2026-01-01"}),
+             batch_got({}, {"home#day#2026-01-01"}), batch_got({})};
+  rows = db->history("home", "2026-01-01", "2026-01-01");
+  ASSERT_FALSE(rows.has_value());
+  EXPECT_EQ(sent.size(), 3u);
+  EXPECT_NE(rows.error().message.find("1 item(s) still unprocessed [attempts exhausted after 3"),
+            std::string::npos)
+      << rows.error().message;
+}
+
+TEST_F(DynamoDbStoreTest, ListScansEveryPageAndSortsByKey) {
+  auto db = make();
+  const auto two_pages = [] {
+    return std::deque<Reply>{
+        scan_page({item("b", {{"count", 5}, {"visitors", 2}}), item("a#day#2026-01-02"),
+                   item("a", {{"count", 7}})},  // a classic item: no visitors
+                  "a"),
+        scan_page({item("a#day#2026-01-05"), item("c", {{"count", 1}, {"visitors", 1}}),
+                   item("b#day#2026-01-01"), item("#idem#x#day#2026-01-01"),
+                   item("d#v#2026-01-01#ab")})};
+  };
+  replies = two_pages();
+  auto page = db->list("", "", 10);
+  ASSERT_TRUE(page.has_value()) << page.error().message;
+  EXPECT_EQ(page->counters,
+            (std::vector<CounterInfo>{
+                {"a", {7, 0}, "2026-01-05"}, {"b", {5, 2}, "2026-01-01"}, {"c", {1, 1}, ""}}));
+  EXPECT_EQ(page->next, "");
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].header("X-Amz-Target"), "DynamoDB_20120810.Scan");
+  EXPECT_EQ(sent[0].body,
+            R"({"TableName":"visitor-counter",)"
+            R"j("FilterExpression":"contains(#id, :day) OR (attribute_exists(#count) AND NOT )j"
+            R"j(contains(#id, :hash))","ProjectionExpression":"#id, #count, #views, #visitors",)j"
+            R"("ExpressionAttributeNames":{"#id":"id","#count":"count","#views":"views",)"
+            R"("#visitors":"visitors"},)"
+            R"("ExpressionAttributeValues":{":day":{"S":"#day#"},":hash":{"S":"#"}},)"
+            R"("ConsistentRead":true})");
+  EXPECT_EQ(sent[1].body, dynamodb::counters_scan_request(kTable, "", "a"));
+  EXPECT_NE(sent[1].body.find(R"("ExclusiveStartKey":{"id":{"S":"a"}})"), std::string::npos);
+  EXPECT_TRUE(sent[0].idempotent);
+
+  sent.clear();  // a page of one after "a": "b", and more remain
+  replies = two_pages();
+  page = db->list("", "a", 1);
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(page->counters, (std::vector<CounterInfo>{{"b", {5, 2}, "2026-01-01"}}));
+  EXPECT_EQ(page->next, "b");
+
+  sent.clear();  // the prefix goes into the filter, and is checked again on the answer
+  replies = two_pages();
+  page = db->list("b", "", 10);
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(page->counters, (std::vector<CounterInfo>{{"b", {5, 2}, "2026-01-01"}}));
+  EXPECT_EQ(page->next, "");
+  EXPECT_NE(sent[0].body.find(R"("FilterExpression":"begins_with(#id, :prefix) AND (contains)"),
+            std::string::npos)
+      << sent[0].body;
+  EXPECT_NE(sent[0].body.find(R"(":prefix":{"S":"b"})"), std::string::npos);
+}
+
+TEST_F(DynamoDbStoreTest, ListFailsCleanlyOnABadPage) {
+  auto db = make();
+  replies = {scan_page({R"({"id":{"S":"a"},"count":{"S":"7"}})"})};
+  auto page = db->list("", "", 10);
+  ASSERT_FALSE(page.has_value());
+  EXPECT_NE(page.error().message.find("item a: count: attribute is not a number"),
+            std::string::npos)
+      << page.error().message;
+  EXPECT_EQ(logs.size(), 1u);
+}
+
+// The whole table's counters with their day rows, by key, days ascending; day rows of a key
+// without a counter item are left out.
+TEST_F(DynamoDbStoreTest, DumpGivesEveryCounterWithItsHistory) {
+  auto db = make();
+  replies = {scan_page({item("b", {{"count", 5}, {"visitors", 2}}),
+                        item("a#day#2026-01-02", {{"views", 3}, {"visitors", 1}}),
+                        item("a", {{"count", 7}})},
+                       "a"),
+             scan_page({item("a#day#2026-01-01", {{"views", 4}, {"visitors", 2}}),
+                        item("gone#day#2026-01-01", {{"views", 1}, {"visitors", 1}}),
+                        item("#salt#2026-01-01")})};
+  std::vector<CounterRecord> records;
+  std::vector<std::size_t> totals;
+  auto dumped = db->dump([&](CounterRecord&& record, std::size_t total) {
+    records.push_back(std::move(record));
+    totals.push_back(total);
+  });
+  ASSERT_TRUE(dumped.has_value()) << dumped.error().message;
+  EXPECT_EQ(records, (std::vector<CounterRecord>{
+                         {"a", {7, 0}, {{"2026-01-01", {4, 2}}, {"2026-01-02", {3, 1}}}},
+                         {"b", {5, 2}, {}}}));
+  EXPECT_EQ(totals, (std::vector<std::size_t>{2, 2}));
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].body, dynamodb::counters_scan_request(kTable, "", ""));
+  EXPECT_EQ(sent[1].body, dynamodb::counters_scan_request(kTable, "", "a"));
+
+  replies = {error(400, "ValidationException")};  // a failed scan calls nothing
+  records.clear();
+  EXPECT_FALSE(db->dump([&](CounterRecord&& record, std::size_t) {
+                   records.push_back(std::move(record));
+                 }).has_value());
+  EXPECT_TRUE(records.empty());
+}
+
+TEST_F(DynamoDbStoreTest, SetTotalsSetsWhatIsGiven) {
+  auto db = make();
+  replies = {ok("{}"), error(500, "InternalServerError"), ok("{}"), ok("{}")};
+  ASSERT_TRUE(db->set_totals("home", 5, 2).has_value());
+  EXPECT_EQ(sent[0].header("X-Amz-Target"), "DynamoDB_20120810.UpdateItem");
+  EXPECT_EQ(sent[0].body, R"({"TableName":"visitor-counter","Key":{"id":{"S":"home"}},)"
+                          R"("UpdateExpression":"SET #count = :v, #visitors = :u",)"
+                          R"("ExpressionAttributeNames":{"#count":"count","#visitors":"visitors"},)"
+                          R"("ExpressionAttributeValues":{":v":{"N":"5"},":u":{"N":"2"}}})");
+  EXPECT_TRUE(sent[0].idempotent);
+  // Safe to resend after a 500; a counter without views gets count 0.
+  ASSERT_TRUE(db->set_totals("home", std::nullopt, 3).has_value());
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(sent[2].body,
+            R"({"TableName":"visitor-counter","Key":{"id":{"S":"home"}},)"
+            R"("UpdateExpression":"SET #count = if_not_exists(#count, :zero), #visitors = :u",)"
+            R"("ExpressionAttributeNames":{"#count":"count","#visitors":"visitors"},)"
+            R"("ExpressionAttributeValues":{":zero":{"N":"0"},":u":{"N":"3"}}})");
+  ASSERT_TRUE(db->set_totals("home", 9, std::nullopt).has_value());
+  EXPECT_EQ(sent[3].body, dynamodb::set_totals_request(kTable, "home", 9, std::nullopt));
+  EXPECT_EQ(sent[3].body.find("visitors"), std::string::npos);
+  EXPECT_FALSE(db->set_totals("#salt#2026-01-01", 1, 1).has_value());
+  EXPECT_FALSE(db->set_totals("", 1, 1).has_value());
+  EXPECT_EQ(sent.size(), 4u);
+}
+
+TEST_F(DynamoDbStoreTest, RemoveDeletesTheCounterAndEverythingUnderIt) {
+  auto db = make();
+  std::vector<std::string> first_page;
+  for (int i = 0; i < 30; ++i) first_page.push_back("home#v#2026-01-01#" + std::to_string(i));
+  std::string items;
+  for (const std::string& id : first_page) {
+    if (!items.empty()) items += ',';
+    items += item(id);
+  }
+  replies = {ok(R"({"Attributes":{"id":{"S":"home"},"count":{"N":"3"}}})"),
+             ok(R"({"Items":[)" + items + R"(],"LastEvaluatedKey":{"id":{"S":"x"}}})"),
+             scan_page({item("home#day#2026-01-01"), item("#idem#home#k1")}), batch_written(),
+             batch_written()};
+  auto removed = db->remove("home");
+  ASSERT_TRUE(removed.has_value()) << removed.error().message;
+  EXPECT_TRUE(*removed);
+  ASSERT_EQ(sent.size(), 5u);
+  EXPECT_EQ(sent[0].header("X-Amz-Target"), "DynamoDB_20120810.DeleteItem");
+  EXPECT_EQ(
+      sent[0].body,
+      R"({"TableName":"visitor-counter","Key":{"id":{"S":"home"}},"ReturnValues":"ALL_OLD"})");
+  EXPECT_EQ(sent[1].body,
+            R"({"TableName":"visitor-counter",)"
+            R"j("FilterExpression":"begins_with(#id, :p0) OR begins_with(#id, :p1)",)j"
+            R"("ProjectionExpression":"#id","ExpressionAttributeNames":{"#id":"id"},)"
+            R"("ExpressionAttributeValues":{":p0":{"S":"home#"},":p1":{"S":"#idem#home#"}},)"
+            R"("ConsistentRead":true})");
+  const std::string prefixes[] = {"home#", "#idem#home#"};
+  EXPECT_EQ(sent[2].body, dynamodb::prefix_scan_request(kTable, prefixes, "x"));
+  std::vector<dynamodb::ItemWrite> deletes;
+  for (const std::string& id : first_page) deletes.push_back({id, {}});
+  deletes.push_back({"home#day#2026-01-01", {}});
+  deletes.push_back({"#idem#home#k1", {}});
+  EXPECT_EQ(sent[3].header("X-Amz-Target"), "DynamoDB_20120810.BatchWriteItem");
+  EXPECT_EQ(sent[3].body, dynamodb::batch_write_request(kTable, std::span(deletes).first(25)));
+  EXPECT_EQ(sent[4].body, dynamodb::batch_write_request(kTable, std::span(deletes).subspan(25)));
+  EXPECT_EQ(occurrences(sent[4].body, "DeleteRequest"), 7u);
+  EXPECT_TRUE(sent[3].idempotent);
+}
+
+TEST_F(DynamoDbStoreTest, RemoveClearsLeftoversOfAnAbsentCounter) {
+  auto db = make();
+  replies = {ok("{}"), scan_page({item("home#day#2026-01-01")}), batch_written(), ok("{}"),
+             scan_page({})};
+  auto removed = db->remove("home");
+  ASSERT_TRUE(removed.has_value());
+  EXPECT_FALSE(*removed);
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(sent[2].body, dynamodb::batch_write_request(kTable, std::vector<dynamodb::ItemWrite>{
+                                                                    {"home#day#2026-01-01", {}}}));
+  EXPECT_FALSE(db->remove("other").value());  // nothing at all: no BatchWriteItem
+  EXPECT_EQ(sent.size(), 5u);
+  EXPECT_FALSE(db->remove("").value());  // would match every store record: refused
+  EXPECT_FALSE(db->remove("a#b").value());
+  EXPECT_EQ(sent.size(), 5u);
+}
+
+// 20 counters with 2 days each: 60 PutRequests in 3 BatchWriteItems (25, 25, 10).
+TEST_F(DynamoDbStoreTest, ImportSetPutsItemsTwentyFiveAtATime) {
+  auto db = make();
+  std::vector<CounterRecord> records;
+  for (int i = 0; i < 20; ++i) {
+    std::string key = "k";
+    key += std::to_string(i);
+    records.push_back({std::move(key),
+                       {.views = 10 + i, .visitors = i},
+                       {{"2026-01-01", {4, 1}}, {"2026-01-02", {6, 2}}}});
+  }
+  replies = {batch_written(), batch_written(), batch_written()};
+  auto imported = db->import(records, ImportMode::set);
+  ASSERT_TRUE(imported.has_value()) << imported.error().message;
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(occurrences(sent[0].body, "PutRequest"), 25u);
+  EXPECT_EQ(occurrences(sent[1].body, "PutRequest"), 25u);
+  EXPECT_EQ(occurrences(sent[2].body, "PutRequest"), 10u);
+  EXPECT_TRUE(sent[0].body.starts_with(
+      R"({"RequestItems":{"visitor-counter":[)"
+      R"({"PutRequest":{"Item":{"id":{"S":"k0"},"count":{"N":"10"},"visitors":{"N":"0"}}}},)"
+      R"({"PutRequest":{"Item":{"id":{"S":"k0#day#2026-01-01"},"views":{"N":"4"},)"
+      R"("visitors":{"N":"1"}}}},)"))
+      << sent[0].body;
+  EXPECT_TRUE(sent[2].body.ends_with(
+      R"({"PutRequest":{"Item":{"id":{"S":"k19#day#2026-01-02"},"views":{"N":"6"},)"
+      R"("visitors":{"N":"2"}}}}]}})"))
+      << sent[2].body;
+  EXPECT_TRUE(sent[0].idempotent);
+}
+
+TEST_F(DynamoDbStoreTest, ImportSetWritesUnprocessedItemsAgain) {
+  auto db = make();
+  const std::vector<CounterRecord> records = {
+      {"home", {.views = 9, .visitors = 3}, {{"2026-01-01", {4, 1}}, {"2026-01-02", {5, 2}}}}};
+  replies = {batch_written({"home#day#2026-01-02", "home"}), batch_written()};
+  ASSERT_TRUE(db->import(records, ImportMode::set).has_value());
+  ASSERT_EQ(sent.size(), 2u);
+  const std::vector<dynamodb::ItemWrite> again = {
+      {"home", {{"count", 9}, {"visitors", 3}}},
+      {"home#day#2026-01-02", {{"views", 5}, {"visitors", 2}}}};
+  EXPECT_EQ(sent[1].body, dynamodb::batch_write_request(kTable, again));
+  EXPECT_EQ(sleeps, std::vector<milliseconds>{50ms});
+
+  sent.clear();  // a throttled request is retried by call() itself, as any other
+  replies = {error(400, "ProvisionedThroughputExceededException"), batch_written()};
+  ASSERT_TRUE(db->import(records, ImportMode::set).has_value());
+  EXPECT_EQ(sent.size(), 2u);
+}
+
+TEST_F(DynamoDbStoreTest, ImportAddSendsOneAddPerItem) {
+  auto db = make();
+  const std::vector<CounterRecord> records = {
+      {"home", {.views = 9, .visitors = 3}, {{"2026-01-01", {4, 1}}, {"2026-01-02", {5, 2}}}},
+      {"blog", {.views = 1, .visitors = 0}, {}}};
+  replies = {ok("{}"), ok("{}"), ok("{}"), ok("{}")};
+  ASSERT_TRUE(db->import(records, ImportMode::add).has_value());
+  ASSERT_EQ(sent.size(), 4u);
+  EXPECT_EQ(sent[0].body,
+            dynamodb::add_request(kTable, "home", {{"count", 9}, {"visitors", 3}}, false));
+  EXPECT_EQ(sent[1].body, day_request("home", 4, 1));
+  EXPECT_EQ(sent[2].body, dynamodb::add_request(kTable, "home#day#2026-01-02",
+                                                {{"views", 5}, {"visitors", 2}}, false));
+  EXPECT_EQ(sent[3].body,
+            dynamodb::add_request(kTable, "blog", {{"count", 1}, {"visitors", 0}}, false));
+  EXPECT_FALSE(sent[0].idempotent);
+}
+
+// An ADD that may have applied is never resent, and stops the rest; the error says whether
+// anything may have been added.
+TEST_F(DynamoDbStoreTest, ImportAddStopsAtTheFirstFailure) {
+  auto db = make();
+  const std::vector<CounterRecord> records = {
+      {"home", {.views = 9, .visitors = 3}, {{"2026-01-01", {4, 1}}, {"2026-01-02", {5, 2}}}}};
+  replies = {ok("{}"), error(500, "InternalServerError"), ok("{}"), ok("{}")};
+  auto imported = db->import(records, ImportMode::add);
+  ASSERT_FALSE(imported.has_value());
+  EXPECT_EQ(imported.error().kind, Kind::outcome_unknown);
+  EXPECT_EQ(sent.size(), 2u);
+  EXPECT_NE(imported.error().message.find("import (add): 1 of 3 item(s) added"), std::string::npos)
+      << imported.error().message;
+
+  sent.clear();
+  replies = {error(400, "ValidationException")};
+  imported = db->import(records, ImportMode::add);
+  ASSERT_FALSE(imported.has_value());
+  EXPECT_EQ(imported.error().kind, Kind::failed);  // nothing was applied
+  EXPECT_EQ(sent.size(), 1u);
+
+  sent.clear();  // the first ADD's answer was lost: it may have applied
+  replies = {broken(aws::HttpError::Kind::timeout)};
+  imported = db->import(records, ImportMode::add);
+  ASSERT_FALSE(imported.has_value());
+  EXPECT_EQ(imported.error().kind, Kind::outcome_unknown);
+  EXPECT_EQ(sent.size(), 1u);
+}
+
+TEST_F(DynamoDbStoreTest, ImportRefusesBadRecordsBeforeWriting) {
+  auto db = make();
+  const std::vector<CounterRecord> bad_key = {{"good", {1, 1}, {}}, {"#salt#x", {1, 1}, {}}};
+  const std::vector<CounterRecord> bad_day = {{"good", {1, 1}, {{"2026-13-01", {1, 1}}}}};
+  for (const ImportMode mode : {ImportMode::set, ImportMode::add}) {
+    EXPECT_FALSE(db->import(bad_key, mode).has_value());
+    EXPECT_FALSE(db->import(bad_day, mode).has_value());
+  }
+  EXPECT_TRUE(sent.empty());
+  EXPECT_TRUE(db->import({}, ImportMode::set).has_value());
+  EXPECT_TRUE(db->import({}, ImportMode::add).has_value());
+  EXPECT_TRUE(sent.empty());
 }
 
 }  // namespace

@@ -1,0 +1,35 @@
+// Query strings on Boost.URL.
+#include "app/query.hpp"
+
+#include <boost/url/encoding_opts.hpp>
+#include <boost/url/parse_query.hpp>
+
+namespace app {
+
+std::expected<QueryParams, std::string> parse_query(std::string_view query) {
+  if (query.empty()) return QueryParams{};
+  auto parsed = boost::urls::parse_query(query);
+  if (!parsed) return std::unexpected("the query has a malformed %-escape");
+  const boost::urls::encoding_opts plus_is_space(/*space_as_plus=*/true);
+  QueryParams params;
+  for (const auto& encoded : *parsed) {
+    if (encoded.key.empty() && !encoded.has_value) continue;
+    params.emplace_back(encoded.key.decode(plus_is_space), encoded.value.decode(plus_is_space));
+  }
+  return params;
+}
+
+std::string_view query_of(std::string_view target) {
+  const std::size_t question = target.find('?');
+  return question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+}
+
+std::optional<std::string_view> param(const QueryParams& params, std::string_view name) {
+  std::optional<std::string_view> found;
+  for (const auto& [key, value] : params) {
+    if (key == name) found = value;
+  }
+  return found;
+}
+
+}  // namespace app

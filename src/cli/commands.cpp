@@ -1,0 +1,161 @@
+// export and import: arguments, files, batches and progress.
+#include "cli/commands.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "cli/progress.hpp"
+#include "cli/transfer_format.hpp"
+
+namespace cli {
+namespace {
+
+constexpr std::size_t kImportBatch = 500;  // counters per store.import() call
+
+// `--name VALUE` / `--name=VALUE` flags and bare `--switch`es, as a map; fails on anything
+// not in `known` (a trailing '=' in `known` marks a flag that takes a value).
+std::expected<std::map<std::string, std::string, std::less<>>, std::string> parse_flags(
+    std::span<const std::string_view> args, std::span<const std::string_view> known) {
+  std::map<std::string, std::string, std::less<>> flags;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    const std::size_t eq = arg.find('=');
+    const std::string_view name = arg.substr(0, eq);
+    bool takes_value = false;
+    bool found = false;
+    for (std::string_view flag : known) {
+      takes_value = flag.ends_with('=');
+      if (flag.substr(0, flag.size() - (takes_value ? 1 : 0)) == name) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) return std::unexpected("unknown argument '" + std::string(arg) + "'");
+    if (!takes_value) {
+      flags[std::string(name)] = "true";
+    } else if (eq != std::string_view::npos) {
+      flags[std::string(name)] = arg.substr(eq + 1);
+    } else if (i + 1 < args.size()) {
+      flags[std::string(name)] = args[++i];
+    } else {
+      return std::unexpected(std::string(name) + " needs a value");
+    }
+  }
+  if (!flags.contains("--store")) return std::unexpected("--store URL is required");
+  return flags;
+}
+
+int fail(std::string_view command, std::string_view why, int code) {
+  std::cerr << "visitor-counter " << command << ": " << why << std::endl;
+  return code;
+}
+
+bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+
+struct CloseFile {
+  void operator()(std::FILE* file) const { std::fclose(file); }
+};
+
+}  // namespace
+
+int run_export(std::span<const std::string_view> args, const store::Environment& env) {
+  constexpr std::string_view kKnown[] = {"--store=", "--output="};
+  auto flags = parse_flags(args, kKnown);
+  if (!flags)
+    return fail("export", flags.error() + " (usage: export --store URL [--output FILE])", 2);
+  auto store = store::make_store(flags->at("--store"), {}, env);
+  if (!store) return fail("export", store.error(), 1);
+
+  const auto output = flags->find("--output");
+  const std::string partial = output == flags->end() ? "" : output->second + ".partial";
+  std::unique_ptr<std::FILE, CloseFile> file;
+  if (!partial.empty()) {
+    file.reset(std::fopen(partial.c_str(), "wb"));
+    if (!file) return fail("export", "cannot write " + partial, 1);
+  }
+  std::FILE* out = file ? file.get() : stdout;
+  std::vector<char> buffer(1 << 20);
+  std::setvbuf(out, buffer.data(), _IOFBF, buffer.size());
+
+  Progress progress("counters", stderr, stderr_is_terminal());
+  std::size_t done = 0;
+  std::string line = header_line() + '\n';
+  std::fwrite(line.data(), 1, line.size(), out);
+  auto dumped = (*store)->dump([&](store::CounterRecord&& record, std::size_t total) {
+    line = record_line(record);
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), out);
+    progress.update(++done, total);
+  });
+  if (!dumped) return fail("export", dumped.error().message, 1);
+  if (std::fflush(out) != 0 || std::ferror(out) != 0) return fail("export", "writing failed", 1);
+  if (file) {
+    if (::fsync(::fileno(file.get())) != 0) return fail("export", "cannot sync " + partial, 1);
+    file.reset();
+    std::error_code ec;
+    std::filesystem::rename(partial, output->second, ec);
+    if (ec) return fail("export", "cannot rename " + partial + ": " + ec.message(), 1);
+  }
+  progress.finish("exported", done);
+  return 0;
+}
+
+int run_import(std::span<const std::string_view> args, const store::Environment& env) {
+  constexpr std::string_view kKnown[] = {"--store=", "--input=", "--mode=", "--dry-run"};
+  constexpr std::string_view kUsage =
+      " (usage: import --store URL [--input FILE] [--mode set|add] [--dry-run])";
+  auto flags = parse_flags(args, kKnown);
+  if (!flags) return fail("import", flags.error() + std::string(kUsage), 2);
+  const auto mode_flag = flags->find("--mode");
+  const std::string mode_name = mode_flag == flags->end() ? "set" : mode_flag->second;
+  if (mode_name != "set" && mode_name != "add") {
+    return fail("import", "--mode must be set or add" + std::string(kUsage), 2);
+  }
+  const store::ImportMode mode =
+      mode_name == "add" ? store::ImportMode::add : store::ImportMode::set;
+
+  const auto input = flags->find("--input");
+  std::ifstream file;
+  if (input != flags->end()) {
+    file.open(input->second, std::ios::binary);
+    if (!file) return fail("import", "cannot read " + input->second, 1);
+  }
+  auto records = read_records(input != flags->end() ? file : std::cin);
+  if (!records) return fail("import", records.error() + "; nothing was written", 2);
+  std::size_t days = 0;
+  for (const store::CounterRecord& record : *records) days += record.days.size();
+  if (flags->contains("--dry-run")) {
+    std::cerr << "import: " << records->size() << " counters and " << days
+              << " days are valid; --dry-run: nothing was written (mode " << mode_name << ")"
+              << std::endl;
+    return 0;
+  }
+
+  auto store = store::make_store(flags->at("--store"), {}, env);
+  if (!store) return fail("import", store.error(), 1);
+  Progress progress("counters", stderr, stderr_is_terminal());
+  const std::span<const store::CounterRecord> all = *records;
+  for (std::size_t first = 0; first < all.size(); first += kImportBatch) {
+    const auto batch = all.subspan(first, std::min(kImportBatch, all.size() - first));
+    if (auto written = (*store)->import(batch, mode); !written) {
+      return fail("import",
+                  written.error().message + " after " + std::to_string(first) +
+                      " counters (mode set: running the import again is safe)",
+                  1);
+    }
+    progress.update(first + batch.size(), all.size());
+  }
+  if ((*store)->defers_sync()) {
+    if (auto synced = (*store)->sync(); !synced) return fail("import", synced.error().message, 1);
+  }
+  progress.finish("imported", all.size());
+  return 0;
+}
+
+}  // namespace cli

@@ -1,0 +1,23 @@
+// The operator commands beside serve and lambda (README "Export and import"):
+//   visitor-counter export --store URL [--output FILE]
+//   visitor-counter import --store URL [--input FILE] [--mode set|add] [--dry-run]
+// Export writes every counter with its history in the export format (cli/transfer_format.hpp)
+// to FILE (written beside it, then renamed into place) or stdout. Import checks its whole
+// input before it writes anything, then writes in batches: `set` (the default) makes each
+// counter and each listed day equal to the input's, so running it twice changes nothing;
+// `add` adds them. Progress goes to stderr.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+#include "store/store.hpp"
+
+namespace cli {
+
+// `args` are the words after the command's name. Returns the process's exit code: 0 done,
+// 1 the store or a file failed, 2 bad usage or a bad input line (nothing written).
+int run_export(std::span<const std::string_view> args, const store::Environment& env);
+int run_import(std::span<const std::string_view> args, const store::Environment& env);
+
+}  // namespace cli
