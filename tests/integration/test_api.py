@@ -88,7 +88,7 @@ class ApiTest(unittest.TestCase):
     def test_errors_are_json_with_the_right_status(self):
         s = self.server
         cases = [("GET", "/nope", 404, "not_found"), ("DELETE", "/count", 405, "method_not_allowed"),
-                 ("PUT", "/counters/x", 405, "method_not_allowed"),
+                 ("POST", "/counters/x", 405, "method_not_allowed"),
                  ("GET", "/count/%2e%2e", 400, "bad_key"), ("GET", "/count/a%00b", 400, "bad_key"),
                  ("GET", "/count/" + "k" * 129, 400, "bad_key"), ("GET", "/count/a//b", 400, "bad_key")]
         for method, path, status, code in cases:

@@ -17,6 +17,13 @@
 
 namespace store::dynamodb {
 
+// The item that remembers an Idempotency-Key's answer on counter `key`.
+inline std::string answer_id(std::string_view key, std::string_view token) {
+  std::string id = "#idem#";
+  id.append(key).append("#").append(token);
+  return id;
+}
+
 // One number attribute: to ADD, or of an item to put. `attribute` is a name that outlives
 // the request (a literal).
 struct NumberAttribute {
