@@ -11,8 +11,11 @@
 2. The template is read as JSON (js-yaml from ./node_modules, with CloudFormation's
    short-form tags mapped to their long forms) and checked for what the design
    promises: least-privilege role, every route wired to the function (the widget
-   script and the badges included), stage throttling from parameters, the function and
-   table settings, and outputs that cannot be misused as the widget's data-api.
+   script, the badges, the history, the admin API and the dashboard's files included),
+   no CORS setting that could open the admin API to other sites, the admin token as a
+   NoEcho parameter that reaches only the function's environment, stage throttling from
+   parameters, the function and table settings, and outputs that cannot be misused as
+   the widget's data-api.
 
 Nothing here is skipped: a missing tool is a failure that says what to install.
 `npm ci` runs in this folder when node_modules is missing or does not match
@@ -35,8 +38,13 @@ TEMPLATE = REPO / "deploy" / "template.yaml"
 SCHEMAS = REPO / "tests" / "data" / "cfn-schemas"
 VALIDATOR = HERE / "validate_template.js"
 
+# What the program calls on DynamoDB when it runs as the function. export and import
+# run on an operator's machine with the operator's credentials, not through this role.
 DYNAMODB_ACTIONS = {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:PutItem",
-                    "dynamodb:DeleteItem", "dynamodb:DescribeTable"}
+                    "dynamodb:DeleteItem", "dynamodb:DescribeTable",
+                    "dynamodb:BatchGetItem",     # /history, period badges, listing's days
+                    "dynamodb:Scan",             # admin listing, DELETE's rows
+                    "dynamodb:BatchWriteItem"}   # DELETE's rows
 
 EXPECTED_ROUTES = {
     ("GET", "/count"),
@@ -47,11 +55,26 @@ EXPECTED_ROUTES = {
     ("OPTIONS", "/count/{key+}"),
     ("GET", "/counters/{key+}"),
     ("OPTIONS", "/counters/{key+}"),
+    ("GET", "/history/{key+}"),
+    ("OPTIONS", "/history/{key+}"),
     ("GET", "/badge/{key+}"),
     ("OPTIONS", "/badge/{key+}"),
     ("GET", "/healthz"),
     ("GET", "/counter.js"),
+} | {
+    # The admin API and the dashboard's files: no OPTIONS, so no preflight is answered.
+    ("GET", "/counters"),
+    ("PUT", "/counters/{key+}"),
+    ("DELETE", "/counters/{key+}"),
+    ("GET", "/dashboard"),
+    ("GET", "/dashboard.js"),
+    ("GET", "/dashboard.css"),
+    ("GET", "/uPlot.iife.min.js"),
+    ("GET", "/uPlot.min.css"),
 }
+
+# The methods only the admin API answers.
+ADMIN_METHODS = {"PUT", "DELETE"}
 
 EXPECTED_OUTPUTS = {"ApiUrl", "WidgetScriptUrl", "BadgeUrl", "TableName", "FunctionName"}
 
@@ -172,6 +195,47 @@ def as_list(value):
 
 def rename(mapping, old, new):
     mapping[new] = mapping.pop(old)
+
+
+def walk(value, path=()):
+    """Every (path, value) inside `value`, itself included, depth first."""
+    yield path, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from walk(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from walk(item, path + (index,))
+
+
+def condition_holds(template, name, parameters):
+    """Evaluates the template's condition `name` for these parameter values (the
+    defaults for the others): Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition, Ref."""
+    def value(node):
+        if isinstance(node, dict) and list(node) == ["Ref"]:
+            ref = node["Ref"]
+            if ref in parameters:
+                return parameters[ref]
+            return str(template["Parameters"][ref].get("Default"))
+        if isinstance(node, (str, int, float)):
+            return str(node)
+        raise AssertionError(f"cannot evaluate {node!r}")
+
+    def holds(node):
+        (function, args), = node.items()
+        if function == "Condition":
+            return holds(template["Conditions"][args])
+        if function == "Fn::Equals":
+            return value(args[0]) == value(args[1])
+        if function == "Fn::Not":
+            return not holds(args[0])
+        if function == "Fn::And":
+            return all(holds(a) for a in args)
+        if function == "Fn::Or":
+            return any(holds(a) for a in args)
+        raise AssertionError(f"cannot evaluate {function}")
+
+    return holds(template["Conditions"][name])
 
 
 # (name, change to a copy of the template, [(resource, path, text in the message)]): each
@@ -386,6 +450,56 @@ class TemplateContents(unittest.TestCase):
             self.assertEqual(env[variable], {"Ref": parameter})
             self.assertEqual(params[parameter]["Default"], default)
         self.assertNotIn("VC_RATE_LIMIT", env, "on Lambda the stage throttling is the limit")
+        self.assertEqual(env["VC_PRIVATE_STATS"], {"Ref": "PrivateStats"})
+        self.assertEqual(params["PrivateStats"]["AllowedValues"], ["false", "true"])
+        self.assertEqual(params["PrivateStats"]["Default"], "false")
+        self.assertNotIn("VC_ADMIN_TOKEN_FILE", env, "the function has no file to read")
+
+    def test_admin_token_is_a_no_echo_parameter(self):
+        param = self.t["Parameters"]["AdminToken"]
+        self.assertEqual(param["Type"], "String")
+        self.assertIs(param["NoEcho"], True)
+        self.assertEqual(param["Default"], "", "no admin API unless asked for")
+        self.assertNotIn("MinLength", param, "empty must stay allowed")
+        # CloudFormation matches AllowedPattern against the whole value (Java regex; this
+        # pattern means the same in Python's).
+        pattern = re.compile(param["AllowedPattern"])
+        for good in ("", "none", "0123456789abcdef", "a" * 48, "!#$%&'()*+,-./:;<=>?@[]^_`{|}~"):
+            self.assertTrue(pattern.fullmatch(good), f"AllowedPattern refuses {good!r}")
+        for weak in ("0123456789abcde", "password", "0123456789abcdef ", "0123456789 abcdef",
+                     "0123456789abcdef\n", "0123456789abcdéf", "\t" * 16, "None", " none"):
+            self.assertFalse(pattern.fullmatch(weak), f"AllowedPattern accepts {weak!r}")
+        self.assertTrue(param.get("ConstraintDescription"))
+        for other, spec in self.t["Parameters"].items():
+            if other != "AdminToken":
+                self.assertNotIn("NoEcho", spec, f"{other} is no secret")
+
+    def test_admin_token_reaches_only_the_function_environment(self):
+        # VC_ADMIN_TOKEN holds the token when one is given, and is left out for "" and
+        # "none" (an empty VC_ADMIN_TOKEN would mean none too; `none` would be refused by
+        # the function as a weak token, so it must never reach it).
+        _, fn = self.function()
+        env = fn["Properties"]["Environment"]["Variables"]
+        value = env["VC_ADMIN_TOKEN"]
+        self.assertEqual(list(value), ["Fn::If"])
+        condition, when_on, when_off = value["Fn::If"]
+        self.assertEqual(when_on, {"Ref": "AdminToken"})
+        self.assertEqual(when_off, {"Ref": "AWS::NoValue"})
+        for token, on in (("", False), ("none", False), ("0123456789abcdef", True),
+                          ("a" * 48, True)):
+            self.assertIs(condition_holds(self.t, condition, {"AdminToken": token}), on, token)
+        # Nothing else uses the token: no output, tag, description or second variable.
+        uses = []
+        for path, item in walk(self.t):
+            if item == {"Ref": "AdminToken"} or (
+                    isinstance(item, str) and "${AdminToken}" in item):
+                uses.append(path)
+        self.assertEqual(uses, [
+            ("Conditions", condition, "Fn::Not", 0, "Fn::Or", 0, "Fn::Equals", 0),
+            ("Conditions", condition, "Fn::Not", 0, "Fn::Or", 1, "Fn::Equals", 0),
+            ("Resources", self.function()[0], "Properties", "Environment", "Variables",
+             "VC_ADMIN_TOKEN", "Fn::If", 1),
+        ])
 
     def test_function_logs_are_bounded(self):
         _, fn = self.function()
@@ -444,7 +558,7 @@ class TemplateContents(unittest.TestCase):
                 for value in branches(resource):
                     self.assertNotEqual(value, "*", "a statement allows every resource")
 
-    def test_dynamodb_policy_is_exactly_the_five_actions(self):
+    def test_dynamodb_policy_is_exactly_the_eight_actions(self):
         dynamo = [s for s in self.statements()
                   if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))]
         self.assertEqual(len(dynamo), 1, "one DynamoDB statement")
@@ -502,10 +616,35 @@ class TemplateContents(unittest.TestCase):
 
     def test_cors_is_answered_by_the_function_only(self):
         # With a CorsConfiguration, API Gateway answers OPTIONS itself and replaces the
-        # function's CORS headers, which would undo the per-origin policy.
+        # function's CORS headers, which would undo the per-origin policy, and an
+        # AllowHeaders with Authorization or AllowMethods with PUT or DELETE would let
+        # other sites' pages call the admin API. So there is none, anywhere: not on the
+        # API, not in Globals, not as an API Gateway V2 Api's Cors.
         _, api = self.one_of_type("AWS::Serverless::HttpApi")
         self.assertNotIn("CorsConfiguration", api["Properties"])
         self.assertNotIn("Globals", self.t)
+        for path, item in walk(self.t):
+            if isinstance(item, dict):
+                for key in ("CorsConfiguration", "Cors"):
+                    self.assertNotIn(key, item, f"a CORS setting at {path}")
+        for path, item in walk(self.t):
+            if isinstance(item, str):
+                self.assertNotRegex(item, r"(?i)access-control-allow",
+                                    f"a CORS header set outside the function at {path}")
+
+    def test_admin_routes_have_no_preflight_route(self):
+        # The function answers the preflight of the public paths (offering GET and OPTIONS
+        # only, never Authorization); the admin-only paths have no OPTIONS route at all.
+        events = self.function()[1]["Properties"]["Events"].values()
+        routes = {(e["Properties"]["Method"].upper(), e["Properties"]["Path"]) for e in events}
+        admin_paths = {path for method, path in routes if method in ADMIN_METHODS}
+        self.assertEqual(admin_paths, {"/counters/{key+}"})
+        for path in ("/counters", "/dashboard", "/dashboard.js", "/dashboard.css",
+                     "/uPlot.iife.min.js", "/uPlot.min.css"):
+            self.assertIn(("GET", path), routes)
+            self.assertNotIn(("OPTIONS", path), routes, f"{path} is the owner's, not CORS")
+        self.assertFalse(any(method == "ANY" or "{proxy+}" in path for method, path in routes),
+                         "a catch-all route would send unknown methods and paths too")
 
     def test_stage_throttling_comes_from_parameters(self):
         _, api = self.one_of_type("AWS::Serverless::HttpApi")
@@ -537,7 +676,8 @@ class TemplateContents(unittest.TestCase):
         for event_name, event in fn["Properties"]["Events"].items():
             p = event["Properties"]
             routes[(p["Method"].upper(), p["Path"])] = (event["Type"], p["ApiId"], event_name)
-        for route in (("GET", "/counter.js"), ("GET", "/badge/{key+}")):
+        for route in (("GET", "/counter.js"), ("GET", "/badge/{key+}"),
+                      ("GET", "/history/{key+}"), ("GET", "/dashboard")):
             self.assertIn(route, routes, f"{route} is not an event of {fn_name}")
             event_type, api_id, _ = routes[route]
             self.assertEqual(event_type, "HttpApi")

@@ -88,6 +88,15 @@ class OwnerApi:
             status, headers, _ = s.request("GET", "/counters/a", headers=origin)
             self.assertEqual(headers["access-control-allow-origin"], "https://blog.example")
 
+    def test_the_owner_reads_history_whatever_the_origin_rules(self):
+        with self.server("--require-origin") as s:
+            s.request("GET", "/count/a", headers={"Origin": "http://127.0.0.1:%d" % s.port})
+            status, _, _ = s.request("GET", "/history/a")
+            self.assertEqual(status, 403)  # without the token: the origin rules apply
+            status, headers, body = self.get_json(s, "/history/a")
+            self.assertEqual((status, body["days"][-1]["views"]), (200, 1))
+            self.assertNotIn("access-control-allow-origin", headers)
+
     # --- history ----------------------------------------------------------------------------
 
     def test_history_fills_missing_days_with_zeros(self):
