@@ -318,3 +318,28 @@ class LambdaIpv6Test(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class LambdaAdminTest(FunctionUnderTest, unittest.TestCase):
+    """The admin API through API Gateway's payload 2.0, with the template's VC_ADMIN_TOKEN:
+    a base64 PUT body, the listing, history, DELETE and the dashboard page."""
+    env = {"VC_ADMIN_TOKEN": "lambda-admin-token-0123456789"}
+    bearer = {"authorization": "Bearer lambda-admin-token-0123456789"}
+
+    def test_admin_api(self):
+        self.assertEqual(self.call("GET", "/counters").status, 401)
+        self.call("GET", "/count/home")
+        answer = self.call("PUT", "/counters/home", headers={**self.bearer,
+                                                             "content-type": "application/json"},
+                           body='{"views": 500}', base64_body=True)
+        self.assertEqual((answer.status, answer.json()["views"]), (200, 500), answer.body)
+        listing = self.call("GET", "/counters", query="days=2", headers=self.bearer).json()
+        [home] = listing["counters"]
+        self.assertEqual((home["key"], home["views"], len(home["days"])), ("home", 500, 2))
+        history = self.call("GET", "/history/home").json()
+        self.assertEqual(history["days"][-1]["views"], 1)  # the one real hit, today
+        self.assertEqual(self.call("DELETE", "/counters/home", headers=self.bearer).status, 200)
+        self.assertEqual(self.count("home"), 0)
+        page = Answer(self.api.invoke(http_event("GET", "/dashboard")))
+        self.assertEqual(page.status, 200)
+        self.assertIn("text/html", page.headers["content-type"])

@@ -3,13 +3,15 @@
 import, `set` that changes nothing the second time and `add` that adds, --dry-run, and bad
 files that are reported by line and change nothing."""
 import os
+import pty
 import sqlite3
+import subprocess
 import tempfile
 import unittest
 
 from dynalite import DUMMY_CREDENTIALS, TablePerTest
 from owner import HEADER, day, export_text, run_cli
-from server import Server
+from server import BINARY, Server
 
 SAMPLE = export_text([
     ("a", 10, 4, [(day(-3), 3, 1), (day(-1), 7, 3)]),
@@ -97,6 +99,35 @@ class Transfer(TablePerTest, unittest.TestCase):
                              .fetchall(), [(11, 5)])
             self.assertEqual(db.execute("SELECT views, visitors FROM days WHERE key = 'a' AND "
                                         "day = ?", (day(-1),)).fetchall(), [(8, 4)])
+
+    def test_a_terminal_gets_a_progress_bar(self):
+        source = os.path.join(self.dir.name, "in.jsonl")
+        with open(source, "w") as f:
+            f.write(SAMPLE)
+        controller, terminal = pty.openpty()
+        try:
+            done = subprocess.run([BINARY, "import", "--store", self.sqlite("tty"), "--input",
+                                   source], stderr=terminal, stdout=subprocess.DEVNULL,
+                                  timeout=60)
+            os.close(terminal)
+            terminal = None
+            shown = b""
+            while True:
+                try:
+                    chunk = os.read(controller, 4096)
+                except OSError:  # EIO: the terminal's other end is closed
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+        finally:
+            if terminal is not None:
+                os.close(terminal)
+            os.close(controller)
+        self.assertEqual(done.returncode, 0)
+        text = shown.decode()
+        self.assertRegex(text, r"\r\[=+\] 3/3 counters  \d+/s  ETA 0 s")
+        self.assertRegex(text, r"\r\x1b\[Kimported 3 counters in [\d.]+ s")
 
     def test_dry_run_and_bad_files_write_nothing(self):
         store = self.sqlite("bad")
