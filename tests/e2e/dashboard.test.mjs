@@ -10,51 +10,20 @@
 // light screenshot of the signed-in dashboard is also copied to docs/dashboard.png when
 // VC_UPDATE_DOCS=1.
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
-import { once } from "node:events";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const binary = process.env.VC_BINARY
-  ? path.resolve(process.env.VC_BINARY)
-  : path.resolve(here, "../../build/release/visitor-counter");
-const chromiumPath = process.env.VC_CHROMIUM ?? "/usr/bin/chromium";
-const artifacts = process.env.VC_E2E_ARTIFACTS ?? fs.mkdtempSync(path.join(os.tmpdir(), "vc-e2e-"));
+import { artifacts, axeSource, binary, chromium, chromiumArgs, chromiumPath, here, launchServer } from "./harness.mjs";
+
 const docsShot = path.resolve(here, "../../docs/dashboard.png");
-const chromiumArgs = [
-  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-];
 const TOKEN = crypto.randomBytes(16).toString("hex"); // 32 characters
 const WRONG_TOKEN = crypto.randomBytes(16).toString("hex");
 const ADMIN_FILES = ["/dashboard", "/dashboard.js", "/dashboard.css", "/uPlot.iife.min.js", "/uPlot.min.css"];
-
-// Installs the pinned packages (package-lock.json) unless exactly those are there.
-function ensurePackages() {
-  const pinned = JSON.parse(fs.readFileSync(path.join(here, "package.json"), "utf8")).devDependencies;
-  const installed = (name) => {
-    try {
-      return JSON.parse(fs.readFileSync(path.join(here, "node_modules", name, "package.json"), "utf8")).version;
-    } catch {
-      return null;
-    }
-  };
-  if (Object.entries(pinned).every(([name, version]) => installed(name) === version)) return;
-  console.log("e2e: installing the pinned packages: npm ci in " + here);
-  execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: here, stdio: "inherit" });
-}
-ensurePackages();
-assert.ok(fs.existsSync(binary), `server binary not found: ${binary} (set VC_BINARY)`);
-assert.ok(fs.existsSync(chromiumPath), `chromium not found at ${chromiumPath} (apt-get install chromium)`);
-const { chromium } = await import("playwright-core");
-const axeSource = fs.readFileSync(path.join(here, "node_modules", "axe-core", "axe.min.js"), "utf8");
-fs.mkdirSync(artifacts, { recursive: true });
 
 // --- the seed ------------------------------------------------------------------------------
 
@@ -114,29 +83,7 @@ async function startServer({ token = null, records = [] } = {}) {
   const env = { ...process.env };
   delete env.VC_ADMIN_TOKEN;
   if (token) env.VC_ADMIN_TOKEN = token;
-  const proc = spawn(binary, ["serve", "--listen", "127.0.0.1:0", "--store", store], { cwd: dir, env });
-  let stderr = "";
-  proc.stderr.on("data", (chunk) => { stderr += chunk; });
-  const port = await new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error("server did not start: " + stderr)), 15000);
-    proc.stdout.on("data", (chunk) => {
-      out += chunk;
-      const match = out.match(/listening on http:\/\/[^\s:]+:(\d+)/);
-      if (match) { clearTimeout(timer); resolve(Number(match[1])); }
-    });
-    proc.on("exit", (code) => reject(new Error(`server exited (${code}): ${stderr}`)));
-  });
-  return {
-    api: `http://127.0.0.1:${port}`,
-    async stop() {
-      if (proc.exitCode === null) {
-        proc.kill("SIGTERM");
-        await once(proc, "exit");
-      }
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return launchServer(dir, ["--store", store], env);
 }
 
 // One counting request, as curl would send it: a GET with no Origin.

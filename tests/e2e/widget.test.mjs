@@ -5,81 +5,29 @@
 //
 // VC_BINARY: the server (CTest sets it). VC_E2E_ARTIFACTS: where screenshots go (CTest:
 // <build>/e2e-artifacts; default: a new temporary directory). VC_CHROMIUM: the browser
-// (default /usr/bin/chromium). Installs its npm packages with `npm ci` when missing.
+// (default /usr/bin/chromium); see harness.mjs.
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const binary = process.env.VC_BINARY
-  ? path.resolve(process.env.VC_BINARY)
-  : path.resolve(here, "../../build/release/visitor-counter");
-const chromiumPath = process.env.VC_CHROMIUM ?? "/usr/bin/chromium";
-const artifacts = process.env.VC_E2E_ARTIFACTS ?? fs.mkdtempSync(path.join(os.tmpdir(), "vc-e2e-"));
-const chromiumArgs = [
-  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-];
+import { artifacts, axeSource, chromium, chromiumArgs, chromiumPath, launchServer } from "./harness.mjs";
+
 const TIMEOUT_MS = 4000; // the widget's
 const PLACEHOLDER = "\u2014";
-
-// Installs the pinned packages (package-lock.json) unless exactly those are there.
-function ensurePackages() {
-  const pinned = JSON.parse(fs.readFileSync(path.join(here, "package.json"), "utf8")).devDependencies;
-  const installed = (name) => {
-    try {
-      return JSON.parse(fs.readFileSync(path.join(here, "node_modules", name, "package.json"), "utf8")).version;
-    } catch {
-      return null;
-    }
-  };
-  if (Object.entries(pinned).every(([name, version]) => installed(name) === version)) return;
-  console.log("e2e: installing the pinned packages: npm ci in " + here);
-  execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: here, stdio: "inherit" });
-}
-ensurePackages();
-assert.ok(fs.existsSync(binary), `server binary not found: ${binary} (set VC_BINARY)`);
-assert.ok(fs.existsSync(chromiumPath), `chromium not found at ${chromiumPath} (apt-get install chromium)`);
-const { chromium } = await import("playwright-core");
-const axeSource = fs.readFileSync(path.join(here, "node_modules", "axe-core", "axe.min.js"), "utf8");
-fs.mkdirSync(artifacts, { recursive: true });
 
 // --- the real server ------------------------------------------------------------------------
 
 // Starts `visitor-counter serve` on a free port of 127.0.0.1 with its own SQLite file.
 async function startServer(...flags) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vc-e2e-server-"));
-  const proc = spawn(binary, ["serve", "--listen", "127.0.0.1:0",
-    "--store", "sqlite:" + path.join(dir, "counter.db"), ...flags], { cwd: dir });
-  let stderr = "";
-  proc.stderr.on("data", (chunk) => { stderr += chunk; });
-  const port = await new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error("server did not start: " + stderr)), 15000);
-    proc.stdout.on("data", (chunk) => {
-      out += chunk;
-      const match = out.match(/listening on http:\/\/[^\s:]+:(\d+)/);
-      if (match) { clearTimeout(timer); resolve(Number(match[1])); }
-    });
-    proc.on("exit", (code) => reject(new Error(`server exited (${code}): ${stderr}`)));
-  });
-  const api = `http://127.0.0.1:${port}`;
+  const server = await launchServer(dir, ["--store", "sqlite:" + path.join(dir, "counter.db"), ...flags]);
+  const api = server.api;
   return {
-    port,
-    api,
-    async stop() {
-      if (proc.exitCode === null) {
-        proc.kill("SIGTERM");
-        await once(proc, "exit");
-      }
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
+    ...server,
     // The server's count for `key` (0 if it never counted), read without an Origin.
     async count(key) {
       const response = await fetch(`${api}/counters/${key}`);
