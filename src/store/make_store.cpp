@@ -3,6 +3,10 @@
 #include "store/dynamodb/dynamodb_store.hpp"
 #include "store/dynamodb/dynamodb_url.hpp"
 #include "store/memory/memory_store.hpp"
+#ifdef VC_REDIS
+#include "store/redis/redis_store.hpp"
+#include "store/redis/redis_url.hpp"
+#endif
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 
@@ -32,8 +36,19 @@ std::expected<std::unique_ptr<Store>, std::string> make_store(std::string_view u
     return std::unique_ptr<Store>(std::move(*opened));
   }
   if (url.starts_with("dynamodb:")) return make_dynamodb_store(url, env);
-  return std::unexpected("unknown store URL '" + std::string(url) +
-                         "' (expected sqlite:PATH, memory: or dynamodb://TABLE)");
+  if (url.starts_with("redis:") || url.starts_with("rediss:")) {
+#ifdef VC_REDIS
+    auto config = redis::parse_redis_url(url);
+    if (!config) return std::unexpected(config.error());
+    return std::unique_ptr<Store>(std::make_unique<RedisStore>(std::move(*config)));
+#else
+    return std::unexpected(
+        "this build has no Redis store (the Lambda bootstrap counts in DynamoDB)");
+#endif
+  }
+  return std::unexpected(
+      "unknown store URL '" + std::string(url) +
+      "' (expected sqlite:PATH, memory:, dynamodb://TABLE or redis://HOST:PORT)");
 }
 
 }  // namespace store

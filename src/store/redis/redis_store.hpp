@@ -1,0 +1,67 @@
+// A Store on Redis, shared by a fleet of `serve` processes (README "Redis"). Keys, under the
+// URL's prefix P (default "vc:"; `#` never occurs in a counter key, `:` may not either):
+//   P c:KEY             hash: views, visitors, last_day, v:DAY and u:DAY (the day's views and
+//                       visitors): one hash per counter, its totals and its history
+//   P keys              sorted set of every counter's key (score 0, read in key order)
+//   P m:DAY:KEY         hash: visitor id -> when counted; EXPIREAT the day after DAY
+//   P salt:DAY          the day's salt; EX 2 days
+//   P i:KEY:TOKEN       hash: views, visitors: an Idempotency-Key's answer; EX 24 h
+// A batch is one EVALSHA of count_batch.lua: atomic, one round trip, whatever other processes
+// do at the same time, and each hit's totals come from the same script, so answers are
+// distinct across the fleet. NOSCRIPT (a restarted or flushed Redis) resends it as EVAL:
+// nothing ran. A batch whose answer is lost after it was sent fails with `outcome_unknown`
+// and is never resent. Durability is Redis's: with `appendfsync always` an acknowledged hit
+// is on disk; with `everysec`, up to a second of hits may go on power loss.
+//
+// One thread at a time (the write combiner's worker); one connection.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "store/redis/redis_client.hpp"
+#include "store/redis/redis_url.hpp"
+#include "store/store.hpp"
+
+namespace store {
+
+class RedisStore final : public Store {
+ public:
+  // Connects on first use, so it cannot fail; a down Redis fails calls (and /healthz) until
+  // it is back, and the client reconnects with backoff.
+  explicit RedisStore(redis::RedisConfig config) : client_(std::move(config)) {}
+
+  void add(const Batch& batch, const AddCallback& done) override;
+  StoreResult<std::optional<Totals>> get(std::string_view key) override;
+  StoreResult<std::string> salt(std::string_view day) override;
+  // Marks, salts and answers expire by themselves (EXPIREAT, EX).
+  StoreResult<void> forget_before(std::string_view) override { return {}; }
+  StoreResult<std::vector<DayRow>> history(std::string_view key, std::string_view from,
+                                           std::string_view to) override;
+  StoreResult<CounterPage> list(std::string_view prefix, std::string_view after,
+                                std::size_t limit) override;
+  StoreResult<void> set_totals(std::string_view key, std::optional<std::int64_t> views,
+                               std::optional<std::int64_t> visitors) override;
+  // The counter's hash and index entry; its marks and answers, found with SCAN.
+  StoreResult<bool> remove(std::string_view key) override;
+  // One EVAL of import.lua per call: atomic.
+  StoreResult<void> import(std::span<const CounterRecord> records, ImportMode mode) override;
+  StoreResult<void> dump(const DumpSink& each) override;
+  StoreResult<void> ping() override;
+
+ private:
+  // Runs a script by its SHA-1 (loading it first when this connection has not), or by its
+  // body after NOSCRIPT.
+  std::expected<redis::Reply, redis::ClientError> script(std::string_view name,
+                                                         const std::vector<std::string>& args);
+  std::expected<std::vector<redis::Reply>, StoreError> run(
+      std::span<const redis::Command> commands);
+  std::expected<redis::Reply, StoreError> run(const redis::Command& command);
+  std::string name(std::string_view kind, std::string_view rest) const;
+
+  redis::RedisClient client_;
+  std::map<std::string, std::string, std::less<>> shas_;  // script name -> SHA-1, once loaded
+};
+
+}  // namespace store
