@@ -10,7 +10,7 @@ VC_IGNORE_BOTS ?= true
 VC_REPEAT_WINDOW ?= 10
 VC_RATE_LIMIT ?= 5/s,burst=20
 
-.PHONY: all deps build run package test test-asan test-fresh fuzz format-check bench soak clean
+.PHONY: all deps build run fleet-demo package test test-asan test-fresh fuzz format-check bench soak clean
 
 all: build
 
@@ -25,6 +25,11 @@ run: build
 	VC_ALLOW_ORIGINS='$(ORIGINS)' VC_COUNT_UNIT='$(VC_COUNT_UNIT)' VC_IGNORE_BOTS='$(VC_IGNORE_BOTS)' \
 	  VC_REPEAT_WINDOW='$(VC_REPEAT_WINDOW)' VC_RATE_LIMIT='$(VC_RATE_LIMIT)' \
 	  build/release/visitor-counter serve
+
+# Two servers and one Redis on 127.0.0.1 (scripts/fleet-demo); prints both URLs.
+fleet-demo: build
+	@scripts/install-deps fleet
+	scripts/fleet-demo
 
 # The Lambda bootstrap: one fully static x86-64 executable, zipped as `bootstrap`.
 package: deps
@@ -72,6 +77,7 @@ bench: build package
 	@scripts/install-deps bench
 	bench/http_bench.py
 	bench/lambda_bench.py
+	bench/redis_bench.py
 
 # A few million durable hits with the server's RSS sampled (bench/soak.py; SOAK_SECONDS).
 SOAK_SECONDS ?= 120

@@ -1,6 +1,7 @@
 // Fuzz target: the store and server URL parsers, without opening any store (a sqlite: URL
 // would create files, a dynamodb: store would connect). Each input is a URL, given to
 // store::dynamodb::parse_dynamodb_url (with an empty environment and with AWS_REGION set),
+// store::redis::parse_redis_url,
 // aws::parse_endpoint, util::parse_host_url and util::parse_host_port. Invariants: a
 // refusal has a reason; an accepted DynamoDB URL has a valid table and region, every knob
 // within its documented range and a valid endpoint; an accepted host is non-empty, a name of
@@ -14,6 +15,7 @@
 #include "aws/endpoint.hpp"
 #include "fuzz_check.hpp"
 #include "store/dynamodb/dynamodb_url.hpp"
+#include "store/redis/redis_url.hpp"
 #include "util/url.hpp"
 
 namespace {
@@ -85,12 +87,31 @@ void check_dynamodb(std::string_view url, const aws::Environment& env) {
 
 }  // namespace
 
+// An accepted Redis URL: a valid host, a port, DB 0-15, a short prefix without spaces, a
+// timeout in range, and a password whenever there is a user.
+void check_redis(std::string_view url) {
+  const auto config = store::redis::parse_redis_url(url);
+  if (!config) {
+    check(!config.error().empty(), "a refused Redis URL has a reason");
+    return;
+  }
+  check_host(config->host, config->host.find(':') != std::string::npos);
+  check(config->port != 0, "a Redis URL has a port");
+  check(config->db >= 0 && config->db <= 15, "DB is 0-15");
+  check(config->prefix.size() <= 64 && config->prefix.find(' ') == std::string::npos,
+        "the prefix is short, without spaces");
+  check(config->timeout >= milliseconds(1) && config->timeout <= milliseconds(60'000),
+        "timeout_ms in range");
+  check(config->user.empty() || !config->password.empty(), "a user comes with a password");
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view url(reinterpret_cast<const char*>(data), size);
   check_dynamodb(url, {});
   check_dynamodb(url, [](const char* name) -> const char* {
     return std::string_view(name) == "AWS_REGION" ? "eu-central-1" : nullptr;
   });
+  check_redis(url);
   if (const auto endpoint = aws::parse_endpoint(url)) check_endpoint(*endpoint);
   if (const auto parsed = util::parse_host_url(url)) check_host_port(*parsed, true);
   if (const auto parsed = util::parse_host_port(url, true)) check_host_port(*parsed, false);

@@ -10,6 +10,9 @@ namespace {
 
 namespace urls = boost::urls;
 
+constexpr std::string_view kNameChars =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._";
+
 std::expected<int, std::string> number(std::string_view what, std::string_view text, int low,
                                        int high) {
   int value = 0;
@@ -45,7 +48,10 @@ std::expected<RedisConfig, std::string> parse_redis_url(std::string_view text) {
   RedisConfig config;
   config.host = url.host_address();
   if (config.host.empty()) return fail("no host");
-  if (url.host_type() == urls::host_type::ipv6) config.host = url.host_address();
+  const bool name = url.host_type() == urls::host_type::name;
+  if (name && config.host.find_first_not_of(kNameChars) != std::string::npos) {
+    return fail("a host name is A-Z a-z 0-9 - . _");
+  }
   if (url.has_port()) {
     auto port = number("the port", url.port(), 1, 65535);
     if (!port) return fail(port.error());
