@@ -17,7 +17,8 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <cstdlib>
-#include <filesystem>
+
+#include "util/ca_bundle.hpp"
 
 namespace aws {
 namespace asio = boost::asio;
@@ -26,22 +27,6 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-constexpr const char* kCaBundles[] = {
-    "/etc/pki/tls/certs/ca-bundle.crt",    // Amazon Linux 2023 (the Lambda image)
-    "/etc/ssl/certs/ca-certificates.crt",  // Debian, Ubuntu
-    "/etc/ssl/cert.pem",                   // Alpine, macOS
-};
-
-std::string find_ca_bundle(const std::string& configured) {
-  if (!configured.empty()) return configured;
-  if (const char* env = std::getenv("SSL_CERT_FILE"); env != nullptr && *env != '\0') return env;
-  for (const char* path : kCaBundles) {
-    std::error_code ec;
-    if (std::filesystem::exists(path, ec)) return path;
-  }
-  return {};
-}
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -234,7 +219,7 @@ HttpClient::HttpClient(Endpoint endpoint, HttpClientOptions options)
   auto& ssl = connection_->ssl;
   ssl.set_verify_mode(asio::ssl::verify_peer);
   boost::system::error_code ec;
-  const std::string bundle = find_ca_bundle(options_.ca_file);
+  const std::string bundle = util::find_ca_bundle(options_.ca_file);
   if (!bundle.empty()) ssl.load_verify_file(bundle, ec);
   if (bundle.empty() || ec) ssl.set_default_verify_paths(ec);
 }

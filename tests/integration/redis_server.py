@@ -12,28 +12,55 @@ import time
 from dynalite import free_port
 
 
+def make_certificates(folder, names):
+    """A test CA (ca.crt) and a server certificate it signed (server.crt, server.key) for
+    `names` ("DNS:localhost", "IP:127.0.0.1"), made with the openssl CLI in `folder`."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+            "ca.crt", "-days", "2", "-subj", "/CN=visitor-counter test CA")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out",
+            "server.csr", "-subj", "/CN=redis test server")
+    with open(os.path.join(folder, "san.ext"), "w") as f:
+        f.write("subjectAltName=%s\n" % ",".join(names))
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.ext")
+
+
 class RedisServer:
-    def __init__(self):
+    """`tls_names`: serve TLS only, with a certificate for those names (see make_certificates);
+    the CA is then at `ca_file`."""
+
+    def __init__(self, tls_names=None):
         self.dir = tempfile.mkdtemp(prefix="vc-redis-")
         self.port = free_port()
         self.proc = None
+        self.tls = tls_names is not None
+        self.ca_file = os.path.join(self.dir, "ca.crt")
+        if self.tls:
+            make_certificates(self.dir, tls_names)
 
-    def url(self, extra=""):
+    def url(self, extra="", host="127.0.0.1"):
         """The visitor-counter --store URL for this server."""
-        return "redis://127.0.0.1:%d%s" % (self.port, extra)
+        return "%s://%s:%d%s" % ("rediss" if self.tls else "redis", host, self.port, extra)
 
     def start(self, timeout=10):
         if shutil.which("redis-server") is None:
             raise RuntimeError("redis-server is missing: scripts/install-deps test installs it")
+        listen = ["--port", str(self.port)]
+        if self.tls:
+            listen = ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file",
+                      "server.crt", "--tls-key-file", "server.key", "--tls-ca-cert-file",
+                      "ca.crt", "--tls-auth-clients", "no"]
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
+            ["redis-server", *listen, "--bind", "127.0.0.1", "--dir", self.dir,
              "--appendonly", "yes", "--appendfsync", "always", "--save", "",
              "--daemonize", "no", "--logfile", os.path.join(self.dir, "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if self.command("PING") == "PONG":
+                if self.ping():
                     return self
             except RuntimeError:  # LOADING: still reading its append-only file
                 pass
@@ -67,6 +94,13 @@ class RedisServer:
                 return f.read()[-2000:]
         except OSError:
             return ""
+
+    def ping(self):
+        if not self.tls:
+            return self.command("PING") == "PONG"
+        done = subprocess.run(["redis-cli", "--tls", "--cacert", self.ca_file, "-p",
+                               str(self.port), "ping"], capture_output=True, text=True)
+        return done.stdout.strip() == "PONG"
 
     def command(self, *args):
         """One command over RESP: the reply as str, int, list or None (an error raises)."""

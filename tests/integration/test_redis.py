@@ -212,6 +212,29 @@ class Fleet(OneRedis, unittest.TestCase):
             self.stop_all(servers)
 
 
+class RedisOverTls(unittest.TestCase):
+    """rediss://: the certificate chain and the host name are checked as for AWS."""
+
+    def test_counts_over_tls_and_refuses_a_certificate_it_cannot_trust(self):
+        with RedisServer(tls_names=["DNS:localhost", "IP:127.0.0.1"]) as redis:
+            for host in ("localhost", "127.0.0.1"):
+                url = redis.url("?ca_file=" + redis.ca_file + "&prefix=tls:", host=host)
+                with Server(store=url) as s:
+                    status, _, body = s.request("GET", "/count/secure")
+                    self.assertEqual(status, 200, body)
+            with Server(store=redis.url("?prefix=tls:")) as s:  # the system's CAs only
+                status, _, body = s.request("GET", "/count/secure")
+                self.assertEqual((status, json.loads(body)["outcome"]), (503, "not_counted"))
+                self.assertEqual(s.request("GET", "/healthz")[0], 503)
+                _, _, err = s.stop()
+                self.assertIn("certificate", err)
+        with RedisServer(tls_names=["DNS:other.example"]) as redis:
+            with Server(store=redis.url("?ca_file=" + redis.ca_file, host="localhost")) as s:
+                self.assertEqual(s.request("GET", "/count/secure")[0], 503)
+                _, _, err = s.stop()
+                self.assertIn("certificate", err)
+
+
 class RedisTransfer(OneRedis, unittest.TestCase):
     def test_sqlite_to_redis_and_back_exports_the_same_bytes(self):
         sample = export_text([("a", 10, 4, [(day(-3), 3, 1), (day(-1), 7, 3)]),

@@ -1,6 +1,8 @@
-// A blocking Redis client for one thread, on hiredis: commands go in pipelines (one round
-// trip), the connection is made on first use (with AUTH and SELECT) and again after a
-// failure, no more often than a capped exponential backoff allows.
+// A blocking Redis client for one thread: commands go in pipelines (one round trip), over
+// TCP or TLS (rediss://: the certificate chain and the host name verified, as the AWS client
+// does); hiredis formats the commands and parses the replies. The connection is made on
+// first use (with AUTH and SELECT) and again after a failure, no more often than a capped
+// exponential backoff allows.
 //
 // What a failure means for the commands (the rule of docs/architecture.md: a write whose
 // outcome is unknown is never resent blindly): a failure to connect, or to write a lone
@@ -11,13 +13,14 @@
 
 #include <chrono>
 #include <expected>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "store/redis/redis_url.hpp"
 
-struct redisContext;
+struct ssl_ctx_st;
 
 namespace store::redis {
 
@@ -39,7 +42,7 @@ using Command = std::vector<std::string>;
 
 class RedisClient {
  public:
-  explicit RedisClient(RedisConfig config) : config_(std::move(config)) {}
+  explicit RedisClient(RedisConfig config);
   RedisClient(const RedisClient&) = delete;
   RedisClient& operator=(const RedisClient&) = delete;
   ~RedisClient();
@@ -52,11 +55,20 @@ class RedisClient {
   const RedisConfig& config() const { return config_; }
 
  private:
+  struct Connection;  // the socket, its TLS session and the reply parser (redis_client.cpp)
+
   std::expected<void, ClientError> connect();
   void disconnect();
+  ClientError failure(std::string what, bool outcome_unknown);
+  // Runs the TLS handshake on the new connection, verifying the certificate and the host.
+  std::expected<void, std::string> start_tls();
+  struct FreeContext {
+    void operator()(ssl_ctx_st* context) const;
+  };
 
   RedisConfig config_;
-  redisContext* context_ = nullptr;
+  std::unique_ptr<Connection> connection_;
+  std::unique_ptr<ssl_ctx_st, FreeContext> tls_context_;  // made on the first TLS connect
   std::chrono::steady_clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{0};
 };

@@ -41,11 +41,11 @@ std::expected<RedisConfig, std::string> parse_redis_url(std::string_view text) {
   const auto parsed = urls::parse_uri(boost::core::string_view(text.data(), text.size()));
   if (!parsed) return fail("not a URL");
   const urls::url_view& url = *parsed;
-  if (url.scheme() == "rediss") {
-    return fail("rediss:// (TLS) is not supported: this build's hiredis has no TLS");
+  if (url.scheme() != "redis" && url.scheme() != "rediss") {
+    return fail("expected redis:// or rediss://");
   }
-  if (url.scheme() != "redis") return fail("expected redis://");
   RedisConfig config;
+  config.tls = url.scheme() == "rediss";
   config.host = url.host_address();
   if (config.host.empty()) return fail("no host");
   const bool name = url.host_type() == urls::host_type::name;
@@ -79,8 +79,11 @@ std::expected<RedisConfig, std::string> parse_redis_url(std::string_view text) {
       auto ms = number("timeout_ms", param.value, 1, 60'000);
       if (!ms) return fail(ms.error());
       config.timeout = std::chrono::milliseconds(*ms);
+    } else if (param.key == "ca_file" && config.tls && !param.value.empty()) {
+      config.ca_file = param.value;
     } else {
-      return fail("unknown parameter '" + std::string(param.key) + "'");
+      return fail("unknown parameter '" + std::string(param.key) + "'" +
+                  (param.key == "ca_file" ? " (ca_file is for rediss:// URLs)" : ""));
     }
   }
   return config;

@@ -174,12 +174,18 @@ TEST(RedisUrl, ReadsEveryPart) {
   EXPECT_EQ(defaults->host, "::1");
   EXPECT_EQ(defaults->port, 6379);
   EXPECT_EQ(defaults->prefix, "vc:");
+  EXPECT_FALSE(defaults->tls);
+  auto tls = redis::parse_redis_url("rediss://redis.internal:6380?ca_file=/etc/redis/ca.pem");
+  ASSERT_TRUE(tls) << tls.error();
+  EXPECT_TRUE(tls->tls);
+  EXPECT_EQ(tls->ca_file, "/etc/redis/ca.pem");
 }
 
 TEST(RedisUrl, RefusesWhatItCannotUse) {
   for (const char* url : {"redis://", "redis://h:0", "redis://h/16", "redis://h/x",
                           "redis://h?db=1", "redis://h?prefix=a%20b", "redis://h?timeout_ms=0",
-                          "redis://user@h", "rediss://h", "http://h"}) {
+                          "redis://user@h", "redis://h?ca_file=/ca.pem", "rediss://h?ca_file=",
+                          "http://h", "redis://h%00x"}) {
     EXPECT_FALSE(redis::parse_redis_url(url)) << url;
   }
   const auto error = redis::parse_redis_url("redis://u:topsecret@h:1/x").error();
