@@ -119,6 +119,9 @@ class Fleet(OneRedis, unittest.TestCase):
                 self.assertEqual(status, 200, body)
             status, _, body = servers[1].request("GET", "/counters/page")
             self.assertEqual((json.loads(body)["views"], json.loads(body)["visitors"]), (2, 1))
+            _, _, body = servers[0].request("GET", "/history/page")
+            self.assertEqual(json.loads(body)["days"][-1],
+                             {"date": day(0), "views": 2, "visitors": 1})
         finally:
             self.stop_all(servers)
 
