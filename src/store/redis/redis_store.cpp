@@ -103,9 +103,9 @@ void RedisStore::add(const Batch& batch, const AddCallback& done) {
                                 std::to_string(batch.marker_expires),
                                 std::to_string(kIdempotencySeconds),
                                 std::to_string(batch.keys.size())};
-  std::size_t hits = 0;
+  std::size_t hit_count = 0;
   for (const KeyHits& key : batch.keys) {
-    hits += key.hits.size();
+    hit_count += key.hits.size();
     args.emplace_back(key.key);
     args.push_back(std::to_string(key.hits.size()));
     for (const Hit& hit : key.hits) {
@@ -117,7 +117,7 @@ void RedisStore::add(const Batch& batch, const AddCallback& done) {
   StoreResult<std::vector<std::vector<HitResult>>> results;
   if (!reply) {
     results = std::unexpected(store_error(reply.error()));
-  } else if (reply->type != Reply::Type::array || reply->elements.size() != 3 * hits) {
+  } else if (reply->type != Reply::Type::array || reply->elements.size() != 3 * hit_count) {
     // A script error may come after some of its writes: the hits may have counted.
     results = std::unexpected(
         StoreError{"the batch script failed: " + reply->text, StoreError::Kind::outcome_unknown});
@@ -125,12 +125,13 @@ void RedisStore::add(const Batch& batch, const AddCallback& done) {
     results.emplace();
     std::size_t at = 0;
     for (const KeyHits& key : batch.keys) {
-      std::vector<HitResult>& hits = results->emplace_back();
+      std::vector<HitResult>& key_results = results->emplace_back();
       for (std::size_t h = 0; h < key.hits.size(); ++h) {
         const auto seen = number_of(reply->elements[at]).value_or(1);
-        hits.push_back({.seen = static_cast<Seen>(seen),
-                        .totals = {.views = number_of(reply->elements[at + 1]).value_or(0),
-                                   .visitors = number_of(reply->elements[at + 2]).value_or(0)}});
+        key_results.push_back(
+            {.seen = static_cast<Seen>(seen),
+             .totals = {.views = number_of(reply->elements[at + 1]).value_or(0),
+                        .visitors = number_of(reply->elements[at + 2]).value_or(0)}});
         at += 3;
       }
     }
