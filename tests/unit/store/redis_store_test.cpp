@@ -182,10 +182,10 @@ TEST(RedisUrl, ReadsEveryPart) {
 }
 
 TEST(RedisUrl, RefusesWhatItCannotUse) {
-  for (const char* url : {"redis://", "redis://h:0", "redis://h/16", "redis://h/x",
-                          "redis://h?db=1", "redis://h?prefix=a%20b", "redis://h?timeout_ms=0",
-                          "redis://user@h", "redis://h?ca_file=/ca.pem", "rediss://h?ca_file=",
-                          "http://h", "redis://h%00x"}) {
+  for (const char* url :
+       {"redis://", "redis://h:0", "redis://h/16", "redis://h/x", "redis://h?db=1",
+        "redis://h?prefix=a%20b", "redis://h?timeout_ms=0", "redis://user@h",
+        "redis://h?ca_file=/ca.pem", "rediss://h?ca_file=", "http://h", "redis://h%00x"}) {
     EXPECT_FALSE(redis::parse_redis_url(url)) << url;
   }
   const auto error = redis::parse_redis_url("redis://u:topsecret@h:1/x").error();
