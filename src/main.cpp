@@ -17,6 +17,7 @@
 #include "app/app.hpp"
 #include "cli/commands.hpp"
 #include "config/config.hpp"
+#include "config/version.hpp"
 #include "counting/policy/bots.hpp"
 #include "counting/write_combiner.hpp"
 #include "http/server.hpp"
@@ -181,6 +182,11 @@ int main(int argc, char** argv) {
     }
     if (config->command == config::Command::help) {
       std::cout << config::help_text();
+      return 0;
+    }
+    if (config->command == config::Command::version) {
+      std::cout << "visitor-counter " << config::version() << " (commit " << config::commit() << ")"
+                << std::endl;
       return 0;
     }
     if (config->command == config::Command::lambda) return run_lambda(*config);

@@ -82,6 +82,13 @@ void App::handle(const Request& request, Done done) {
   if (matched.endpoint == Endpoint::not_found) {
     return finish(error_response(404, "not_found", "no such endpoint"));
   }
+  if (request.method == "HEAD") {
+    // HEAD answers what GET would, without the body, and never counts (a safe method).
+    finish = [finish = std::move(finish)](Response r) mutable {
+      r.head = true;
+      finish(std::move(r));
+    };
+  }
   if (!allows(matched.endpoint, request.method)) {
     Response response = error_response(
         405, "method_not_allowed", "allowed: " + std::string(allowed_methods(matched.endpoint)));
@@ -153,6 +160,12 @@ void App::handle_api(const Request& request, Endpoint endpoint, std::string_view
 
   std::optional<std::string> key = parse_key(encoded_key);
   if (!key) return reply(error_response(400, "bad_key", kKeyRule));
+  if (endpoint == Endpoint::count && request.method == "HEAD") {
+    return counter_.read(*key, [this, reply = std::move(reply)](auto totals) mutable {
+      if (!totals) return reply(unavailable(totals.error(), false));
+      reply(json_ok(count_body(count_of(totals->value_or(store::Totals{})))));
+    });
+  }
   if (endpoint == Endpoint::count) {
     return count(request, std::move(*key), false, std::move(reply),
                  [this](const store::HitResult& result) {
@@ -263,7 +276,7 @@ void App::handle_badge(const Request& request, std::string_view encoded_key, Don
   if (!options) return reply(error_response(400, "bad_option", options.error()));
 
   // A badge shows views: image proxies fetch it for many viewers, so it has no visitors.
-  const bool counting = options->count && options->period_days == 0;
+  const bool counting = options->count && options->period_days == 0 && request.method != "HEAD";
   const int period_days = options->period_days;
   auto render = [options = std::move(*options),
                  if_none_match = std::optional<std::string>(request.header("if-none-match"))](

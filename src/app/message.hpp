@@ -41,6 +41,8 @@ struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  // An answer to HEAD: the headers (Content-Length the body's) without the body.
+  bool head = false;
 
   void set(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

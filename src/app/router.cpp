@@ -16,17 +16,17 @@ struct EndpointInfo {
 };
 
 constexpr std::array kEndpoints{
-    EndpointInfo{Endpoint::count, "count", "GET, POST, OPTIONS", "GET, POST, OPTIONS"},
-    EndpointInfo{Endpoint::read_counter, "counter", "GET, PUT, DELETE, OPTIONS", "GET, OPTIONS"},
-    EndpointInfo{Endpoint::history, "history", "GET, OPTIONS", "GET, OPTIONS"},
-    EndpointInfo{Endpoint::counters, "counters", "GET", ""},
-    EndpointInfo{Endpoint::dashboard, "dashboard", "GET", ""},
-    EndpointInfo{Endpoint::badge, "badge", "GET, OPTIONS", "GET, OPTIONS"},
-    EndpointInfo{Endpoint::healthz, "healthz", "GET", ""},
-    EndpointInfo{Endpoint::metrics, "metrics", "GET", ""},
-    EndpointInfo{Endpoint::index_page, "index", "GET", ""},
-    EndpointInfo{Endpoint::widget, "widget", "GET", ""},
-    EndpointInfo{Endpoint::stylesheet, "stylesheet", "GET", ""},
+    EndpointInfo{Endpoint::count, "count", "GET, HEAD, POST, OPTIONS", "GET, POST, OPTIONS"},
+    EndpointInfo{Endpoint::read_counter, "counter", "GET, HEAD, PUT, DELETE, OPTIONS", "GET, OPTIONS"},
+    EndpointInfo{Endpoint::history, "history", "GET, HEAD, OPTIONS", "GET, OPTIONS"},
+    EndpointInfo{Endpoint::counters, "counters", "GET, HEAD", ""},
+    EndpointInfo{Endpoint::dashboard, "dashboard", "GET, HEAD", ""},
+    EndpointInfo{Endpoint::badge, "badge", "GET, HEAD, OPTIONS", "GET, OPTIONS"},
+    EndpointInfo{Endpoint::healthz, "healthz", "GET, HEAD", ""},
+    EndpointInfo{Endpoint::metrics, "metrics", "GET, HEAD", ""},
+    EndpointInfo{Endpoint::index_page, "index", "GET, HEAD", ""},
+    EndpointInfo{Endpoint::widget, "widget", "GET, HEAD", ""},
+    EndpointInfo{Endpoint::stylesheet, "stylesheet", "GET, HEAD", ""},
     EndpointInfo{Endpoint::not_found, "not_found", "", ""},
 };
 

@@ -238,6 +238,7 @@ Result apply_flags(Config& c, std::span<const std::string_view> args, bool& stor
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
     if (arg == "--help" || arg == "-h" || arg == "help") return c.command = Command::help, Result{};
+    if (arg == "--version" || arg == "version") return c.command = Command::version, Result{};
     const std::size_t eq = arg.find('=');
     const Option* option = find_option(arg.substr(0, eq));
     if (option == nullptr)
@@ -309,7 +310,7 @@ std::expected<Config, std::string> parse(std::span<const std::string_view> args,
   if (auto applied = apply_flags(c, args.subspan(first), store_from_flag); !applied) {
     return std::unexpected(applied.error());
   }
-  if (c.command == Command::help) return c;
+  if (c.command == Command::help || c.command == Command::version) return c;
   if (!store_from_flag && env("VC_STORE") == nullptr) {
     if (auto applied = apply_table_name(c, env); !applied) return std::unexpected(applied.error());
   }
@@ -337,6 +338,7 @@ std::string help_text() {
       "       visitor-counter import --store URL [--input FILE] [--mode set|add] [--dry-run]\n"
       "           an export or a key,count CSV (stdin without --input); checks every line\n"
       "           first; set (the default) is idempotent, add adds\n"
+      "       visitor-counter --version\n"
       "       visitor-counter --help\n\nflags "
       "(each also settable by its environment variable; a flag wins):\n";
   for (const Option& option : kOptions) {

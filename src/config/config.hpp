@@ -18,7 +18,8 @@
 namespace config {
 
 // serve: the HTTP server. lambda: the Lambda runtime loop (the function's bootstrap).
-enum class Command { serve, lambda, help };
+// help, version: print --help or --version.
+enum class Command { serve, lambda, help, version };
 
 struct Config {
   Command command = Command::serve;

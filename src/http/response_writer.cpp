@@ -57,7 +57,7 @@ void write_response(const app::Response& response, bool keep_alive, std::string&
     out.append("Content-Length: ").append(std::to_string(response.body.size())).append("\r\n");
   }
   out.append(keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
-  out.append(response.body);
+  if (!response.head) out.append(response.body);
 }
 
 }  // namespace http

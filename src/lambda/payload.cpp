@@ -198,11 +198,12 @@ std::string format_response(const app::Response& response) {
   }
   json::object headers;
   for (auto& [name, value] : combined) headers[name] = std::move(value);
-  const bool text = valid_utf8(response.body);
+  const std::string_view body = response.head ? std::string_view() : response.body;
+  const bool text = valid_utf8(body);
   json::object out;
   out["statusCode"] = response.status;
   out["headers"] = std::move(headers);
-  out["body"] = text ? response.body : base64_encode(response.body);
+  out["body"] = text ? json::string(body) : json::string(base64_encode(body));
   out["isBase64Encoded"] = !text;
   return json::serialize(out);
 }

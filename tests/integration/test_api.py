@@ -1,8 +1,9 @@
 """The HTTP API (README, "HTTP API") over real sockets, against a real SQLite file."""
 import json
+import subprocess
 import unittest
 
-from server import Server, send
+from server import BINARY, Server, send
 
 ORIGINS = ["--allow-origin", "https://site.example", "--allow-origin", "http://localhost:*"]
 
@@ -85,6 +86,36 @@ class ApiTest(unittest.TestCase):
         status, headers, body = s.request("GET", "/counter.js")
         self.assertEqual(headers["content-type"], "text/javascript; charset=utf-8")
 
+    def test_head_answers_what_get_would_without_a_body_and_never_counts(self):
+        s = self.server
+        s.request("GET", "/count/headed")
+        for path in ["/healthz", "/count/headed", "/counters/headed", "/badge/headed.svg",
+                     "/history/headed", "/", "/counter.js", "/metrics"]:
+            conn = s.connection()
+            conn.request("HEAD", path)
+            head = conn.getresponse()
+            self.assertEqual(head.read(), b"", path)
+            conn.close()
+            # The GET that reads the same thing without counting.
+            read = path.replace("/count/", "/counters/").replace(".svg", ".svg?count=false")
+            status, headers, body = s.request("GET", read)
+            if path.startswith("/count/"):
+                body = '{"count":%d}' % json.loads(body)["count"]
+            self.assertEqual(head.status, 200, path)
+            self.assertEqual(head.getheader("content-type"), headers["content-type"], path)
+            if path not in ("/metrics", "/badge/headed.svg"):  # these change between calls
+                self.assertEqual(int(head.getheader("content-length")), len(body.encode()), path)
+        self.assertEqual(s.count("headed"), 1)  # HEAD never counted
+        conn = s.connection()
+        conn.request("HEAD", "/nope")
+        self.assertEqual(conn.getresponse().status, 404)
+        conn.close()
+
+    def test_version(self):
+        done = subprocess.run([BINARY, "--version"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(done.returncode, 0)
+        self.assertRegex(done.stdout, r"^visitor-counter \d+\.\d+\.\d+ \(commit ([0-9a-f]{12}(-dirty)?|unknown)\)\n$")
+
     def test_errors_are_json_with_the_right_status(self):
         s = self.server
         cases = [("GET", "/nope", 404, "not_found"), ("DELETE", "/count", 405, "method_not_allowed"),
@@ -96,7 +127,7 @@ class ApiTest(unittest.TestCase):
             self.assertEqual(got, status, path)
             self.assertEqual(headers["content-type"], "application/json", path)
             self.assertEqual(json.loads(body)["error"], code, path)
-        self.assertEqual(s.request("DELETE", "/count")[1]["allow"], "GET, POST, OPTIONS")
+        self.assertEqual(s.request("DELETE", "/count")[1]["allow"], "GET, HEAD, POST, OPTIONS")
         self.assertEqual(s.count(), 0)
 
     def test_keep_alive_serves_many_requests_on_one_connection(self):

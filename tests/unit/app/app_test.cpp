@@ -136,7 +136,7 @@ TEST_F(AppTest, UnknownRoutesAndMethods) {
   EXPECT_EQ(call("GET", "/nope").status, 404);
   const Response r = call("DELETE", "/count");
   EXPECT_EQ(r.status, 405);
-  EXPECT_EQ(header(r, "Allow"), "GET, POST, OPTIONS");
+  EXPECT_EQ(header(r, "Allow"), "GET, HEAD, POST, OPTIONS");
   EXPECT_EQ(call("POST", "/counters/x").status, 405);
   EXPECT_EQ(store_.add_calls(), 0);
 }

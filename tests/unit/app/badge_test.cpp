@@ -153,7 +153,8 @@ TEST(BadgeRoute, KeyBetweenPrefixAndSuffix) {
   for (const char* path : {"/badge/x", "/badge/", "/badge.svg", "/badge/x.svg/", "/badges/x.svg"}) {
     EXPECT_EQ(route(path).endpoint, Endpoint::not_found) << path;
   }
-  EXPECT_EQ(allowed_methods(Endpoint::badge), "GET, OPTIONS");
+  EXPECT_EQ(allowed_methods(Endpoint::badge), "GET, HEAD, OPTIONS");
+  EXPECT_EQ(cors_methods(Endpoint::badge), "GET, OPTIONS");
   EXPECT_EQ(label(Endpoint::badge), "badge");
   EXPECT_EQ(route("/demo.css").endpoint, Endpoint::stylesheet);
 }

@@ -45,7 +45,8 @@ TEST(Router, MethodsPerEndpoint) {
   EXPECT_FALSE(allows(Endpoint::read_counter, "POST"));
   EXPECT_FALSE(allows(Endpoint::metrics, "POST"));
   EXPECT_FALSE(allows(Endpoint::not_found, "GET"));
-  EXPECT_EQ(allowed_methods(Endpoint::read_counter), "GET, PUT, DELETE, OPTIONS");
+  EXPECT_EQ(allowed_methods(Endpoint::read_counter), "GET, HEAD, PUT, DELETE, OPTIONS");
+  EXPECT_TRUE(allows(Endpoint::healthz, "HEAD"));
   // Another site's page may only read: the admin methods are never offered by CORS.
   EXPECT_EQ(cors_methods(Endpoint::read_counter), "GET, OPTIONS");
   EXPECT_EQ(cors_methods(Endpoint::counters), "");

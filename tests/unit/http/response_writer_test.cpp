@@ -24,6 +24,14 @@ TEST(ResponseWriter, FramesABodyWithContentLength) {
   EXPECT_NE(serialize(response, false).find("Connection: close\r\n\r\n"), std::string::npos);
 }
 
+TEST(ResponseWriter, AnAnswerToHeadStatesTheLengthAndLeavesTheBodyOut) {
+  app::Response response;
+  response.body = R"({"count":7})";
+  response.head = true;
+  EXPECT_EQ(serialize(response),
+            "HTTP/1.1 200 OK\r\nContent-Length: 11\r\nConnection: keep-alive\r\n\r\n");
+}
+
 TEST(ResponseWriter, NoContentLengthOn204And304) {
   for (int status : {204, 304}) {
     app::Response response;
