@@ -114,10 +114,12 @@ std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config
     counting.rate_limiter =
         std::make_shared<counting::policy::RateLimiter>(*config.rules.rate_limit);
   }
-  core->app.emplace(
-      *core->counter, core->metrics, std::move(*origins), std::move(counting),
-      app::OwnerOptions{
-          .admin = std::move(*admin), .private_stats = config.private_stats, .clock = {}});
+  core->app.emplace(*core->counter, core->metrics, std::move(*origins), std::move(counting),
+                    app::OwnerOptions{.admin = std::move(*admin),
+                                      .private_stats = config.private_stats,
+                                      .metrics_listener = config.metrics_port.has_value(),
+                                      .demo_page = config.demo_page,
+                                      .clock = {}});
   return core;
 }
 
@@ -130,7 +132,9 @@ int serve(const config::Config& config) {
                                     .port = config.listen_port,
                                     .threads = config.threads,
                                     .read_timeout = config.read_timeout,
-                                    .max_connections = config.max_connections};
+                                    .max_connections = config.max_connections,
+                                    .operator_host = config.metrics_host,
+                                    .operator_port = config.metrics_port};
   if (auto room = make_room_for(config.max_connections); !room) return fail(room.error(), 1);
   auto server = http::Server::bind(options);
   if (!server) return fail(server.error(), 1);
@@ -143,7 +147,9 @@ int serve(const config::Config& config) {
   auto core = make_core(effective);
   if (!core) return fail(core.error(), 1);
 
-  std::cout << "visitor-counter listening on " << (*server)->url() << " ("
+  const std::string metrics = (*server)->operator_url();
+  std::cout << "visitor-counter listening on " << (*server)->url()
+            << (metrics.empty() ? "" : " (metrics on " + metrics + ")") << " ("
             << config::describe(effective) << ")" << std::endl;
   (*server)->run_until_signal(*(*core)->app);
   (*core)->counter->stop();

@@ -67,6 +67,14 @@ std::expected<std::string, std::string> idempotency_key_of(const Request& reques
 
 }  // namespace
 
+bool App::served_here(const Request& request, Endpoint endpoint) const {
+  const bool operational = endpoint == Endpoint::metrics || endpoint == Endpoint::healthz;
+  if (request.operator_listener) return operational;
+  if (endpoint == Endpoint::metrics && owner_.metrics_listener) return false;
+  const bool demo = endpoint == Endpoint::index_page || endpoint == Endpoint::stylesheet;
+  return !demo || owner_.demo_page;
+}
+
 std::int64_t App::count_of(const store::Totals& totals) const {
   return counting_.rules.unit == counting::policy::CountUnit::visitors ? totals.visitors
                                                                        : totals.views;
@@ -79,7 +87,7 @@ void App::handle(const Request& request, Done done) {
     metrics_.count_request(label(endpoint), r.status);
     done(std::move(r));
   };
-  if (matched.endpoint == Endpoint::not_found) {
+  if (matched.endpoint == Endpoint::not_found || !served_here(request, matched.endpoint)) {
     return finish(error_response(404, "not_found", "no such endpoint"));
   }
   if (request.method == "HEAD") {

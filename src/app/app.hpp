@@ -31,12 +31,17 @@ struct CountingOptions {
   std::shared_ptr<counting::policy::RateLimiter> rate_limiter;
 };
 
-// The owner's side: the admin API, the dashboard and who may read history.
+// The owner's and the operator's side: the admin API, the dashboard, who may read history,
+// where /metrics is served and whether the demo page is.
 struct OwnerOptions {
   // The token of the admin routes; without one they answer 404.
   std::optional<AdminToken> admin;
   // History (and period badges) only with the admin token.
   bool private_stats = false;
+  // /metrics only on the operator's listener (--metrics-listen): 404 on the public one.
+  bool metrics_listener = false;
+  // The demo page at / (and its stylesheet); false (--no-demo): 404, /counter.js stays.
+  bool demo_page = true;
   // The wall clock that says which UTC day is today; empty: the system's.
   std::function<std::chrono::system_clock::time_point()> clock;
 };
@@ -95,6 +100,10 @@ class App {
   // The dashboard's files (admin routes: 404 without a token; the files hold no data).
   Response dashboard_file(std::string_view path) const;
   std::chrono::sys_days today() const;
+  // Whether `endpoint` is served on the listener `request` came in on, and at all: the
+  // operator's listener serves only /metrics and /healthz, the public one /metrics only
+  // without it, and the demo page only without --no-demo.
+  bool served_here(const Request& request, Endpoint endpoint) const;
   // The total that counting endpoints answer as `count`: views or visitors, by the rules.
   std::int64_t count_of(const store::Totals& totals) const;
   // The answer to a CORS preflight: the endpoint's CORS methods.

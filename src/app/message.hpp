@@ -18,6 +18,9 @@ struct Request {
   Headers headers;     // names lower-case
   std::string body;
   std::string peer;  // the address the request came from (the TCP peer; on Lambda, sourceIp)
+  // It came in on the operator's listener (--metrics-listen), which serves only /metrics and
+  // /healthz.
+  bool operator_listener = false;
 
   // Every value of header `name` (lower-case), in order.
   std::vector<std::string_view> header_lines(std::string_view name) const {

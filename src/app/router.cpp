@@ -17,7 +17,8 @@ struct EndpointInfo {
 
 constexpr std::array kEndpoints{
     EndpointInfo{Endpoint::count, "count", "GET, HEAD, POST, OPTIONS", "GET, POST, OPTIONS"},
-    EndpointInfo{Endpoint::read_counter, "counter", "GET, HEAD, PUT, DELETE, OPTIONS", "GET, OPTIONS"},
+    EndpointInfo{Endpoint::read_counter, "counter", "GET, HEAD, PUT, DELETE, OPTIONS",
+                 "GET, OPTIONS"},
     EndpointInfo{Endpoint::history, "history", "GET, HEAD, OPTIONS", "GET, OPTIONS"},
     EndpointInfo{Endpoint::counters, "counters", "GET, HEAD", ""},
     EndpointInfo{Endpoint::dashboard, "dashboard", "GET, HEAD", ""},

@@ -195,6 +195,28 @@ const Option kOptions[] = {
        c.admin_token_file = v;
        return Result{};
      }},
+    {"--metrics-listen", "VC_METRICS_LISTEN",
+     "HOST:PORT of a second listener for /metrics and /healthz only; /metrics then answers "
+     "404 on --listen (none: /metrics on --listen)",
+     true,
+     [](Config& c, std::string_view v) {
+       auto parsed = util::parse_host_port(v, /*port_zero_ok=*/true);
+       if (!parsed) {
+         return Result(std::unexpected("bad --metrics-listen '" + std::string(v) +
+                                       "': " + parsed.error() + " (expected HOST:PORT)"));
+       }
+       c.metrics_host = std::move(parsed->host);
+       c.metrics_port = *parsed->port;
+       return Result{};
+     }},
+    {"--no-demo", "VC_NO_DEMO", "serve no demo page: / answers 404; /counter.js stays (false)",
+     false,
+     [](Config& c, std::string_view v) {
+       bool off = false;
+       auto applied = set_bool(off, "--no-demo", v);
+       c.demo_page = !off;
+       return applied;
+     }},
     {"--private-stats", "VC_PRIVATE_STATS",
      "history and period badges only with the admin token (false)", false,
      [](Config& c, std::string_view v) { return set_bool(c.private_stats, "--private-stats", v); }},
@@ -319,6 +341,9 @@ std::expected<Config, std::string> parse(std::span<const std::string_view> args,
         "lambda needs AWS_LAMBDA_RUNTIME_API (host:port of the Lambda Runtime API, set by "
         "Lambda)");
   }
+  if (c.command == Command::lambda && c.metrics_port) {
+    return std::unexpected("--metrics-listen is for serve; a Lambda function has no /metrics");
+  }
   if (c.command == Command::lambda && c.rules.rate_limit) {
     return std::unexpected(
         "--rate-limit is for serve; on Lambda, API Gateway's stage throttling is the limit "
@@ -378,7 +403,8 @@ std::string describe(const Config& c) {
                              : "off") +
          " trusted_proxies=" + std::to_string(c.rules.trusted_proxies.size()) +
          " admin=" + (c.admin_token_file.empty() && c.admin_token.empty() ? "off" : "on") +
-         " private_stats=" + (c.private_stats ? "true" : "false");
+         " private_stats=" + (c.private_stats ? "true" : "false") +
+         " demo_page=" + (c.demo_page ? "true" : "false");
 }
 
 }  // namespace config

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <expected>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -43,7 +44,11 @@ struct Config {
   std::string admin_token_file;
   std::string admin_token;
   bool private_stats = false;  // history and period badges need the admin token
-  std::string runtime_api;     // lambda: host:port of the Runtime API, from AWS_LAMBDA_RUNTIME_API
+  // --metrics-listen HOST:PORT: /metrics (and /healthz) there only; no port: on the main one.
+  std::string metrics_host;
+  std::optional<std::uint16_t> metrics_port;
+  bool demo_page = true;    // false (--no-demo): / answers 404; /counter.js stays
+  std::string runtime_api;  // lambda: host:port of the Runtime API, from AWS_LAMBDA_RUNTIME_API
 };
 
 // Returns the variable's value or nullptr, like std::getenv.

@@ -23,6 +23,7 @@ struct Server::Impl {
   explicit Impl(const ServerOptions& options)
       : ioc(static_cast<int>(options.threads)),
         acceptor(ioc),
+        operator_acceptor(ioc),
         pause(ioc),
         signals(ioc, SIGINT, SIGTERM),
         inbox(ioc),
@@ -31,44 +32,51 @@ struct Server::Impl {
                 .on_drained = [this] { ioc.stop(); },
                 .inbox = inbox} {}
 
-  void do_accept() {
-    acceptor.async_accept(
-        net::make_strand(ioc), [this](boost::system::error_code ec, tcp::socket socket) {
-          if (!acceptor.is_open()) return;
-          if (!ec) return on_accept(std::move(socket));
-          if (ec == net::error::operation_aborted) return;
-          std::cerr << "visitor-counter: accept failed: " << ec.message() << std::endl;
-          // Out of file descriptors: accepting again at once would spin; wait a little.
-          const bool exhausted = ec == net::error::no_descriptors ||
-                                 ec == boost::system::errc::too_many_files_open_in_system;
-          if (!exhausted) return do_accept();
-          pause.expires_after(std::chrono::milliseconds(100));
-          pause.async_wait([this](boost::system::error_code) { do_accept(); });
-        });
+  // Accepts on `from` until it closes; `operator_listener` marks its sessions.
+  void do_accept(tcp::acceptor& from, bool operator_listener) {
+    from.async_accept(net::make_strand(ioc), [this, &from, operator_listener](
+                                                 boost::system::error_code ec, tcp::socket socket) {
+      if (!from.is_open()) return;
+      if (!ec) {
+        on_accept(std::move(socket), operator_listener);
+        return do_accept(from, operator_listener);
+      }
+      if (ec == net::error::operation_aborted) return;
+      std::cerr << "visitor-counter: accept failed: " << ec.message() << std::endl;
+      // Out of file descriptors: accepting again at once would spin; wait a little.
+      const bool exhausted = ec == net::error::no_descriptors ||
+                             ec == boost::system::errc::too_many_files_open_in_system;
+      if (!exhausted) return do_accept(from, operator_listener);
+      pause.expires_after(std::chrono::milliseconds(100));
+      pause.async_wait([this, &from, operator_listener](boost::system::error_code) {
+        do_accept(from, operator_listener);
+      });
+    });
   }
 
   // Past the connection bound, a new connection is closed at once: no buffers, no session.
-  void on_accept(tcp::socket socket) {
+  void on_accept(tcp::socket socket, bool operator_listener) {
     if (context.connections.load() >= context.options.max_connections) {
       context.app->metrics().count_refused_connection();
       boost::system::error_code ignored;
       socket.close(ignored);
     } else {
-      std::make_shared<session>(std::move(socket), context)->start();
+      std::make_shared<session>(std::move(socket), context, operator_listener)->start();
     }
-    do_accept();
   }
 
   void drain() {
     boost::system::error_code ignored;
     acceptor.close(ignored);
+    operator_acceptor.close(ignored);
     context.draining = true;
     if (context.in_flight == 0) ioc.stop();
   }
 
   net::io_context ioc;
   tcp::acceptor acceptor;
-  net::steady_timer pause;  // before accepting again when out of file descriptors
+  tcp::acceptor operator_acceptor;  // open only with ServerOptions::operator_port
+  net::steady_timer pause;          // before accepting again when out of file descriptors
   net::signal_set signals;
   AnswerInbox inbox;
   SessionContext context;
@@ -77,33 +85,55 @@ struct Server::Impl {
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() = default;
 
-std::expected<std::unique_ptr<Server>, std::string> Server::bind(const ServerOptions& options) {
-  auto impl = std::make_unique<Impl>(options);
-  const std::string where = options.host + ":" + std::to_string(options.port);
+namespace {
+
+// Opens `acceptor` on `host`:`port`; fails with a one-line reason.
+std::expected<void, std::string> listen_on(net::io_context& ioc, tcp::acceptor& acceptor,
+                                           const std::string& host, std::uint16_t port) {
+  const std::string where = host + ":" + std::to_string(port);
   boost::system::error_code ec;
-  tcp::resolver resolver(impl->ioc);
-  auto endpoints = resolver.resolve(options.host, std::to_string(options.port),
+  tcp::resolver resolver(ioc);
+  auto endpoints = resolver.resolve(host, std::to_string(port),
                                     tcp::resolver::passive | tcp::resolver::numeric_service, ec);
   if (ec || endpoints.empty()) {
     return std::unexpected("cannot listen on " + where + ": " + (ec ? ec.message() : "no address"));
   }
   const tcp::endpoint endpoint = endpoints.begin()->endpoint();
-  tcp::acceptor& acceptor = impl->acceptor;
   if (acceptor.open(endpoint.protocol(), ec); !ec) {
     acceptor.set_option(net::socket_base::reuse_address(true), ec);
   }
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) return std::unexpected("cannot listen on " + where + ": " + ec.message());
-  return std::unique_ptr<Server>(new Server(std::move(impl)));
+  return {};
 }
 
-std::string Server::url() const {
+std::string url_of(const tcp::acceptor& acceptor) {
   boost::system::error_code ec;
-  const tcp::endpoint local = impl_->acceptor.local_endpoint(ec);
+  const tcp::endpoint local = acceptor.local_endpoint(ec);
   const std::string address = local.address().to_string();
   const std::string host = local.address().is_v6() ? "[" + address + "]" : address;
   return "http://" + host + ":" + std::to_string(local.port());
+}
+
+}  // namespace
+
+std::expected<std::unique_ptr<Server>, std::string> Server::bind(const ServerOptions& options) {
+  auto impl = std::make_unique<Impl>(options);
+  auto main = listen_on(impl->ioc, impl->acceptor, options.host, options.port);
+  if (!main) return std::unexpected(main.error());
+  if (options.operator_port) {
+    auto second = listen_on(impl->ioc, impl->operator_acceptor, options.operator_host,
+                            *options.operator_port);
+    if (!second) return std::unexpected(second.error());
+  }
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+std::string Server::url() const { return url_of(impl_->acceptor); }
+
+std::string Server::operator_url() const {
+  return impl_->operator_acceptor.is_open() ? url_of(impl_->operator_acceptor) : std::string();
 }
 
 bool Server::is_loopback() const {
@@ -117,7 +147,8 @@ void Server::run_until_signal(app::App& app) {
   impl_->signals.async_wait([this](boost::system::error_code ec, int) {
     if (!ec) impl_->drain();
   });
-  impl_->do_accept();
+  impl_->do_accept(impl_->acceptor, false);
+  if (impl_->operator_acceptor.is_open()) impl_->do_accept(impl_->operator_acceptor, true);
   // Requests waiting on the store have no pending socket operation; this keeps run() going
   // until drain() or the last in-flight request calls stop().
   auto work = net::make_work_guard(impl_->ioc);

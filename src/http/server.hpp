@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <expected>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "app/app.hpp"
@@ -21,6 +22,9 @@ struct ServerOptions {
   std::size_t body_limit = app::kMaxBodyBytes;     // more: 413
   // Open client connections; a connection past it is closed as soon as it is accepted.
   std::size_t max_connections = 10'000;
+  // A second listener for the operator (/metrics and /healthz only), when a port is set.
+  std::string operator_host;
+  std::optional<std::uint16_t> operator_port;
 };
 
 class Server {
@@ -33,6 +37,8 @@ class Server {
 
   // "http://127.0.0.1:8080", with the port actually bound.
   std::string url() const;
+  // The operator's listener's URL, or "" without one.
+  std::string operator_url() const;
 
   // True when bound to a loopback address (127.0.0.0/8, ::1): only this machine can connect.
   bool is_loopback() const;

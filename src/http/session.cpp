@@ -52,8 +52,8 @@ app::Request to_app_request(bhttp::request<bhttp::string_body>& req, const std::
 
 }  // namespace
 
-session::session(net::ip::tcp::socket&& socket, SessionContext& context)
-    : stream_(std::move(socket)), context_(context) {
+session::session(net::ip::tcp::socket&& socket, SessionContext& context, bool operator_listener)
+    : stream_(std::move(socket)), context_(context), operator_listener_(operator_listener) {
   beast::error_code ec;
   const auto remote = stream_.socket().remote_endpoint(ec);
   if (!ec) peer_ = remote.address().to_string();
@@ -89,6 +89,7 @@ void session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   }
   const bool keep_alive = parser_->get().keep_alive();
   app::Request request = to_app_request(parser_->get(), peer_);
+  request.operator_listener = operator_listener_;
   stream_.expires_never();
   in_request_ = true;
   ++context_.in_flight;

@@ -31,7 +31,8 @@ struct SessionContext {
 class session : public std::enable_shared_from_this<session> {
  public:
   // Counts itself in context.connections (and the app's metrics) until destroyed.
-  session(boost::asio::ip::tcp::socket&& socket, SessionContext& context);
+  // `operator_listener`: accepted by the operator's listener (app::Request says so).
+  session(boost::asio::ip::tcp::socket&& socket, SessionContext& context, bool operator_listener);
   ~session();
   session(const session&) = delete;
   session& operator=(const session&) = delete;
@@ -55,6 +56,7 @@ class session : public std::enable_shared_from_this<session> {
   SessionContext& context_;
   std::string peer_;  // the client's address, as the socket says
   bool in_request_ = false;
+  bool operator_listener_;
 };
 
 }  // namespace http

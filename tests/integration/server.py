@@ -31,6 +31,7 @@ class Server:
         self.proc = subprocess.Popen([BINARY, *self.args], cwd=self.workdir, env=self.env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()  # printed once the socket listens
+        self.banner = line
         if "listening on http://" not in line:
             self.proc.kill()
             raise RuntimeError("server did not start: %r %r" % (line, self.proc.stderr.read()))

@@ -1,5 +1,7 @@
 """The HTTP API (README, "HTTP API") over real sockets, against a real SQLite file."""
+import http.client
 import json
+import re
 import subprocess
 import unittest
 
@@ -110,6 +112,22 @@ class ApiTest(unittest.TestCase):
         conn.request("HEAD", "/nope")
         self.assertEqual(conn.getresponse().status, 404)
         conn.close()
+
+    def test_metrics_on_the_operators_listener_and_no_demo_page(self):
+        with Server("--metrics-listen", "127.0.0.1:0", "--no-demo") as s:
+            port = int(re.search(r"\(metrics on http://127\.0\.0\.1:(\d+)\)", s.banner).group(1))
+            for path, status in [("/metrics", 404), ("/", 404), ("/demo.css", 404),
+                                 ("/counter.js", 200), ("/healthz", 200), ("/count/x", 200)]:
+                self.assertEqual(s.request("GET", path)[0], status, path)
+            operator = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            for path, status in [("/metrics", 200), ("/healthz", 200), ("/count/x", 404),
+                                 ("/counters/x", 404), ("/", 404)]:
+                status_got, headers, body = send(operator, "GET", path)
+                self.assertEqual(status_got, status, path)
+                if path == "/metrics":
+                    self.assertIn('vc_http_requests_total{route="count",status="200"} 1', body)
+            operator.close()
+            self.assertEqual(s.count("x"), 1)
 
     def test_version(self):
         done = subprocess.run([BINARY, "--version"], capture_output=True, text=True, timeout=10)

@@ -31,6 +31,30 @@ TEST(Config, Defaults) {
   EXPECT_EQ(c->max_connections, 10'000U);
 }
 
+TEST(Config, OperatingFlags) {
+  auto plain = parse_with({"serve"});
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->metrics_port);
+  EXPECT_TRUE(plain->demo_page);
+  EXPECT_TRUE(plain->admin_token.empty());
+  auto c = parse_with({"serve", "--metrics-listen", "[::1]:9090", "--no-demo", "--private-stats",
+                       "--admin-token-file", "/etc/vc/token"},
+                      {{"VC_ADMIN_TOKEN", "from-the-environment-123"}});
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->metrics_host, "::1");
+  EXPECT_EQ(c->metrics_port, 9090);
+  EXPECT_FALSE(c->demo_page);
+  EXPECT_TRUE(c->private_stats);
+  EXPECT_EQ(c->admin_token_file, "/etc/vc/token");
+  EXPECT_EQ(c->admin_token, "from-the-environment-123");
+  EXPECT_FALSE(parse_with({"serve", "--metrics-listen", "9090"}));
+  EXPECT_EQ(parse_with({"--version"})->command, Command::version);
+  auto lambda = parse_with({"lambda", "--metrics-listen", "127.0.0.1:9090"},
+                           {{"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}});
+  ASSERT_FALSE(lambda);
+  EXPECT_NE(lambda.error().find("--metrics-listen is for serve"), std::string::npos);
+}
+
 TEST(Config, CountingPolicyDefaultsAreClassic) {
   auto c = parse_with({"serve"});
   ASSERT_TRUE(c.has_value());
