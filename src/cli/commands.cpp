@@ -12,6 +12,7 @@
 
 #include "cli/progress.hpp"
 #include "cli/transfer_format.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace cli {
 namespace {
@@ -155,6 +156,30 @@ int run_import(std::span<const std::string_view> args, const store::Environment&
     if (auto synced = (*store)->sync(); !synced) return fail("import", synced.error().message, 1);
   }
   progress.finish("imported", all.size());
+  return 0;
+}
+
+int run_backup(std::span<const std::string_view> args) {
+  constexpr std::string_view kKnown[] = {"--store=", "--output="};
+  auto flags = parse_flags(args, kKnown);
+  if (!flags || !flags->contains("--output")) {
+    return fail("backup",
+                (flags ? std::string("--output FILE is required") : flags.error()) +
+                    " (usage: backup --store sqlite:PATH --output FILE)",
+                2);
+  }
+  const std::string& url = flags->at("--store");
+  if (!url.starts_with("sqlite:") || url.size() == 7) {
+    return fail("backup",
+                "backup copies sqlite:PATH stores (DynamoDB has point-in-time recovery, Redis its "
+                "RDB and AOF files; export works for every store)",
+                2);
+  }
+  const std::string& output = flags->at("--output");
+  if (auto done = store::backup_sqlite(url.substr(7), output); !done) {
+    return fail("backup", done.error(), 1);
+  }
+  std::cerr << "backup: " << url.substr(7) << " copied to " << output << std::endl;
   return 0;
 }
 

@@ -1,6 +1,7 @@
 // The operator commands beside serve and lambda (README "Export and import"):
 //   visitor-counter export --store URL [--output FILE]
 //   visitor-counter import --store URL [--input FILE] [--mode set|add] [--dry-run]
+//   visitor-counter backup --store sqlite:PATH --output FILE
 // Export writes every counter with its history in the export format (cli/transfer_format.hpp)
 // to FILE (written beside it, then renamed into place) or stdout. Import checks its whole
 // input before it writes anything, then writes in batches: `set` (the default) makes each
@@ -19,5 +20,7 @@ namespace cli {
 // 1 the store or a file failed, 2 bad usage or a bad input line (nothing written).
 int run_export(std::span<const std::string_view> args, const store::Environment& env);
 int run_import(std::span<const std::string_view> args, const store::Environment& env);
+// A consistent copy of a SQLite store, safe while a server writes to it.
+int run_backup(std::span<const std::string_view> args);
 
 }  // namespace cli

@@ -363,6 +363,8 @@ std::string help_text() {
       "       visitor-counter import --store URL [--input FILE] [--mode set|add] [--dry-run]\n"
       "           an export or a key,count CSV (stdin without --input); checks every line\n"
       "           first; set (the default) is idempotent, add adds\n"
+      "       visitor-counter backup --store sqlite:PATH --output FILE\n"
+      "           a consistent copy of a SQLite store, also while a server uses it\n"
       "       visitor-counter --version\n"
       "       visitor-counter --help\n\nflags "
       "(each also settable by its environment variable; a flag wins):\n";

@@ -26,6 +26,12 @@ struct sqlite3_stmt;
 
 namespace store {
 
+// Copies the SQLite database at `path` to `output` with SQLite's online backup API: a
+// consistent snapshot even while a server writes to it (pages are copied in steps; a write
+// in between restarts the copy). `output` is written beside itself, fsynced, then renamed
+// into place. Fails with a one-line reason.
+std::expected<void, std::string> backup_sqlite(const std::string& path, const std::string& output);
+
 class SqliteStore final : public Store {
  public:
   // Opens or creates the database at `path` (and its parent folder). Fails when the path
