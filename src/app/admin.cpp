@@ -10,11 +10,7 @@
 namespace app {
 
 std::expected<AdminToken, std::string> AdminToken::create(std::string_view token) {
-  constexpr std::string_view kSpace = " \t\r\n";  // a file's final newline, too
-  const std::size_t first = token.find_first_not_of(kSpace);
-  token = first == std::string_view::npos
-              ? std::string_view{}
-              : token.substr(first, token.find_last_not_of(kSpace) - first + 1);
+  token = util::trim_whitespace(token);  // a file's final newline, too
   if (token.size() < kMinLength) {
     return std::unexpected("the admin token must have at least " + std::to_string(kMinLength) +
                            " characters");

@@ -17,7 +17,7 @@ std::expected<std::unique_ptr<Store>, std::string> make_dynamodb_store(std::stri
                                                                        const Environment& env) {
   auto config = dynamodb::parse_dynamodb_url(url, env);
   if (!config) return std::unexpected(config.error());
-  auto credentials = aws::credentials_from_environment(env);
+  auto credentials = aws::default_credential_chain(env);
   if (!credentials) return std::unexpected(credentials.error());
   return std::unique_ptr<Store>(DynamoDbStore::open(std::move(*config), std::move(*credentials)));
 }

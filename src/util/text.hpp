@@ -14,6 +14,14 @@ inline std::string_view trim(std::string_view text) {
   return text.substr(first, text.find_last_not_of(" \t") - first + 1);
 }
 
+// `text` without any white space around it, line ends included (a file's final newline).
+inline std::string_view trim_whitespace(std::string_view text) {
+  constexpr std::string_view kSpace = " \t\r\n\v\f";
+  const std::size_t first = text.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
+}
+
 // ASCII case-insensitive equality, as HTTP compares header and parameter names.
 inline bool equals_ignoring_case(std::string_view a, std::string_view b) {
   return std::ranges::equal(

@@ -102,8 +102,8 @@ struct DynamoDbStore::Attempted {
   std::string type;  // the service's error type, when it answered one
 };
 
-std::unique_ptr<DynamoDbStore> DynamoDbStore::open(dynamodb::DynamoDbConfig config,
-                                                   aws::Credentials credentials) {
+std::unique_ptr<DynamoDbStore> DynamoDbStore::open(
+    dynamodb::DynamoDbConfig config, std::shared_ptr<aws::CredentialProvider> credentials) {
   Transport transport = http_transport(config);
   Hooks hooks{.retry = aws::system_retry_hooks(),
               .wall_clock = [] { return std::chrono::system_clock::now(); },
@@ -112,7 +112,8 @@ std::unique_ptr<DynamoDbStore> DynamoDbStore::open(dynamodb::DynamoDbConfig conf
                                          std::move(transport), std::move(hooks));
 }
 
-DynamoDbStore::DynamoDbStore(dynamodb::DynamoDbConfig config, aws::Credentials credentials,
+DynamoDbStore::DynamoDbStore(dynamodb::DynamoDbConfig config,
+                             std::shared_ptr<aws::CredentialProvider> credentials,
                              Transport transport, Hooks hooks)
     : config_(std::move(config)),
       credentials_(std::move(credentials)),
@@ -432,7 +433,9 @@ std::expected<aws::HeaderList, std::string> DynamoDbStore::sign(std::string_view
                   {"X-Amz-Target", std::string(kTargetPrefix) + std::string(operation)}},
       .body = body,
   };
-  auto signature = aws::sign_v4(request, credentials_, config_.region, "dynamodb", date);
+  auto credentials = credentials_->current();
+  if (!credentials) return std::unexpected(credentials.error());
+  auto signature = aws::sign_v4(request, *credentials, config_.region, "dynamodb", date);
   if (!signature) return std::unexpected(signature.error());
   aws::HeaderList headers = std::move(request.headers);
   for (auto& header : signature->headers_to_add) headers.push_back(std::move(header));
@@ -443,8 +446,10 @@ std::expected<aws::HeaderList, std::string> DynamoDbStore::sign(std::string_view
 // request, which holds the session token.
 std::string DynamoDbStore::scrub(std::string_view text) const {
   std::string line(text.substr(0, text.find_first_of("\r\n")));
-  redact(line, credentials_.secret_access_key);
-  redact(line, credentials_.session_token);
+  if (auto credentials = credentials_->current()) {
+    redact(line, credentials->secret_access_key);
+    redact(line, credentials->session_token);
+  }
   if (line.size() > kMaxLoggedMessage) line = line.substr(0, kMaxLoggedMessage) + "...";
   return line;
 }

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "aws/credential_provider.hpp"
 #include "aws/credentials.hpp"
 #include "aws/http_client.hpp"
 #include "aws/retry.hpp"
@@ -58,10 +59,17 @@ class DynamoDbStore final : public Store {
   // and failures logged to stderr. Opens no connection yet, so it cannot fail; the first
   // call (or ping) finds out whether the table is reachable.
   static std::unique_ptr<DynamoDbStore> open(dynamodb::DynamoDbConfig config,
-                                             aws::Credentials credentials);
+                                             std::shared_ptr<aws::CredentialProvider> credentials);
 
   // For tests: every outside effect injected.
   DynamoDbStore(dynamodb::DynamoDbConfig config, aws::Credentials credentials, Transport transport,
+                Hooks hooks)
+      : DynamoDbStore(std::move(config),
+                      aws::fixed_credentials(std::move(credentials), "the caller"),
+                      std::move(transport), std::move(hooks)) {}
+  // Signs with whatever `credentials` holds at each request (temporary ones refresh).
+  DynamoDbStore(dynamodb::DynamoDbConfig config,
+                std::shared_ptr<aws::CredentialProvider> credentials, Transport transport,
                 Hooks hooks);
 
   // For each key: one conditional UpdateItem per distinct visitor (its mark: new, returning
@@ -183,7 +191,7 @@ class DynamoDbStore final : public Store {
                   StoreError::Kind kind = StoreError::Kind::failed) const;
 
   dynamodb::DynamoDbConfig config_;
-  aws::Credentials credentials_;
+  std::shared_ptr<aws::CredentialProvider> credentials_;
   Transport transport_;
   Hooks hooks_;
   std::string host_header_;
