@@ -15,6 +15,7 @@
 #include <expected>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "aws/credentials.hpp"
@@ -57,6 +58,11 @@ struct RefreshOptions {
 // current() fails with the last reason until a refresh succeeds.
 std::expected<std::shared_ptr<CredentialProvider>, std::string> refreshing_credentials(
     FetchCredentials fetch, std::string source, RefreshOptions options = {});
+
+// The region, by the same rules: AWS_REGION, AWS_DEFAULT_REGION, the profile's `region` in
+// the shared config file, then the instance metadata (IMDSv2, unless disabled); nullopt
+// when none says.
+std::optional<std::string> default_region(const Environment& env);
 
 // The standard chain. Fails with a one-line reason listing what was tried.
 std::expected<std::shared_ptr<CredentialProvider>, std::string> default_credential_chain(

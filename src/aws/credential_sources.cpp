@@ -120,11 +120,12 @@ std::map<std::string, std::string> ini_section(const std::string& text,
   return values;
 }
 
-// Keys of the profile in the shared files; nullopt when the files have none for it.
-std::optional<std::expected<Credentials, std::string>> from_shared_files(const Environment& env,
-                                                                         std::string& profile) {
+// The profile's settings from the shared files (the credentials file wins over the config
+// file); `profile` gets its name, and `named` whether AWS_PROFILE chose it.
+std::map<std::string, std::string> shared_profile(const Environment& env, std::string& profile,
+                                                  bool& named) {
   profile = read_env(env, "AWS_PROFILE");
-  const bool named = !profile.empty();
+  named = !profile.empty();
   if (!named) profile = "default";
   const std::string home = read_env(env, "HOME");
   std::string credentials_file = read_env(env, "AWS_SHARED_CREDENTIALS_FILE");
@@ -135,9 +136,17 @@ std::optional<std::expected<Credentials, std::string>> from_shared_files(const E
   if (auto text = read_file(config_file)) {
     values = ini_section(*text, profile == "default" ? "default" : "profile " + profile);
   }
-  if (auto text = read_file(credentials_file)) {  // the credentials file wins
+  if (auto text = read_file(credentials_file)) {
     for (auto& [key, value] : ini_section(*text, profile)) values[key] = value;
   }
+  return values;
+}
+
+// Keys of the profile in the shared files; nullopt when the files have none for it.
+std::optional<std::expected<Credentials, std::string>> from_shared_files(const Environment& env,
+                                                                         std::string& profile) {
+  bool named = false;
+  std::map<std::string, std::string> values = shared_profile(env, profile, named);
   Credentials found{.access_key_id = values["aws_access_key_id"],
                     .secret_access_key = values["aws_secret_access_key"],
                     .session_token = values["aws_session_token"]};
@@ -222,21 +231,36 @@ FetchCredentials ecs(const Environment& env) {
 
 // --- (5) EC2 instance metadata, IMDSv2 ----------------------------------------------------------
 
-FetchCredentials imds(const Environment& env) {
+std::string imds_url(const Environment& env) {
   std::string url = read_env(env, "AWS_EC2_METADATA_SERVICE_ENDPOINT");
   if (url.empty()) url = "http://169.254.169.254";
   while (!url.empty() && url.back() == '/') url.pop_back();
-  return [url]() -> Fetched {
-    auto token = http_call(url, "PUT", "/latest/api/token",
-                           {{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}});
-    if (!token) return std::unexpected("IMDSv2 token: " + token.error());
-    const HeaderList with_token{{"X-aws-ec2-metadata-token", token->body}};
+  return url;
+}
+
+bool imds_disabled(const Environment& env) {
+  const std::string disabled = read_env(env, "AWS_EC2_METADATA_DISABLED");
+  return disabled == "true" || disabled == "1";
+}
+
+// An IMDSv2 session token's header, or why there is none.
+std::expected<HeaderList, std::string> imds_session(const std::string& url) {
+  auto token = http_call(url, "PUT", "/latest/api/token",
+                         {{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}});
+  if (!token) return std::unexpected("IMDSv2 token: " + token.error());
+  return HeaderList{{"X-aws-ec2-metadata-token", token->body}};
+}
+
+FetchCredentials imds(const Environment& env) {
+  return [url = imds_url(env)]() -> Fetched {
+    auto with_token = imds_session(url);
+    if (!with_token) return std::unexpected(with_token.error());
     constexpr std::string_view kRoles = "/latest/meta-data/iam/security-credentials/";
-    auto roles = http_call(url, "GET", kRoles, with_token);
+    auto roles = http_call(url, "GET", kRoles, *with_token);
     if (!roles) return std::unexpected("IMDSv2 role: " + roles.error());
     const std::string role(util::trim_whitespace(roles->body.substr(0, roles->body.find('\n'))));
     if (role.empty()) return std::unexpected("the instance has no IAM role");
-    auto answer = http_call(url, "GET", std::string(kRoles) + role, with_token);
+    auto answer = http_call(url, "GET", std::string(kRoles) + role, *with_token);
     if (!answer) return std::unexpected("IMDSv2 credentials: " + answer.error());
     return from_json(answer->body, "the instance metadata service");
   };
@@ -262,8 +286,7 @@ std::expected<std::shared_ptr<CredentialProvider>, std::string> default_credenti
       !read_env(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI").empty()) {
     return refreshing_credentials(ecs(env), "ECS container credentials");
   }
-  const std::string disabled = read_env(env, "AWS_EC2_METADATA_DISABLED");
-  if (disabled != "true" && disabled != "1") {
+  if (!imds_disabled(env)) {
     auto instance = refreshing_credentials(imds(env), "EC2 instance metadata (IMDSv2)");
     if (instance) return instance;
     return std::unexpected(
@@ -275,6 +298,24 @@ std::expected<std::shared_ptr<CredentialProvider>, std::string> default_credenti
       "no AWS credentials: none in the environment (AWS_ACCESS_KEY_ID), the shared files "
       "(profile " +
       profile + "), web identity or ECS; instance metadata is disabled");
+}
+
+std::optional<std::string> default_region(const Environment& env) {
+  for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
+    if (std::string region = read_env(env, name); !region.empty()) return region;
+  }
+  std::string profile;
+  bool named = false;
+  if (std::string region = shared_profile(env, profile, named)["region"]; !region.empty()) {
+    return region;
+  }
+  if (imds_disabled(env)) return std::nullopt;
+  const std::string url = imds_url(env);
+  auto with_token = imds_session(url);
+  if (!with_token) return std::nullopt;
+  auto region = http_call(url, "GET", "/latest/meta-data/placement/region", *with_token);
+  if (!region || util::trim_whitespace(region->body).empty()) return std::nullopt;
+  return std::string(util::trim_whitespace(region->body));
 }
 
 }  // namespace aws

@@ -15,7 +15,18 @@ namespace {
 
 std::expected<std::unique_ptr<Store>, std::string> make_dynamodb_store(std::string_view url,
                                                                        const Environment& env) {
-  auto config = dynamodb::parse_dynamodb_url(url, env);
+  // The region the URL leaves out comes from the standard chain (environment, profile,
+  // instance metadata), looked up only when the URL and the environment are silent.
+  const Environment with_region =
+      [&env, region = std::optional<std::string>()](const char* name) mutable -> const char* {
+    const char* value = env ? env(name) : nullptr;
+    if ((value != nullptr && *value != '\0') || std::string_view(name) != "AWS_REGION") {
+      return value;
+    }
+    if (!region) region = aws::default_region(env).value_or("");
+    return region->empty() ? nullptr : region->c_str();
+  };
+  auto config = dynamodb::parse_dynamodb_url(url, with_region);
   if (!config) return std::unexpected(config.error());
   auto credentials = aws::default_credential_chain(env);
   if (!credentials) return std::unexpected(credentials.error());

@@ -286,6 +286,7 @@ class FakeDynamoDb:
         self.scheduled_calls = 0
         self.first_update = self.last_update = None  # time.monotonic() of the first, last answer
         self.key_ids = []  # the access key ids requests were signed with, each once, in order
+        self.scopes = []   # their credential scopes (key/date/region/service), likewise
         fake = self
 
         class Handler(LeanHandler):
@@ -301,15 +302,19 @@ class FakeDynamoDb:
                                  "most_in_flight": fake.most_in_flight,
                                  "first_update": fake.first_update,
                                  "last_update": fake.last_update,
-                                 "key_ids": list(fake.key_ids)}
+                                 "key_ids": list(fake.key_ids),
+                                 "scopes": list(fake.scopes)}
                     return self.reply(200, stats)
                 body = json.loads(body)
                 operation = headers.get("x-amz-target", "").split(".")[-1]
-                key_id = headers.get("authorization", "").partition("Credential=")[2].split("/")[0]
+                scope = headers.get("authorization", "").partition("Credential=")[2].split(",")[0]
+                key_id = scope.split("/")[0]
                 with fake.lock:
                     fake.operations[operation] = fake.operations.get(operation, 0) + 1
                     if key_id not in fake.key_ids:
                         fake.key_ids.append(key_id)
+                    if scope not in fake.scopes:
+                        fake.scopes.append(scope)
                 if fake.scheduled(operation, body):
                     return fake._scheduled(self, operation, body)
                 return self.reply(*fake.table.call(operation, body))

@@ -70,6 +70,8 @@ class Metadata:
                         return self.answer(401, "")  # IMDSv1 is refused, as on a hardened host
                     if self.path.endswith("/security-credentials/"):
                         return self.answer(200, "counter-role", "text/plain")
+                    if self.path == "/latest/meta-data/placement/region":
+                        return self.answer(200, "ap-south-1", "text/plain")
                 if self.path in ("/latest/meta-data/iam/security-credentials/counter-role",
                                  "/ecs/credentials"):
                     if self.path == "/ecs/credentials" and \
@@ -197,6 +199,29 @@ class CredentialChainTest(unittest.TestCase):
             [(_, _, form)] = [seen for seen in metadata.seen if seen[0] == "POST"]
             self.assertEqual(form["RoleArn"], ["arn:aws:iam::123456789012:role/counter"])
             self.assertEqual(form["RoleSessionName"], ["visitor-counter"])
+        finally:
+            metadata.close()
+
+    def test_the_region_from_the_profile_then_the_instance(self):
+        url = "dynamodb://%s?endpoint=http://127.0.0.1:%d" % ("visitor-counter",
+                                                               self.dynamodb.port)
+        config = os.path.join(self.home.name, "config")
+        with open(config, "w") as f:
+            f.write("[default]\nregion = eu-west-3\naws_access_key_id = AKIDREGION\n"
+                    "aws_secret_access_key = s\n")
+        with Server(store=url, env={**NO_KEYS, "HOME": self.home.name,
+                                    "AWS_CONFIG_FILE": config, "AWS_REGION": "",
+                                    "AWS_DEFAULT_REGION": ""}) as s:
+            self.counts_with(s, "AKIDREGION")
+            self.assertIn("eu-west-3", self.dynamodb.stats()["scopes"][-1])
+        metadata = Metadata()
+        try:
+            with Server(store=url, env={**NO_KEYS, "HOME": self.home.name, "AWS_REGION": "",
+                                        "AWS_DEFAULT_REGION": "", "AWS_CONFIG_FILE": "/none",
+                                        "AWS_EC2_METADATA_DISABLED": "",
+                                        "AWS_EC2_METADATA_SERVICE_ENDPOINT": metadata.url}) as s:
+                self.counts_with(s, "AKIDTEST1")
+                self.assertIn("ap-south-1", self.dynamodb.stats()["scopes"][-1])
         finally:
             metadata.close()
 
