@@ -81,15 +81,28 @@ class DynamoDbStoreTest(TablePerTest, unittest.TestCase):
             self.assertNotIn(DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"], line)
 
     def test_missing_credentials_stop_start_up(self):
+        home = tempfile.mkdtemp()
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update({"HOME": home, "AWS_EC2_METADATA_DISABLED": "true"})
         result = subprocess.run(
             [BINARY, "serve", "--listen", "127.0.0.1:0", "--store",
              self.dynalite.store_url("counters")],
-            capture_output=True, text=True, timeout=20, env=env, cwd=tempfile.mkdtemp())
+            capture_output=True, text=True, timeout=20, env=env, cwd=home)
         self.assertNotEqual(result.returncode, 0)
         self.assertEqual(result.stderr.strip(),
-                         "visitor-counter: AWS credentials missing: set AWS_ACCESS_KEY_ID and "
-                         "AWS_SECRET_ACCESS_KEY")
+                         "visitor-counter: no AWS credentials: none in the environment "
+                         "(AWS_ACCESS_KEY_ID), the shared files (profile default), web identity "
+                         "or ECS; instance metadata is disabled")
+        # With instance metadata on, an unreachable service ends the chain the same way.
+        env.update({"AWS_EC2_METADATA_DISABLED": "",
+                    "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:9"})
+        result = subprocess.run(
+            [BINARY, "serve", "--listen", "127.0.0.1:0", "--store",
+             self.dynalite.store_url("counters")],
+            capture_output=True, text=True, timeout=20, env=env, cwd=home)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("no AWS credentials", result.stderr)
+        self.assertIn("EC2 instance metadata (IMDSv2)", result.stderr)
 
     def test_bad_store_url_stops_start_up(self):
         result = subprocess.run(
