@@ -33,7 +33,9 @@ std::vector<HitResult> decide_hits(const Batch& batch, const KeyHits& key, Total
           earlier != counted_now.end() ? std::optional(earlier->second) : seen_at(hit.visitor);
       if (!last) {
         seen = Seen::new_visitor;
-      } else if (batch.now - *last < batch.repeat_window) {
+      } else if (batch.repeat_window > 0 && batch.now - *last < batch.repeat_window) {
+        // (Without a window nothing repeats, even a mark a little ahead of this batch's
+        // clock: another process's, or this one's before its clock was set back.)
         seen = Seen::repeat;
       }
       if (seen != Seen::repeat) counted_now[hit.visitor] = batch.now;

@@ -37,7 +37,9 @@ for _ = 1, tonumber(ARGV[7]) do
         local last = redis.call('HGET', marks, visitor)
         if not last then
           seen = NEW
-        elseif now - tonumber(last) < window then
+        elseif window > 0 and now - tonumber(last) < window then
+          -- (without a window nothing repeats, even a mark written a second ahead by a
+          -- process whose clock is ahead of this batch's)
           seen = REPEAT
         end
         if seen ~= REPEAT then redis.call('HSET', marks, visitor, now) end

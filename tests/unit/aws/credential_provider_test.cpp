@@ -60,11 +60,13 @@ TEST(RefreshingCredentials, RefreshesWhenDueAndKeepsOldOnesUntilTheyExpire) {
   EXPECT_EQ((*provider)->current()->access_key_id, "AKID1");
   EXPECT_EQ((*provider)->source(), "test");
 
-  clock.advance(54min);  // not yet due (due 5 minutes before expiry)
+  // Due 5 minutes before expiry (at 55 min), whether the refresher reckons it before or after
+  // this first step: at 50 min, 10 minutes are left, and half of them is still 5.
+  clock.advance(50min);
   std::this_thread::sleep_for(1200ms);
   EXPECT_EQ(fetches, 1);
 
-  clock.advance(2min);  // due now
+  clock.advance(6min);  // due now
   EXPECT_TRUE(hands_out(**provider, "AKID2"));
 
   failing = true;

@@ -69,6 +69,16 @@ TEST(DecideHits, WindowZeroNeverRepeats) {
   EXPECT_EQ(results.back().totals, (Totals{.views = 4, .visitors = 1}));
 }
 
+// A mark a second ahead of this batch's clock: another process's clock is ahead (a fleet on
+// one Redis), or this one's was set back. Without a window it is not a repeat; with one it is.
+TEST(DecideHits, AMarkAheadOfTheClockRepeatsOnlyWithAWindow) {
+  Marks marks{.last = {{"ahead", kNow + 1}}, .asked = {}};
+  const HitBatch without({{"k", {"ahead"}}}, {.now = kNow, .window = 0});
+  EXPECT_EQ(seen_of(decide(without, {}, marks)), (std::vector<Seen>{Seen::returning}));
+  const HitBatch with({{"k", {"ahead"}}}, {.now = kNow, .window = 10});
+  EXPECT_EQ(seen_of(decide(with, {}, marks)), (std::vector<Seen>{Seen::repeat}));
+}
+
 TEST(DecideHits, AVisitorTwiceInOneBatchIsNewOnceAndKnownWithoutAsking) {
   Marks repeat_marks;
   const HitBatch windowed({{"k", {"v", "v", "v"}}}, {.now = kNow, .window = 60});
