@@ -8,7 +8,10 @@ namespace app {
 
 std::expected<QueryParams, std::string> parse_query(std::string_view query) {
   if (query.empty()) return QueryParams{};
-  auto parsed = boost::urls::parse_query(query);
+  // Boost.URL 1.81's parse_query reads its text up to a NUL (strlen), past the end of a view
+  // into a longer buffer: it gets its own NUL-terminated copy.
+  const std::string text(query);
+  auto parsed = boost::urls::parse_query(text);
   if (!parsed) return std::unexpected("the query has a malformed %-escape");
   const boost::urls::encoding_opts plus_is_space(/*space_as_plus=*/true);
   QueryParams params;
