@@ -86,7 +86,9 @@ class NginxRecipe(ProxyRecipes, unittest.TestCase):
                                      text=True)
             try:
                 wait_for_port(port, proxy)
-                self.check(port, ssl.create_default_context(cafile=os.path.join(folder, "ca.crt")))
+                context = ssl.create_default_context(cafile=os.path.join(folder, "ca.crt"))
+                context.verify_flags |= ssl.VERIFY_X509_STRICT  # as Python 3.13 does by default
+                self.check(port, context)
             finally:
                 proxy.send_signal(signal.SIGQUIT)
                 proxy.wait(timeout=10)
