@@ -84,8 +84,10 @@ std::expected<std::optional<app::AdminToken>, std::string> admin_token(
 }
 
 // Fails with a one-line reason: a bad origin list or public URL, a bad admin token, or an
-// unusable store.
-std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config& config) {
+// unusable store. `io_threads`, when given, is where batches of an in-process store are
+// applied (the HTTP server's threads); otherwise the combiner has a worker thread.
+std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config& config,
+                                                            counting::Runner io_threads = {}) {
   auto origins =
       app::OriginPolicy::create(config.allow_origins, config.require_origin, config.public_url);
   if (!origins) return std::unexpected(origins.error());
@@ -97,10 +99,13 @@ std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config
   auto core = std::make_unique<Core>();
   core->store = std::move(*store);
   core->metrics.set_bounds(config.max_pending, config.max_connections);
-  core->counter.emplace(*core->store, core->metrics,
-                        counting::CombinerOptions{.max_pending = config.max_pending,
-                                                  .repeat_window = config.rules.repeat_window,
-                                                  .clock = {}});
+  core->counter.emplace(
+      *core->store, core->metrics,
+      counting::CombinerOptions{
+          .max_pending = config.max_pending,
+          .repeat_window = config.rules.repeat_window,
+          .clock = {},
+          .run_on = core->store->in_process() ? std::move(io_threads) : counting::Runner()});
   app::CountingOptions counting{
       .rules = config.rules, .is_bot = {}, .proxies = {}, .rate_limiter = nullptr};
   if (config.rules.ignore_bots) {
@@ -144,7 +149,9 @@ int serve(const config::Config& config) {
   if (effective.public_url.empty() && (*server)->is_loopback()) {
     effective.public_url = (*server)->url();
   }
-  auto core = make_core(effective);
+  auto core = make_core(effective, [&server = **server](std::move_only_function<void()> work) {
+    server.post(std::move(work));
+  });
   if (!core) return fail(core.error(), 1);
 
   const std::string metrics = (*server)->operator_url();

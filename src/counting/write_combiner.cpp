@@ -1,10 +1,10 @@
-// Write combiner: one worker loop that drains all queued hits into one store batch.
+// Write combiner: a worker loop, or turns on the caller's threads, each draining all queued
+// hits into one store batch.
 #include "counting/write_combiner.hpp"
 
 #include <algorithm>
 #include <chrono>
 
-#include "counting/policy/visitor_id.hpp"
 #include "util/utc_day.hpp"
 
 namespace counting {
@@ -66,7 +66,8 @@ WriteCombiner::WriteCombiner(store::Store& store, metrics::Registry& metrics,
       repeat_window_(options.repeat_window.count()),
       clock_(options.clock ? std::move(options.clock)
                            : Clock([] { return std::chrono::system_clock::now(); })),
-      worker_([this] { run(); }) {
+      run_on_(std::move(options.run_on)) {
+  if (!run_on_) worker_ = std::thread([this] { run(); });
   if (store_.defers_sync()) syncer_ = std::thread([this] { run_syncer(); });
 }
 
@@ -92,11 +93,10 @@ void WriteCombiner::release(std::size_t n) {
 void WriteCombiner::hit(std::string key, Visitor visitor, HitCallback done) {
   if (!admit()) return done(std::unexpected(overloaded()));
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     if (!stopping_) {
       waiters_[std::move(key)].push_back({std::move(visitor), std::move(done)});
-      wake_.notify_one();
-      return;
+      return schedule(lock);
     }
   }
   release(1);
@@ -129,11 +129,10 @@ void WriteCombiner::ping(PingCallback done) {
 
 void WriteCombiner::enqueue(Task task) {
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     if (!stopping_) {
       tasks_.push_back(std::move(task));
-      wake_.notify_one();
-      return;
+      return schedule(lock);
     }
   }
   UnavailableStore closed(stopped());
@@ -147,7 +146,21 @@ void WriteCombiner::stop() {
     stopping_ = true;
     wake_.notify_one();
   }
-  worker_.join();
+  if (worker_.joinable()) {
+    worker_.join();
+  } else {
+    // Turns still queued on run_on may never run now (the server stops its threads first):
+    // what they would have applied is applied here, after a turn in progress.
+    std::lock_guard holder(turn_mutex_);
+    Waiters waiters;
+    std::vector<Task> tasks;
+    {
+      std::lock_guard lock(mutex_);
+      waiters.swap(waiters_);
+      tasks.swap(tasks_);
+    }
+    process(waiters, tasks);
+  }
   if (!syncer_.joinable()) return;
   {
     std::lock_guard lock(sync_mutex_);
@@ -175,21 +188,54 @@ void WriteCombiner::run() {
       waiters.swap(waiters_);
       tasks.swap(tasks_);
     }
-    if (!waiters.empty()) commit(waiters);
-    for (Task& task : tasks) task(store_);
+    process(waiters, tasks);
   }
 }
 
-store::StoreResult<std::string> WriteCombiner::salt_of(const std::string& day) {
-  if (day == salt_day_) return salt_;
+void WriteCombiner::schedule(std::unique_lock<std::mutex>& lock) {
+  if (!run_on_) return wake_.notify_one();
+  if (turn_scheduled_) return;  // the queued turn will take this too
+  turn_scheduled_ = true;
+  lock.unlock();
+  run_on_([this] { turn(); });
+}
+
+void WriteCombiner::turn() {
+  std::lock_guard holder(turn_mutex_);
+  Waiters waiters;
+  std::vector<Task> tasks;
+  {
+    std::lock_guard lock(mutex_);
+    waiters.swap(waiters_);
+    tasks.swap(tasks_);
+  }
+  process(waiters, tasks);
+  {
+    std::lock_guard lock(mutex_);
+    if (waiters_.empty() && tasks_.empty()) {
+      turn_scheduled_ = false;
+      return;
+    }
+  }
+  // More came while this turn ran: the next one goes behind the requests the loop has ready.
+  run_on_([this] { turn(); });
+}
+
+void WriteCombiner::process(Waiters& waiters, std::vector<Task>& tasks) {
+  if (!waiters.empty()) commit(waiters);
+  for (Task& task : tasks) task(store_);
+}
+
+store::StoreResult<policy::VisitorIds*> WriteCombiner::ids_of(const std::string& day) {
+  if (day == salt_day_) return &*ids_;
   auto salt = store_.salt(day);
-  if (!salt) return salt;
+  if (!salt) return std::unexpected(salt.error());
   salt_day_ = day;
-  salt_ = std::move(*salt);
+  ids_.emplace(*salt);
   // Yesterday's salt must not outlive its day; a failure here is retried at the next
   // day change and does not stop counting.
   (void)store_.forget_before(day);
-  return salt_;
+  return &*ids_;
 }
 
 void WriteCombiner::commit(Waiters& waiters) {
@@ -200,11 +246,11 @@ void WriteCombiner::commit(Waiters& waiters) {
   for (const auto& [key, pending] : waiters) total += pending.size();
   metrics_.observe_batch(waiters.size(), total);
 
-  auto salt = salt_of(day);
-  if (!salt) {
+  auto ids_of_day = ids_of(day);
+  if (!ids_of_day) {
     std::atomic<bool> failed{false};
     for (auto& [key, pending] : waiters) {
-      answer(pending, std::unexpected(salt.error()), started, failed);
+      answer(pending, std::unexpected(ids_of_day.error()), started, failed);
     }
     return;
   }
@@ -215,7 +261,7 @@ void WriteCombiner::commit(Waiters& waiters) {
   for (const auto& [key, pending] : waiters) {
     for (const Pending& p : pending) {
       ids.push_back(p.visitor.tracked
-                        ? policy::visitor_id(*salt, p.visitor.client, p.visitor.user_agent, key)
+                        ? (*ids_of_day)->id(p.visitor.client, p.visitor.user_agent, key)
                         : std::string());
     }
   }

@@ -15,10 +15,16 @@
 // Bounded: at most `max_pending` hits and reads are accepted and unanswered at a time;
 // past that, hit() and read() fail at once with `overloaded`.
 //
+// Who applies batches: by default a worker thread of the combiner's own owns the Store.
+// With `CombinerOptions::run_on` (the HTTP server's I/O threads, for a store on this
+// machine), there is no worker: the first hit that finds no commit scheduled schedules one
+// there, it runs after the requests the reactor has already read, so they join the batch,
+// and at most one commit runs at a time. That saves two thread hand-offs per batch, which
+// on a busy core cost a third of the throughput (bench/http_bench.py).
+//
 // Thread-safe: hit/read/ping may be called from any thread and never block on the store.
-// One worker thread owns the Store. Callbacks run on the worker, the syncer or a store's
-// own threads, so they must be quick and must not block (the HTTP layer only posts the
-// answer back).
+// Callbacks run where the commit runs, on the syncer or on a store's own threads, so they
+// must be quick and must not block (the HTTP layer only posts the answer back).
 #pragma once
 
 #include <atomic>
@@ -27,11 +33,13 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "counting/policy/visitor_id.hpp"
 #include "metrics/registry.hpp"
 #include "store/store.hpp"
 
@@ -42,6 +50,8 @@ using ReadCallback =
     std::move_only_function<void(store::StoreResult<std::optional<store::Totals>>)>;
 using PingCallback = std::move_only_function<void(store::StoreResult<void>)>;
 using Clock = std::function<std::chrono::system_clock::time_point()>;
+// Runs `work` soon on some other thread's loop, never inline.
+using Runner = std::function<void(std::move_only_function<void()> work)>;
 
 // Who sent a counting request, as the transport saw it. Kept in memory until the hit's
 // visitor id is made, never stored or logged.
@@ -56,6 +66,7 @@ struct CombinerOptions {
   std::size_t max_pending = 4096;         // hits and reads accepted and not yet answered; >= 1
   std::chrono::seconds repeat_window{0};  // a visitor counted less than this ago repeats
   Clock clock;                            // wall clock for UTC days; empty: the system's
+  Runner run_on;  // where commits run; empty: a worker thread of the combiner's own
 };
 
 class WriteCombiner {
@@ -101,10 +112,18 @@ class WriteCombiner {
   };
 
   void run();
+  // One commit turn where `run_on` runs it: everything queued so far, then another turn if
+  // more came meanwhile.
+  void turn();
+  // Applies `waiters`, then runs `tasks`, on the thread that holds the store.
+  void process(Waiters& waiters, std::vector<Task>& tasks);
+  // Called with mutex_ held, after queuing: wakes the worker or schedules a turn.
+  void schedule(std::unique_lock<std::mutex>& lock);
   void run_syncer();
   void commit(Waiters& waiters);
-  // The salt of `day`, from the store when the day changed (then earlier days are deleted).
-  store::StoreResult<std::string> salt_of(const std::string& day);
+  // The visitor ids of `day`, keyed with its salt, from the store when the day changed (then
+  // earlier days are deleted).
+  store::StoreResult<policy::VisitorIds*> ids_of(const std::string& day);
   void acknowledge(Applied& batch, const store::StoreResult<void>& synced);
   // Answers one key's waiters with their results, else the error to each. Metrics first:
   // a client that has its answer may read /metrics at once. The first failed key of a
@@ -121,15 +140,18 @@ class WriteCombiner {
   const std::size_t max_pending_;
   const std::int64_t repeat_window_;
   const Clock clock_;
-  std::string salt_day_;  // the worker's: the day of salt_
-  std::string salt_;
+  const Runner run_on_;
+  std::string salt_day_;  // the committing thread's: the day of ids_
+  std::optional<policy::VisitorIds> ids_;
   std::atomic<std::size_t> pending_{0};
   std::mutex mutex_;
   std::condition_variable wake_;
   Waiters waiters_;
   std::vector<Task> tasks_;
   bool stopping_ = false;
-  std::thread worker_;
+  bool turn_scheduled_ = false;  // with run_on_: a turn is queued or running
+  std::mutex turn_mutex_;        // with run_on_: held by the one thread applying a turn
+  std::thread worker_;           // without run_on_
 
   std::mutex sync_mutex_;
   std::condition_variable sync_wake_;

@@ -4,6 +4,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -34,8 +35,8 @@ struct Server::Impl {
 
   // Accepts on `from` until it closes; `operator_listener` marks its sessions.
   void do_accept(tcp::acceptor& from, bool operator_listener) {
-    from.async_accept(net::make_strand(ioc), [this, &from, operator_listener](
-                                                 boost::system::error_code ec, tcp::socket socket) {
+    auto on_accepted = [this, &from, operator_listener](boost::system::error_code ec,
+                                                        tcp::socket socket) {
       if (!from.is_open()) return;
       if (!ec) {
         on_accept(std::move(socket), operator_listener);
@@ -51,7 +52,14 @@ struct Server::Impl {
       pause.async_wait([this, &from, operator_listener](boost::system::error_code) {
         do_accept(from, operator_listener);
       });
-    });
+    };
+    // A session's handlers need a strand only when several threads run the loop; with one,
+    // the strand's bookkeeping was 3% of a request's CPU (perf, bench/http_bench.py).
+    if (context.options.threads > 1) {
+      from.async_accept(net::make_strand(ioc), std::move(on_accepted));
+    } else {
+      from.async_accept(ioc, std::move(on_accepted));
+    }
   }
 
   // Past the connection bound, a new connection is closed at once: no buffers, no session.
@@ -135,6 +143,8 @@ std::string Server::url() const { return url_of(impl_->acceptor); }
 std::string Server::operator_url() const {
   return impl_->operator_acceptor.is_open() ? url_of(impl_->operator_acceptor) : std::string();
 }
+
+void Server::post(std::move_only_function<void()> work) { net::post(impl_->ioc, std::move(work)); }
 
 bool Server::is_loopback() const {
   boost::system::error_code ec;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,10 @@ class Server {
   std::string url() const;
   // The operator's listener's URL, or "" without one.
   std::string operator_url() const;
+
+  // Runs `work` soon on one of the I/O threads, after the handlers already queued there (the
+  // requests already read): where the write combiner applies batches of an in-process store.
+  void post(std::move_only_function<void()> work);
 
   // True when bound to a loopback address (127.0.0.0/8, ::1): only this machine can connect.
   bool is_loopback() const;

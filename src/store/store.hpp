@@ -226,6 +226,10 @@ class Store {
   // sync() may run on another thread, concurrently with add(), get() and ping().
   virtual bool defers_sync() const { return false; }
   virtual StoreResult<void> sync() { return {}; }
+
+  // True when no call waits on the network (memory, SQLite: CPU and local disk only), so
+  // batches may be applied on the HTTP server's I/O threads rather than a worker's.
+  virtual bool in_process() const { return false; }
 };
 
 // How durable SQLite commits are: `full` fsyncs every commit, `normal` may lose the

@@ -1,5 +1,6 @@
-// The few cryptographic primitives the program uses, over OpenSSL's one-shot calls:
-// SHA-256, HMAC-SHA-256, random bytes, and lower-case hex. Pure and thread-safe.
+// The few cryptographic primitives the program uses, over OpenSSL: SHA-256, HMAC-SHA-256
+// (one-shot, or keyed once for many messages), random bytes, and lower-case hex. The free
+// functions are pure and thread-safe.
 #pragma once
 
 #include <array>
@@ -20,6 +21,24 @@ inline std::span<const unsigned char> as_bytes(std::string_view text) {
 // nullopt only if OpenSSL fails (it does not for these inputs in practice).
 std::optional<Digest> sha256(std::string_view data);
 std::optional<Digest> hmac_sha256(std::span<const unsigned char> key, std::string_view data);
+
+// HMAC-SHA-256 under one key for many messages: the key's padded blocks are hashed once,
+// not per message (the one-shot call also looks the algorithm up each time, which cost
+// more than the hash on the counting path). Not thread-safe: one per thread.
+class HmacSha256 {
+ public:
+  explicit HmacSha256(std::span<const unsigned char> key);
+  ~HmacSha256();
+  HmacSha256(const HmacSha256&) = delete;
+  HmacSha256& operator=(const HmacSha256&) = delete;
+
+  // The same as hmac_sha256(key, data); nullopt only if OpenSSL fails.
+  std::optional<Digest> sign(std::string_view data);
+
+ private:
+  struct Context;
+  Context* context_;  // nullptr when OpenSSL could not set it up
+};
 
 // `size` bytes from OpenSSL's CSPRNG, or nullopt when it cannot provide them.
 std::optional<std::string> random_bytes(std::size_t size);

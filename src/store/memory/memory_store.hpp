@@ -25,6 +25,7 @@ class MemoryStore final : public Store {
   StoreResult<void> import(std::span<const CounterRecord> records, ImportMode mode) override;
   StoreResult<void> dump(const DumpSink& each) override;
   StoreResult<void> ping() override;
+  bool in_process() const override { return true; }
 
   // The daily row of `key` on `day` (zero when absent); for tests.
   Totals day_row(std::string_view key, std::string_view day) const;

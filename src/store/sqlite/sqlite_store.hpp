@@ -59,6 +59,7 @@ class SqliteStore final : public Store {
   StoreResult<void> dump(const DumpSink& each) override;
   StoreResult<void> ping() override;
   bool defers_sync() const override { return wal_fd_ >= 0; }
+  bool in_process() const override { return true; }
   StoreResult<void> sync() override;
 
  private:

@@ -11,6 +11,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <future>
 #include <latch>
 #include <map>
@@ -613,6 +616,156 @@ TEST(WriteCombiner, PastMaxPendingHitsAndReadsAreShedAtOnce) {
   EXPECT_TRUE(healthy);
   EXPECT_NE(metrics.render().find("vc_shed_total 2\n"), std::string::npos);
   EXPECT_NE(metrics.render().find("vc_pending 0\n"), std::string::npos);
+}
+
+// Stands in for the HTTP server's I/O threads: `threads` threads running posted work in
+// order until destroyed.
+class Loop {
+ public:
+  explicit Loop(int threads) {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+  }
+  ~Loop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& thread : threads_) thread.join();
+  }
+  Runner runner() {
+    return [this](std::move_only_function<void()> work) {
+      std::lock_guard lock(mutex_);
+      queue_.push_back(std::move(work));
+      ++posted_;
+      wake_.notify_one();
+    };
+  }
+  int posted() {
+    std::lock_guard lock(mutex_);
+    return posted_;
+  }
+
+ private:
+  void work() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      auto job = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      job();
+      lock.lock();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::move_only_function<void()>> queue_;
+  int posted_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+CombinerOptions on(Loop& loop) {
+  CombinerOptions options;
+  options.run_on = loop.runner();
+  return options;
+}
+
+// Turns on two loop threads: never two at once (the store is not thread-safe), and the hits
+// still get distinct, gap-free values.
+TEST(WriteCombinerOnRunner, ConcurrentHitsGetDistinctGapFreeValues) {
+  store::MemoryStore memory;
+  metrics::Registry metrics;
+  Loop loop(2);
+  WriteCombiner combiner(memory, metrics, on(loop));
+  constexpr int kThreads = 4, kHits = 500;
+  std::mutex mutex;
+  std::vector<std::int64_t> values;
+  std::latch all_done(kThreads * kHits);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kHits; ++i) {
+        combiner.hit("k", anyone(), [&](store::StoreResult<HitResult> v) {
+          std::lock_guard lock(mutex);
+          values.push_back(v.value().totals.views);
+          all_done.count_down();
+        });
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  all_done.wait();
+  std::ranges::sort(values);
+  ASSERT_EQ(values.size(), std::size_t{kThreads * kHits});
+  for (std::size_t i = 0; i < values.size(); ++i) EXPECT_EQ(values[i], std::int64_t(i) + 1);
+  EXPECT_LT(loop.posted(), kThreads * kHits);  // one turn took many hits
+}
+
+// While a turn is in the store, new hits schedule no second turn; the next turn takes them
+// all as one batch.
+TEST(WriteCombinerOnRunner, HitsWaitingOnATurnBecomeOneBatch) {
+  store::MemoryStore memory;
+  GateStore gate(memory);
+  metrics::Registry metrics;
+  Loop loop(2);
+  WriteCombiner combiner(gate, metrics, on(loop));
+  std::vector<std::promise<std::int64_t>> answers(50);
+  combiner.hit("k", anyone(), [&](auto v) { answers[0].set_value(v.value().totals.views); });
+  gate.entered_.wait();
+  for (std::size_t i = 1; i < answers.size(); ++i) {
+    combiner.hit("k", anyone(),
+                 [&answers, i](auto v) { answers[i].set_value(v.value().totals.views); });
+  }
+  EXPECT_EQ(loop.posted(), 1);
+  gate.release_.count_down();
+  std::set<std::int64_t> seen;
+  for (auto& answer : answers) seen.insert(answer.get_future().get());
+  EXPECT_EQ(gate.batches_, (std::vector<std::int64_t>{1, 49}));
+  EXPECT_EQ(seen.size(), 50U);
+  EXPECT_EQ(loop.posted(), 2);
+}
+
+TEST(WriteCombinerOnRunner, DeferredSyncAcknowledgesOnlyAfterTheSync) {
+  store::MemoryStore memory;
+  DeferredSyncStore deferred(memory);
+  metrics::Registry metrics;
+  Loop loop(1);
+  WriteCombiner combiner(deferred, metrics, on(loop));
+  std::promise<HitResult> answer;
+  combiner.hit("k", anyone(), [&](auto v) { answer.set_value(v.value()); });
+  EXPECT_EQ(read_and_wait(combiner, "k"), (Totals{.views = 1, .visitors = 1}));  // applied...
+  auto pending = answer.get_future();
+  EXPECT_EQ(pending.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  deferred.release_.count_down();  // ...and acknowledged once synced
+  EXPECT_EQ(pending.get(), (HitResult{Seen::new_visitor, {.views = 1, .visitors = 1}}));
+}
+
+// The server stops its threads before the combiner: stop() itself applies and answers what
+// queued turns would have.
+TEST(WriteCombinerOnRunner, StopAppliesWhatNoTurnRan) {
+  store::MemoryStore memory;
+  metrics::Registry metrics;
+  std::vector<std::move_only_function<void()>> never_run;
+  CombinerOptions options;
+  options.run_on = [&](std::move_only_function<void()> work) {
+    never_run.push_back(std::move(work));
+  };
+  WriteCombiner combiner(memory, metrics, std::move(options));
+  std::vector<std::int64_t> views;
+  for (int i = 0; i < 3; ++i) {
+    combiner.hit("k", anyone(), [&](auto v) { views.push_back(v.value().totals.views); });
+  }
+  bool read = false;
+  combiner.with_store([&](store::Store& s) { read = s.get("k").value().has_value(); });
+  EXPECT_EQ(never_run.size(), 1U);
+  EXPECT_TRUE(views.empty());
+  combiner.stop();
+  EXPECT_EQ(views, (std::vector<std::int64_t>{1, 2, 3}));
+  EXPECT_TRUE(read);
 }
 
 }  // namespace
