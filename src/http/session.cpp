@@ -1,7 +1,8 @@
-// Session: the read → app → write loop for one connection, with Beast's parser limits
-// (431, 413, 400) and a deadline on every read and write.
+// Session: the read → app → write loop for one connection on a non-blocking socket, with
+// Beast's parser limits (431, 413, 400) and a deadline on every read and write.
 #include "http/session.hpp"
 
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -53,9 +54,12 @@ app::Request to_app_request(bhttp::request<bhttp::string_body>& req, const std::
 }  // namespace
 
 session::session(net::ip::tcp::socket&& socket, SessionContext& context, bool operator_listener)
-    : stream_(std::move(socket)), context_(context), operator_listener_(operator_listener) {
+    : socket_(std::move(socket)),
+      deadline_(socket_.get_executor()),
+      context_(context),
+      operator_listener_(operator_listener) {
   beast::error_code ec;
-  const auto remote = stream_.socket().remote_endpoint(ec);
+  const auto remote = socket_.remote_endpoint(ec);
   if (!ec) peer_ = remote.address().to_string();
   ++context_.connections;
   context_.app->metrics().add_connections(1);
@@ -67,21 +71,44 @@ session::~session() {
 }
 
 void session::start() {
-  net::dispatch(stream_.get_executor(),
-                beast::bind_front_handler(&session::do_read, shared_from_this()));
+  net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+    beast::error_code ec;
+    self->socket_.non_blocking(true, ec);
+    if (ec) return self->do_close();
+    self->do_read();
+  });
 }
 
 void session::do_read() {
   if (context_.draining) return do_close();
-  parser_.emplace();
-  parser_->header_limit(static_cast<std::uint32_t>(context_.options.header_limit));
-  parser_->body_limit(context_.options.body_limit);
-  stream_.expires_after(context_.options.read_timeout);
-  bhttp::async_read(stream_, buffer_, *parser_,
-                    beast::bind_front_handler(&session::on_read, shared_from_this()));
+  arm_deadline();
+  if (buffer_.size() > 0) return read_request();  // pipelined: the next request is here
+  socket_.async_wait(net::socket_base::wait_read,
+                     beast::bind_front_handler(&session::on_readable, shared_from_this()));
 }
 
-void session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
+void session::on_readable(beast::error_code ec) {
+  if (ec) return do_close();  // closed by the deadline
+  read_request();
+}
+
+void session::read_request() {
+  if (!parser_) {
+    parser_ = std::make_unique<request_parser>();
+    parser_->header_limit(static_cast<std::uint32_t>(context_.options.header_limit));
+    parser_->body_limit(context_.options.body_limit);
+  }
+  beast::error_code ec;
+  bhttp::read(socket_, buffer_, *parser_, ec);
+  if (ec == net::error::would_block) {
+    return socket_.async_wait(net::socket_base::wait_read,
+                              beast::bind_front_handler(&session::on_readable, shared_from_this()));
+  }
+  on_read(ec);
+}
+
+void session::on_read(beast::error_code ec) {
+  disarm_deadline();
   if (ec) {
     std::optional<app::Response> answer = parse_error_answer(ec);
     if (!answer) return do_close();
@@ -90,7 +117,7 @@ void session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
   const bool keep_alive = parser_->get().keep_alive();
   app::Request request = to_app_request(parser_->get(), peer_);
   request.operator_listener = operator_listener_;
-  stream_.expires_never();
+  parser_.reset();
   in_request_ = true;
   ++context_.in_flight;
   // The server keeps its io_context running until no request is in flight.
@@ -98,7 +125,7 @@ void session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
       request, [self = shared_from_this(), keep_alive](app::Response answer) mutable {
         AnswerInbox& inbox = self->context_.inbox;
         inbox.post([self = std::move(self), keep_alive, answer = std::move(answer)]() mutable {
-          auto executor = self->stream_.get_executor();
+          auto executor = self->socket_.get_executor();
           net::dispatch(executor,
                         [self = std::move(self), keep_alive, answer = std::move(answer)]() mutable {
                           self->on_answer(std::move(answer), keep_alive);
@@ -108,20 +135,33 @@ void session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
 }
 
 void session::on_answer(app::Response answer, bool keep_alive) {
-  keep_alive = keep_alive && !context_.draining;
-  write_response(answer, keep_alive, response_);
-  do_write(keep_alive);
+  keep_alive_ = keep_alive && !context_.draining;
+  write_response(answer, keep_alive_, response_);
+  written_ = 0;
+  write_some();
 }
 
-void session::do_write(bool keep_alive) {
-  stream_.expires_after(context_.options.read_timeout);
-  net::async_write(stream_, net::buffer(response_),
-                   beast::bind_front_handler(&session::on_write, shared_from_this(), keep_alive));
+void session::write_some() {
+  beast::error_code ec;
+  written_ += socket_.write_some(net::buffer(response_) + written_, ec);
+  if (ec == net::error::would_block || (!ec && written_ < response_.size())) {
+    if (!timed_) arm_deadline();
+    return socket_.async_wait(net::socket_base::wait_write,
+                              [self = shared_from_this()](beast::error_code waited) {
+                                if (waited) return self->on_written(waited);
+                                self->write_some();
+                              });
+  }
+  on_written(ec);
 }
 
-void session::on_write(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {
+void session::on_written(beast::error_code ec) {
+  disarm_deadline();
   finish_request();
-  if (ec || !keep_alive) return do_close();
+  if (ec || !keep_alive_) return do_close();
+  // An idle keep-alive connection keeps no buffers: thousands of them cost little memory.
+  std::string().swap(response_);
+  if (buffer_.size() == 0) buffer_.shrink_to_fit();
   do_read();
 }
 
@@ -133,10 +173,30 @@ void session::finish_request() {
   }
 }
 
-void session::do_close() {
+void session::arm_deadline() {
+  timed_ = true;
+  deadline_.expires_after(context_.options.read_timeout);
+  deadline_.async_wait(beast::bind_front_handler(&session::on_deadline, shared_from_this()));
+}
+
+void session::disarm_deadline() {
+  if (!timed_) return;
+  timed_ = false;
+  deadline_.cancel();
+}
+
+void session::on_deadline(beast::error_code ec) {
+  // Aborted: what was owed came in time. Not timed: it came just as the timer fired.
+  if (ec || !timed_) return;
   beast::error_code ignored;
-  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
-  stream_.close();
+  socket_.close(ignored);
+}
+
+void session::do_close() {
+  disarm_deadline();  // its pending wait would keep the session alive until it fires
+  beast::error_code ignored;
+  socket_.shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  socket_.close(ignored);
 }
 
 }  // namespace http

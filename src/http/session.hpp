@@ -1,11 +1,12 @@
 // One client connection: read a request, hand it to the app, write the answer, repeat
-// while keep-alive. All of a session's work runs on its own strand.
+// while keep-alive. A session's handlers never run concurrently: one thread runs the loop,
+// or the session has its own strand.
 #pragma once
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <memory>
@@ -41,20 +42,38 @@ class session : public std::enable_shared_from_this<session> {
  private:
   using request_parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
 
+  // Waits for the next request. Idle, a connection holds no buffer and no parser, only a
+  // wait for bytes and its deadline: 1 KiB per idle connection, where a pending Beast read
+  // held 3.2 KiB (bench/idle_bench.py).
   void do_read();
-  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void on_readable(boost::beast::error_code ec);
+  // Parses what has arrived, without blocking (the socket is non-blocking); waits again
+  // when the request is not complete yet.
+  void read_request();
+  void on_read(boost::beast::error_code ec);
   void on_answer(app::Response answer, bool keep_alive);
-  void do_write(bool keep_alive);
-  void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
+  // Writes what the socket takes now, and waits for room only when it takes less: a small
+  // answer costs one send and no pending operation.
+  void write_some();
+  void on_written(boost::beast::error_code ec);
   void finish_request();
   void do_close();
+  // One deadline for whatever the client owes: a whole request (from the moment the last
+  // answer was written) or taking an answer. Closing the socket ends the pending wait.
+  void arm_deadline();
+  void disarm_deadline();
+  void on_deadline(boost::beast::error_code ec);
 
-  boost::beast::tcp_stream stream_;
-  boost::beast::flat_buffer buffer_;
-  std::optional<request_parser> parser_;
-  std::string response_;  // the serialized answer being written
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer deadline_;
+  boost::beast::flat_buffer buffer_;        // bytes read and not yet parsed
+  std::unique_ptr<request_parser> parser_;  // while a request is being read
+  std::string response_;                    // the serialized answer being written
+  std::size_t written_ = 0;                 // of response_
   SessionContext& context_;
-  std::string peer_;  // the client's address, as the socket says
+  std::string peer_;    // the client's address, as the socket says
+  bool timed_ = false;  // the deadline applies now
+  bool keep_alive_ = false;
   bool in_request_ = false;
   bool operator_listener_;
 };

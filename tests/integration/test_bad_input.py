@@ -1,10 +1,14 @@
 """Bad input over raw sockets: each gets the right status or a closed connection, never a
 crash and never a changed count, and the server keeps serving others meanwhile."""
 import json
+import os
 import socket
 import unittest
 
+from owner import ADMIN_ENV
 from server import Server
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 TIMEOUT_MS = 400
 
@@ -77,6 +81,43 @@ class BadInputTest(unittest.TestCase):
             self.assertEqual(self.server.request("GET", "/healthz")[0], 200)
             stalled.settimeout(TIMEOUT_MS / 1000 * 20)
             self.assertEqual(stalled.recv(1024), b"")  # closed by the server, no answer
+
+    def test_pipelined_and_trickled_requests_are_each_answered_in_order(self):
+        ask = b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n"
+        with socket.create_connection((self.server.host, self.server.port)) as client:
+            client.settimeout(10)
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            # Three requests in one write: parsed from what the first read left over.
+            client.sendall(ask % b"/healthz" + ask % b"/nope" + ask % b"/counters/visitors")
+            # Then one a byte at a time: each read finds only part of it.
+            for byte in ask % b"/nope":
+                client.send(bytes([byte]))
+            replies = b""
+            while replies.count(b"HTTP/1.1 ") < 4 or not replies.endswith(b"}"):
+                chunk = client.recv(65536)
+                self.assertTrue(chunk, replies)
+                replies += chunk
+        statuses = [int(part.split(b" ", 1)[0]) for part in replies.split(b"HTTP/1.1 ")[1:]]
+        self.assertEqual(statuses, [200, 404, 200, 404])
+
+    def test_a_client_that_does_not_read_gets_every_answer_whole(self):
+        # 100 pipelined requests for a 51 KB file, 5 MB of answers that the client reads only
+        # once all are sent: far more than the socket buffers hold, so the server must wait
+        # for room and carry on where each write stopped.
+        expected = open(os.path.join(ROOT, "web/vendor/uplot/uPlot.iife.min.js"), "rb").read()
+        ask = b"GET /uPlot.iife.min.js HTTP/1.1\r\nHost: x\r\n\r\n"
+        with Server(env=ADMIN_ENV).start() as owner, socket.socket() as client:
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            client.settimeout(10)
+            client.connect((owner.host, owner.port))
+            client.sendall(ask * 100)
+            reply = bytearray()
+            while len(reply) < 100 * len(expected) or not reply.endswith(expected):
+                chunk = client.recv(1 << 20)
+                self.assertTrue(chunk, "closed after %d bytes" % len(reply))
+                reply += chunk
+        self.assertEqual(reply.count(b"HTTP/1.1 200 OK\r\n"), 100)
+        self.assertEqual(reply.count(expected), 100)
 
     def test_a_silent_client_is_closed(self):
         with socket.create_connection((self.server.host, self.server.port)) as silent:
