@@ -76,6 +76,7 @@ format-check:
 bench: build package
 	@scripts/install-deps bench
 	bench/http_bench.py
+	bench/idle_bench.py
 	bench/lambda_bench.py
 	bench/redis_bench.py
 

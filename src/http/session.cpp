@@ -82,9 +82,15 @@ void session::start() {
 void session::do_read() {
   if (context_.draining) return do_close();
   arm_deadline();
-  if (buffer_.size() > 0) return read_request();  // pipelined: the next request is here
+  if (exchange_) return read_request();  // pipelined: the next request is here
+  wait_readable();
+}
+
+void session::wait_readable() {
+  // A plain lambda: Beast's bind_front_handler would make every waiting connection's
+  // operation larger by the executors it forwards.
   socket_.async_wait(net::socket_base::wait_read,
-                     beast::bind_front_handler(&session::on_readable, shared_from_this()));
+                     [self = shared_from_this()](beast::error_code ec) { self->on_readable(ec); });
 }
 
 void session::on_readable(beast::error_code ec) {
@@ -93,16 +99,17 @@ void session::on_readable(beast::error_code ec) {
 }
 
 void session::read_request() {
-  if (!parser_) {
-    parser_ = std::make_unique<request_parser>();
-    parser_->header_limit(static_cast<std::uint32_t>(context_.options.header_limit));
-    parser_->body_limit(context_.options.body_limit);
+  if (!exchange_) exchange_ = std::make_unique<Exchange>();
+  auto& parser = exchange_->parser;
+  if (!parser) {
+    parser.emplace();
+    parser->header_limit(static_cast<std::uint32_t>(context_.options.header_limit));
+    parser->body_limit(context_.options.body_limit);
   }
   beast::error_code ec;
-  bhttp::read(socket_, buffer_, *parser_, ec);
+  bhttp::read(socket_, exchange_->buffer, *parser, ec);
   if (ec == net::error::would_block) {
-    return socket_.async_wait(net::socket_base::wait_read,
-                              beast::bind_front_handler(&session::on_readable, shared_from_this()));
+    return wait_readable();
   }
   on_read(ec);
 }
@@ -114,10 +121,10 @@ void session::on_read(beast::error_code ec) {
     if (!answer) return do_close();
     return on_answer(std::move(*answer), false);
   }
-  const bool keep_alive = parser_->get().keep_alive();
-  app::Request request = to_app_request(parser_->get(), peer_);
+  const bool keep_alive = exchange_->parser->get().keep_alive();
+  app::Request request = to_app_request(exchange_->parser->get(), peer_);
   request.operator_listener = operator_listener_;
-  parser_.reset();
+  exchange_->parser.reset();
   in_request_ = true;
   ++context_.in_flight;
   // The server keeps its io_context running until no request is in flight.
@@ -136,15 +143,16 @@ void session::on_read(beast::error_code ec) {
 
 void session::on_answer(app::Response answer, bool keep_alive) {
   keep_alive_ = keep_alive && !context_.draining;
-  write_response(answer, keep_alive_, response_);
-  written_ = 0;
+  write_response(answer, keep_alive_, exchange_->response);
+  exchange_->written = 0;
   write_some();
 }
 
 void session::write_some() {
   beast::error_code ec;
-  written_ += socket_.write_some(net::buffer(response_) + written_, ec);
-  if (ec == net::error::would_block || (!ec && written_ < response_.size())) {
+  std::size_t& written = exchange_->written;
+  written += socket_.write_some(net::buffer(exchange_->response) + written, ec);
+  if (ec == net::error::would_block || (!ec && written < exchange_->response.size())) {
     if (!timed_) arm_deadline();
     return socket_.async_wait(net::socket_base::wait_write,
                               [self = shared_from_this()](beast::error_code waited) {
@@ -160,8 +168,7 @@ void session::on_written(beast::error_code ec) {
   finish_request();
   if (ec || !keep_alive_) return do_close();
   // An idle keep-alive connection keeps no buffers: thousands of them cost little memory.
-  std::string().swap(response_);
-  if (buffer_.size() == 0) buffer_.shrink_to_fit();
+  if (exchange_->buffer.size() == 0) exchange_.reset();
   do_read();
 }
 
@@ -176,7 +183,8 @@ void session::finish_request() {
 void session::arm_deadline() {
   timed_ = true;
   deadline_.expires_after(context_.options.read_timeout);
-  deadline_.async_wait(beast::bind_front_handler(&session::on_deadline, shared_from_this()));
+  deadline_.async_wait(
+      [self = shared_from_this()](beast::error_code ec) { self->on_deadline(ec); });
 }
 
 void session::disarm_deadline() {

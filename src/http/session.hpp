@@ -43,9 +43,10 @@ class session : public std::enable_shared_from_this<session> {
   using request_parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
 
   // Waits for the next request. Idle, a connection holds no buffer and no parser, only a
-  // wait for bytes and its deadline: 1 KiB per idle connection, where a pending Beast read
-  // held 3.2 KiB (bench/idle_bench.py).
+  // wait for bytes and its deadline: 0.92 KiB per idle connection, where a pending Beast
+  // read held 3.2 KiB (bench/idle_bench.py).
   void do_read();
+  void wait_readable();
   void on_readable(boost::beast::error_code ec);
   // Parses what has arrived, without blocking (the socket is non-blocking); waits again
   // when the request is not complete yet.
@@ -66,10 +67,15 @@ class session : public std::enable_shared_from_this<session> {
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer deadline_;
-  boost::beast::flat_buffer buffer_;        // bytes read and not yet parsed
-  std::unique_ptr<request_parser> parser_;  // while a request is being read
-  std::string response_;                    // the serialized answer being written
-  std::size_t written_ = 0;                 // of response_
+  // What a request and its answer need: made when a request starts to arrive, dropped when
+  // the connection goes idle (kept while pipelined bytes wait in the buffer).
+  struct Exchange {
+    boost::beast::flat_buffer buffer;      // bytes read and not yet parsed
+    std::optional<request_parser> parser;  // while a request is being read
+    std::string response;                  // the serialized answer being written
+    std::size_t written = 0;               // of response
+  };
+  std::unique_ptr<Exchange> exchange_;
   SessionContext& context_;
   std::string peer_;    // the client's address, as the socket says
   bool timed_ = false;  // the deadline applies now
