@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """The serverless path, measured in one run (issue 3's benchmark).
 
-1. Cold start: wall time from process start to the first response posted to a local fake
-   Lambda Runtime API, for our packaged `bootstrap` and for the classic Python handler
-   (Debian python3 + boto3, bench/classic_bootstrap.py), both against one dynalite table;
-   RUNS fresh processes each, median and ratio.
+1. Init (what AWS reports as "Init Duration"): wall time from process start to the first
+   GET .../invocation/next at a local fake Lambda Runtime API, for our packaged `bootstrap`,
+   the classic Python handler (Debian python3 + boto3, bench/classic_bootstrap.py) and the
+   floor: bench/runtime_floor.c, a static C program that only connects and sends that GET.
+   Cold start: from process start to the first response posted, ours and the classic
+   handler's, both against one dynalite table. RUNS fresh processes each, medians, ratios.
 2. Warm invocations per second of each (one process, WARM events back to back).
 3. `serve --store dynamodb://...` under wrk -c64 against dynalite, compared with
    dynalite's own UpdateItem ceiling (wrk posting UpdateItem straight to it).
 
-usage: bench/lambda_bench.py [--runs 10] [--warm 2000] [--duration 10]
-Needs: make package (dist/visitor-counter-lambda.zip), make build, wrk, python3-boto3.
+usage: bench/lambda_bench.py [--runs 15] [--warm 2000] [--duration 10]
+Needs: make package (dist/visitor-counter-lambda.zip), make build, wrk, python3-boto3, gcc.
 """
 import argparse
 import json
@@ -48,20 +50,31 @@ def start(command, env, api):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def cold_start(command, env, runs):
-    """Seconds from exec to the first /response, one fresh process per run."""
-    times = []
+def cold_start(command, env, runs, answer=True):
+    """(init, first answer) seconds from exec, one fresh process per run: to the first GET
+    /next, and to the first /response (None when `answer` is false: the floor answers none)."""
+    inits, answers = [], []
     for _ in range(runs):
         with FakeRuntimeApi() as api:
             api.enqueue(http_event("GET", "/count"))
             began = time.monotonic()
             proc = start(command, env, api)
-            answered = api.wait_for_first_response(timeout=60)
+            if answer:
+                answered = api.wait_for_first_response(timeout=60)
+                assert api.posts[0].kind == "response" and api.posts[0].json()["statusCode"] == 200
+                answers.append(answered - began)
+            api.wait_until(lambda: api.first_next_time is not None, timeout=60, what="GET next")
             proc.kill()
             proc.wait()
-            assert api.posts[0].kind == "response" and api.posts[0].json()["statusCode"] == 200
-            times.append(answered - began)
-    return times
+            inits.append(api.first_next_time - began)
+    return inits, answers
+
+
+def build_floor(folder):
+    path = os.path.join(folder, "runtime_floor")
+    subprocess.run(["gcc", "-O2", "-static", "-o", path,
+                    os.path.join(ROOT, "bench", "runtime_floor.c")], check=True)
+    return path
 
 
 def warm_rate(command, env, count):
@@ -111,7 +124,7 @@ def read_item(dynalite, key):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--warm", type=int, default=2000)
     parser.add_argument("--duration", type=int, default=10)
     args = parser.parse_args()
@@ -122,14 +135,23 @@ def main():
                        "CLASSIC_HANDLER_DIR": os.path.join(ROOT, "tests/integration/classic")}
         ours = [unpack_bootstrap()]
         classic = ["/usr/bin/python3", os.path.join(ROOT, "bench", "classic_bootstrap.py")]
-        cold_ours = cold_start(ours, ours_env, args.runs)
-        cold_classic = cold_start(classic, classic_env, args.runs)
+        floor = [build_floor(os.path.dirname(ours[0]))]
+        init_floor, _ = cold_start(floor, ours_env, args.runs, answer=False)
+        init_ours, cold_ours = cold_start(ours, ours_env, args.runs)
+        init_classic, cold_classic = cold_start(classic, classic_env, args.runs)
         warm_ours = warm_rate(ours, ours_env, args.warm)
         warm_classic = warm_rate(classic, classic_env, max(100, args.warm // 10))
         serve_rate, completed, rose = serve_against_dynalite(dynalite, args.duration)
         ceiling, _ = wrk(dynalite.endpoint + "/", args.duration,
                          os.path.join(ROOT, "bench", "dynalite_update.lua"))
     ms = lambda xs: statistics.median(xs) * 1000  # noqa: E731
+    print("init, median of %d fresh processes (exec -> first GET /next):" % args.runs)
+    for name, times in [("bootstrap (C++, static)", init_ours), ("classic Python + boto3", init_classic),
+                        ("floor: static C, GET only", init_floor)]:
+        print("  %-28s %8.2f ms  (min %.2f, max %.2f)" % (name, ms(times), min(times) * 1000,
+                                                         max(times) * 1000))
+    print("  classic / bootstrap          %8.1fx; bootstrap - floor = %.2f ms" % (
+        ms(init_classic) / ms(init_ours), ms(init_ours) - ms(init_floor)))
     print("cold start, median of %d fresh processes (exec -> first /response):" % args.runs)
     print("  bootstrap (C++, static)      %8.1f ms  (min %.1f, max %.1f)" % (
         ms(cold_ours), min(cold_ours) * 1000, max(cold_ours) * 1000))

@@ -17,6 +17,8 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <cstdlib>
+#include <optional>
+#include <vector>
 
 #include "util/ca_bundle.hpp"
 
@@ -93,7 +95,7 @@ bool peer_closed(int fd, bool tls) {
 
 struct HttpClient::Connection {
   asio::io_context ioc;
-  asio::ssl::context ssl{asio::ssl::context::tls_client};
+  std::optional<asio::ssl::context> ssl;  // for TLS endpoints only: making one loads OpenSSL
   std::optional<beast::tcp_stream> plain;
   std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
@@ -129,27 +131,33 @@ std::expected<void, HttpError> HttpClient::Connection::open(const Endpoint& endp
   close();
   const Timeout phase = earlier(options.connect_timeout, limit);
   const Clock::time_point started = Clock::now();
-  tcp::resolver resolver(ioc);
   beast::error_code ec;
-  bool resolved = false;
-  tcp::resolver::results_type addresses;
-  resolver.async_resolve(endpoint.host, std::to_string(endpoint.port),
-                         [&](beast::error_code e, tcp::resolver::results_type r) {
-                           ec = e;
-                           resolved = true;
-                           addresses = std::move(r);
-                         });
-  ioc.restart();
-  ioc.run_for(*phase);  // a resolver has no deadline of its own
-  if (!resolved) {
-    resolver.cancel();
-    run();
-    return std::unexpected(
-        HttpError{HttpError::Kind::resolve, "resolve " + endpoint.host + ": timed out", false});
+  std::vector<tcp::endpoint> addresses;
+  // An address needs no resolver (whose first use starts a thread: a Lambda function's
+  // Runtime API and the local fakes are addresses).
+  if (const auto literal = asio::ip::make_address(endpoint.host, ec); !ec) {
+    addresses.emplace_back(literal, endpoint.port);
+  } else {
+    tcp::resolver resolver(ioc);
+    bool resolved = false;
+    resolver.async_resolve(endpoint.host, std::to_string(endpoint.port),
+                           [&](beast::error_code e, const tcp::resolver::results_type& r) {
+                             ec = e;
+                             resolved = true;
+                             for (const auto& entry : r) addresses.push_back(entry.endpoint());
+                           });
+    ioc.restart();
+    ioc.run_for(*phase);  // a resolver has no deadline of its own
+    if (!resolved) {
+      resolver.cancel();
+      run();
+      return std::unexpected(
+          HttpError{HttpError::Kind::resolve, "resolve " + endpoint.host + ": timed out", false});
+    }
+    if (ec) return std::unexpected(error(HttpError::Kind::resolve, "resolve " + endpoint.host, ec));
   }
-  if (ec) return std::unexpected(error(HttpError::Kind::resolve, "resolve " + endpoint.host, ec));
   if (endpoint.tls) {
-    secure.emplace(ioc, ssl);
+    secure.emplace(ioc, *ssl);
   } else {
     plain.emplace(ioc);
   }
@@ -216,7 +224,7 @@ HttpClient::HttpClient(Endpoint endpoint, HttpClientOptions options)
       options_(std::move(options)),
       connection_(std::make_unique<Connection>()) {
   if (!endpoint_.tls) return;
-  auto& ssl = connection_->ssl;
+  auto& ssl = connection_->ssl.emplace(asio::ssl::context::tls_client);
   ssl.set_verify_mode(asio::ssl::verify_peer);
   boost::system::error_code ec;
   const std::string bundle = util::find_ca_bundle(options_.ca_file);

@@ -34,7 +34,7 @@ struct Config {
   std::string public_url;
   bool require_origin = false;
   store::SyncMode sync = store::SyncMode::full;
-  unsigned threads = 0;                            // 0: one per core
+  unsigned threads = 0;                            // 0 after parse only for lambda
   std::chrono::milliseconds read_timeout{10'000};  // to receive a whole request
   std::size_t max_pending = 4096;        // hits and reads accepted, not yet answered; more: 503
   std::size_t max_connections = 10'000;  // open client connections; more: closed at once
@@ -63,6 +63,10 @@ std::expected<Config, std::string> parse(std::span<const std::string_view> args,
                                          const Environment& env);
 
 // The --help text: every flag, its variable and its default.
+// I/O threads when --threads is not given: the CPUs this process may run on, minus one, and
+// at least one.
+unsigned default_threads();
+
 std::string help_text();
 
 // One line describing the effective configuration, for the start-up log.

@@ -67,7 +67,6 @@ WriteCombiner::WriteCombiner(store::Store& store, metrics::Registry& metrics,
       clock_(options.clock ? std::move(options.clock)
                            : Clock([] { return std::chrono::system_clock::now(); })),
       run_on_(std::move(options.run_on)) {
-  if (!run_on_) worker_ = std::thread([this] { run(); });
   if (store_.defers_sync()) syncer_ = std::thread([this] { run_syncer(); });
 }
 
@@ -193,7 +192,11 @@ void WriteCombiner::run() {
 }
 
 void WriteCombiner::schedule(std::unique_lock<std::mutex>& lock) {
-  if (!run_on_) return wake_.notify_one();
+  if (!run_on_) {
+    // Started on first need: a Lambda function's init does not wait for a thread.
+    if (!worker_.joinable()) worker_ = std::thread([this] { run(); });
+    return wake_.notify_one();
+  }
   if (turn_scheduled_) return;  // the queued turn will take this too
   turn_scheduled_ = true;
   lock.unlock();

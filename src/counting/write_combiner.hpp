@@ -151,7 +151,7 @@ class WriteCombiner {
   bool stopping_ = false;
   bool turn_scheduled_ = false;  // with run_on_: a turn is queued or running
   std::mutex turn_mutex_;        // with run_on_: held by the one thread applying a turn
-  std::thread worker_;           // without run_on_
+  std::thread worker_;           // without run_on_: started by the first hit or task
 
   std::mutex sync_mutex_;
   std::condition_variable sync_wake_;

@@ -2,6 +2,7 @@
 #include "config/config.hpp"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <map>
 
@@ -29,6 +30,28 @@ TEST(Config, Defaults) {
   EXPECT_GE(c->threads, 1U);
   EXPECT_EQ(c->max_pending, 4096U);
   EXPECT_EQ(c->max_connections, 10'000U);
+}
+
+// The default leaves a core to the kernel and the syncer; one CPU still gets a thread.
+TEST(Config, DefaultThreadsFollowTheCpusThisProcessMayUse) {
+  EXPECT_GE(default_threads(), 1U);
+  cpu_set_t before;
+  ASSERT_EQ(sched_getaffinity(0, sizeof before, &before), 0);
+  if (CPU_COUNT(&before) >= 3) {
+    EXPECT_EQ(default_threads(), static_cast<unsigned>(CPU_COUNT(&before) - 1));
+  }
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &before)) {
+      CPU_SET(cpu, &one);
+      break;
+    }
+  }
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+  EXPECT_EQ(default_threads(), 1U);
+  EXPECT_EQ(parse_with({"serve"})->threads, 1U);
+  ASSERT_EQ(sched_setaffinity(0, sizeof before, &before), 0);
 }
 
 TEST(Config, OperatingFlags) {
