@@ -60,7 +60,7 @@ class App {
         owner_(std::move(owner)) {}
 
   // Answers `request` by calling `done` exactly once, either before handle() returns or
-  // later on the counter's worker thread (after the hit is durable). Never throws.
+  // later on the thread that finished the hit (after it is durable). Never throws.
   void handle(const Request& request, Done done);
 
   // The registry the App counts requests in; transports add their own figures to it.

@@ -1,6 +1,6 @@
 // The owner's side of the App: history, the admin API (listing, setting, removing) and the
-// dashboard's files. Every store call runs on the write combiner's worker, in order with the
-// hits queued before it.
+// dashboard's files. Every store call runs where the write combiner applies batches, in order
+// with the hits queued before it.
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <charconv>

@@ -1,4 +1,5 @@
-// Carries work from the counter's worker thread back to the I/O threads with one wake-up
+// Carries work from the counter's threads (the syncer, a worker) back to the I/O threads, and
+// from a commit turn to later in the loop, with one wake-up
 // per burst rather than one per answer: a commit that acknowledges 60 hits costs one
 // reactor interrupt, not 60. Thread-safe.
 #pragma once

@@ -26,7 +26,7 @@ struct SessionContext {
   std::atomic<int> in_flight{0};
   std::atomic<std::size_t> connections{0};  // sessions alive
   std::function<void()> on_drained;         // called when draining and the last request finished
-  AnswerInbox& inbox;                       // answers coming back from the counter's worker
+  AnswerInbox& inbox;                       // answers coming back from the counter
 };
 
 class session : public std::enable_shared_from_this<session> {

@@ -136,7 +136,7 @@ std::expected<void, std::string> post_error(aws::HttpClient& client, const std::
   }
 }
 
-// Waits for the app's answer, which may come from the counter's worker thread. An answer
+// Waits for the app's answer, which comes from the counter's worker thread. An answer
 // still pending shortly before the deadline becomes a 503 (the late one is dropped).
 app::Response answer(app::App& app, const app::Request& request, Deadline deadline,
                      milliseconds margin) {

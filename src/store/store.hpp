@@ -1,6 +1,6 @@
 // The Store interface: where counters live. One small abstract class (leveldb's Env is the
 // model) with one final implementation per backend. A Store is used by one thread at a
-// time (the write combiner's worker), except sync(), which may run beside it.
+// time (the one applying the write combiner's batches), except sync(), which may run beside it.
 #pragma once
 
 #include <cstdint>

@@ -11,7 +11,7 @@
 // Every request is signed with SigV4 and retried per aws/retry.hpp, except a write whose
 // outcome is unknown: that one is never repeated.
 //
-// One caller at a time (the write combiner's worker). add() sends a batch's UpdateItems
+// One caller at a time (the write combiner). add() sends a batch's UpdateItems
 // on up to `max_in_flight` threads and connections at once; every call blocks its thread
 // for at most the configured deadline (retry.deadline) per DynamoDB request.
 #pragma once

@@ -13,7 +13,7 @@
 // and is never resent. Durability is Redis's: with `appendfsync always` an acknowledged hit
 // is on disk; with `everysec`, up to a second of hits may go on power loss.
 //
-// One thread at a time (the write combiner's worker); one connection.
+// One thread at a time (the write combiner's); one connection.
 #pragma once
 
 #include <map>

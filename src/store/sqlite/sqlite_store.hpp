@@ -11,7 +11,7 @@
 // every commit written before it durable, exactly what synchronous=FULL does at each commit, but
 // overlapped with the next batch. This relies on SQLite keeping one WAL file (inode) while the
 // connection is open: true with the defaults used here (no journal_size_limit, no TRUNCATE
-// checkpoints). One thread (the write combiner's worker) uses it; sync() may run beside it.
+// checkpoints). One thread at a time (the write combiner's) uses it; sync() may run beside it.
 #pragma once
 
 #include <expected>
