@@ -106,7 +106,7 @@ class BadInputTest(unittest.TestCase):
         # for room and carry on where each write stopped.
         expected = open(os.path.join(ROOT, "web/vendor/uplot/uPlot.iife.min.js"), "rb").read()
         ask = b"GET /uPlot.iife.min.js HTTP/1.1\r\nHost: x\r\n\r\n"
-        with Server(env=ADMIN_ENV).start() as owner, socket.socket() as client:
+        with Server(env=ADMIN_ENV) as owner, socket.socket() as client:
             client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             client.settimeout(10)
             client.connect((owner.host, owner.port))
