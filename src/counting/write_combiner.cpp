@@ -235,9 +235,7 @@ store::StoreResult<policy::VisitorIds*> WriteCombiner::ids_of(const std::string&
   if (!salt) return std::unexpected(salt.error());
   salt_day_ = day;
   ids_.emplace(*salt);
-  // Yesterday's salt must not outlive its day; a failure here is retried at the next
-  // day change and does not stop counting.
-  (void)store_.forget_before(day);
+  forget_due_ = true;  // once this batch is answered: see forget_if_due()
   return &*ids_;
 }
 
@@ -301,16 +299,29 @@ void WriteCombiner::commit(Waiters& waiters) {
       applied.results[i] = std::move(results);
     });
     applied.waiters = std::move(waiters);  // a moved map keeps its iteration order
-    std::lock_guard lock(sync_mutex_);
-    applied_.push_back(std::move(applied));
-    sync_wake_.notify_one();
-    return;
+    {
+      std::lock_guard lock(sync_mutex_);
+      applied_.push_back(std::move(applied));
+      sync_wake_.notify_one();
+    }
+    return forget_if_due(day);
   }
   // Each key is answered as soon as the store reports it, possibly from the store's threads.
   std::atomic<bool> failed{false};
   store_.add(batch, [&](std::size_t i, KeyResults results) {
     answer(*pending_of[i], results, started, failed);
   });
+  forget_if_due(day);
+}
+
+void WriteCombiner::forget_if_due(const std::string& day) {
+  if (!forget_due_) return;
+  forget_due_ = false;
+  // Yesterday's salt must not outlive its day; a failure here is retried at the next day
+  // change and does not stop counting. After the day's first batch rather than before it:
+  // that batch's answers do not wait for the deletes (two DynamoDB round trips of a
+  // Lambda function's first response, or SQLite's old marks).
+  (void)store_.forget_before(day);
 }
 
 void WriteCombiner::run_syncer() {

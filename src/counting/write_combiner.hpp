@@ -124,6 +124,8 @@ class WriteCombiner {
   // The visitor ids of `day`, keyed with its salt, from the store when the day changed (then
   // earlier days are deleted).
   store::StoreResult<policy::VisitorIds*> ids_of(const std::string& day);
+  // Deletes the days before `day` once after the salt of a new day was fetched.
+  void forget_if_due(const std::string& day);
   void acknowledge(Applied& batch, const store::StoreResult<void>& synced);
   // Answers one key's waiters with their results, else the error to each. Metrics first:
   // a client that has its answer may read /metrics at once. The first failed key of a
@@ -143,6 +145,7 @@ class WriteCombiner {
   const Runner run_on_;
   std::string salt_day_;  // the committing thread's: the day of ids_
   std::optional<policy::VisitorIds> ids_;
+  bool forget_due_ = false;  // the committing thread's: the day changed, older days remain
   std::atomic<std::size_t> pending_{0};
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -116,14 +116,24 @@ def day_of(fake, before, after):
 
 
 def first_hit_calls(key, day, counter_attempts, day_row=True):
-    """What the first counting hit of a process on `key` sends, as (operation, item id)."""
+    """What the first counting hit of a process on `key` sends, as (operation, item id): the
+    day's salt, the hit, then (after the hit is answered) the deletion of older salts."""
     date = datetime.date.fromisoformat(day)
     return ([("PutItem", "#salt#" + day)] +
-            [("DeleteItem", "#salt#%s" % (date - datetime.timedelta(days=back)))
-             for back in (1, 2)] +
             [("UpdateItem", "%s#v#%s#<visitor>" % (key, day))] +
             [("UpdateItem", key)] * counter_attempts +
-            ([("UpdateItem", "%s#day#%s" % (key, day))] if day_row else []))
+            ([("UpdateItem", "%s#day#%s" % (key, day))] if day_row else []) +
+            [("DeleteItem", "#salt#%s" % (date - datetime.timedelta(days=back)))
+             for back in (1, 2)])
+
+
+def calls_when(fake, expected, timeout=5):
+    """fake.calls() once it holds as many calls as `expected` (the deletions of older salts
+    go out after the answer), or when `timeout` runs out."""
+    deadline = time.monotonic() + timeout
+    while len(fake.calls()) < len(expected) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return fake.calls()
 
 
 class DynamoDbRetryTest(unittest.TestCase):
@@ -136,7 +146,8 @@ class DynamoDbRetryTest(unittest.TestCase):
             after = utc_today()
             self.assertEqual((status, json.loads(body)), (200, {"count": 7}))
             day = day_of(fake, before, after)
-            self.assertEqual(fake.calls(), first_hit_calls("visitors", day, counter_attempts=3))
+            expected = first_hit_calls("visitors", day, counter_attempts=3)
+            self.assertEqual(calls_when(fake, expected), expected)
             for _, _, headers, request in fake.requests:
                 self.assertTrue(headers["Authorization"].startswith(
                     "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"))
@@ -171,8 +182,8 @@ class DynamoDbRetryTest(unittest.TestCase):
                 self.assertEqual(json.loads(body)["outcome"], "unknown")
                 # The counter's UpdateItem went once; the day's row was not raised.
                 day = day_of(fake, before, after)
-                self.assertEqual(fake.calls(), first_hit_calls("visitors", day,
-                                                               counter_attempts=1, day_row=False))
+                expected = first_hit_calls("visitors", day, counter_attempts=1, day_row=False)
+                self.assertEqual(calls_when(fake, expected), expected)
             finally:
                 code, _, err = s.stop()
             self.assertEqual(code, 0, err)
@@ -202,8 +213,8 @@ class DynamoDbRetryTest(unittest.TestCase):
             self.assertIn("retry-after", headers)
             self.assertEqual(json.loads(body)["outcome"], "not_counted")
             day = day_of(fake, before, after)
-            self.assertEqual(fake.calls(), first_hit_calls("visitors", day, counter_attempts=1,
-                                                           day_row=False))
+            expected = first_hit_calls("visitors", day, counter_attempts=1, day_row=False)
+            self.assertEqual(calls_when(fake, expected), expected)
             self.assertEqual(s.request("GET", "/healthz")[0], 503)
             self.assertEqual(fake.targets()[-1], "DynamoDB_20120810.DescribeTable")
             self.assertEqual(fake.targets().count("DynamoDB_20120810.DescribeTable"), 1)

@@ -406,8 +406,15 @@ TEST(WriteCombiner, VisitorIdsUseTheDaysSaltWhichRotatesAtUtcMidnight) {
   EXPECT_EQ(hit_and_wait(combiner, "k", alice).value(),
             (HitResult{Seen::returning, {.views = 2, .visitors = 1}}));
   wall.advance(2s);  // 00:00:01 on 2026-01-02
-  EXPECT_EQ(hit_and_wait(combiner, "k", alice).value(),
-            (HitResult{Seen::new_visitor, {.views = 3, .visitors = 2}}));
+  std::promise<std::pair<HitResult, std::size_t>> first_of_day;
+  combiner.hit("k", alice, [&](auto v) {  // on the combiner's thread, inside the commit
+    first_of_day.set_value({v.value(), memory.marks()});
+  });
+  const auto [result, marks_when_answered] = first_of_day.get_future().get();
+  EXPECT_EQ(result, (HitResult{Seen::new_visitor, {.views = 3, .visitors = 2}}));
+  // The day's first batch is answered before yesterday is forgotten: its mark was there.
+  EXPECT_EQ(marks_when_answered, 2U);
+  read_and_wait(combiner, "k");  // queued after the commit, so after the forgetting too
 
   // One salt per day, asked when the day changed, and the days before it forgotten.
   const auto salts = recording.salts();
