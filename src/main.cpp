@@ -182,9 +182,11 @@ int run_lambda(const config::Config& config) {
 int main(int argc, char** argv) {
   try {
     const std::vector<std::string_view> args(argv + 1, argv + argc);
-    if (!args.empty() && (args[0] == "export" || args[0] == "import" || args[0] == "backup")) {
+    if (!args.empty() && (args[0] == "export" || args[0] == "import" || args[0] == "backup" ||
+                          args[0] == "healthcheck")) {
       const auto rest = std::span(args).subspan(1);
       if (args[0] == "backup") return cli::run_backup(rest);
+      if (args[0] == "healthcheck") return cli::run_healthcheck(rest, environment);
       return args[0] == "export" ? cli::run_export(rest, environment)
                                  : cli::run_import(rest, environment);
     }

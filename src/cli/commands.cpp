@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -10,9 +12,11 @@
 #include <map>
 #include <memory>
 
+#include "aws/http_client.hpp"
 #include "cli/progress.hpp"
 #include "cli/transfer_format.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "util/url.hpp"
 
 namespace cli {
 namespace {
@@ -22,7 +26,8 @@ constexpr std::size_t kImportBatch = 500;  // counters per store.import() call
 // `--name VALUE` / `--name=VALUE` flags and bare `--switch`es, as a map; fails on anything
 // not in `known` (a trailing '=' in `known` marks a flag that takes a value).
 std::expected<std::map<std::string, std::string, std::less<>>, std::string> parse_flags(
-    std::span<const std::string_view> args, std::span<const std::string_view> known) {
+    std::span<const std::string_view> args, std::span<const std::string_view> known,
+    bool store_required = true) {
   std::map<std::string, std::string, std::less<>> flags;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
@@ -48,7 +53,9 @@ std::expected<std::map<std::string, std::string, std::less<>>, std::string> pars
       return std::unexpected(std::string(name) + " needs a value");
     }
   }
-  if (!flags.contains("--store")) return std::unexpected("--store URL is required");
+  if (store_required && !flags.contains("--store")) {
+    return std::unexpected("--store URL is required");
+  }
   return flags;
 }
 
@@ -180,6 +187,46 @@ int run_backup(std::span<const std::string_view> args) {
     return fail("backup", done.error(), 1);
   }
   std::cerr << "backup: " << url.substr(7) << " copied to " << output << std::endl;
+  return 0;
+}
+
+int run_healthcheck(std::span<const std::string_view> args, const store::Environment& env) {
+  constexpr std::string_view kKnown[] = {"--listen=", "--timeout-ms="};
+  constexpr std::string_view kUsage = " (usage: healthcheck [--listen HOST:PORT] [--timeout-ms N])";
+  auto flags = parse_flags(args, kKnown, /*store_required=*/false);
+  if (!flags) return fail("healthcheck", flags.error() + std::string(kUsage), 2);
+  std::string listen = "127.0.0.1:8080";  // serve's default
+  if (const char* value = env ? env("VC_LISTEN") : nullptr; value != nullptr && *value != '\0') {
+    listen = value;
+  }
+  if (auto given = flags->find("--listen"); given != flags->end()) listen = given->second;
+  auto where = util::parse_host_port(listen, /*port_zero_ok=*/false);
+  if (!where) return fail("healthcheck", "--listen: " + where.error() + std::string(kUsage), 2);
+  long timeout_ms = 2000;
+  if (auto given = flags->find("--timeout-ms"); given != flags->end()) {
+    const std::string& text = given->second;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), timeout_ms);
+    if (ec != std::errc() || end != text.data() + text.size() || timeout_ms < 1 ||
+        timeout_ms > 600'000) {
+      return fail("healthcheck", "--timeout-ms must be 1-600000" + std::string(kUsage), 2);
+    }
+  }
+  // A server listening on every address is asked on loopback.
+  std::string host = where->host;
+  if (host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::") host = "::1";
+  const std::chrono::milliseconds limit(timeout_ms);
+  const aws::Endpoint endpoint{.tls = false, .host = host, .port = *where->port};
+  aws::HttpClient client(endpoint, aws::HttpClientOptions{.connect_timeout = limit,
+                                                          .request_timeout = limit,
+                                                          .max_response_bytes = 64 * 1024,
+                                                          .ca_file = {}});
+  auto answer = client.send("GET", "/healthz",
+                            {{"Host", endpoint.host_header()}, {"Connection", "close"}}, "", {});
+  if (!answer) return fail("healthcheck", "GET /healthz: " + answer.error().message, 1);
+  if (answer->status != 200) {
+    return fail("healthcheck", "GET /healthz answered " + std::to_string(answer->status), 1);
+  }
   return 0;
 }
 

@@ -2,6 +2,7 @@
 //   visitor-counter export --store URL [--output FILE]
 //   visitor-counter import --store URL [--input FILE] [--mode set|add] [--dry-run]
 //   visitor-counter backup --store sqlite:PATH --output FILE
+//   visitor-counter healthcheck [--listen HOST:PORT] [--timeout-ms N]
 // Export writes every counter with its history in the export format (cli/transfer_format.hpp)
 // to FILE (written beside it, then renamed into place) or stdout. Import checks its whole
 // input before it writes anything, then writes in batches: `set` (the default) makes each
@@ -22,5 +23,10 @@ int run_export(std::span<const std::string_view> args, const store::Environment&
 int run_import(std::span<const std::string_view> args, const store::Environment& env);
 // A consistent copy of a SQLite store, safe while a server writes to it.
 int run_backup(std::span<const std::string_view> args);
+// Asks a running server for GET /healthz, for a container's HEALTHCHECK (an image with no
+// shell or curl): at --listen, else $VC_LISTEN, else 127.0.0.1:8080, as serve reads them (a
+// wildcard address is asked on loopback), within --timeout-ms (2000). Exit 0 on 200; 1 on
+// anything else (503, refused, timed out), with the reason on stderr; 2 on bad usage.
+int run_healthcheck(std::span<const std::string_view> args, const store::Environment& env);
 
 }  // namespace cli

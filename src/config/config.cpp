@@ -380,6 +380,8 @@ std::string help_text() {
       "           first; set (the default) is idempotent, add adds\n"
       "       visitor-counter backup --store sqlite:PATH --output FILE\n"
       "           a consistent copy of a SQLite store, also while a server uses it\n"
+      "       visitor-counter healthcheck [--listen HOST:PORT] [--timeout-ms N]\n"
+      "           asks the server at HOST:PORT (or $VC_LISTEN) for /healthz: exit 0 on 200\n"
       "       visitor-counter --version\n"
       "       visitor-counter --help\n\nflags "
       "(each also settable by its environment variable; a flag wins):\n";

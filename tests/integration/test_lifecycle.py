@@ -6,6 +6,7 @@ import subprocess
 import tempfile
 import unittest
 
+from dynalite import DUMMY_CREDENTIALS
 from server import BINARY, Server
 
 
@@ -28,6 +29,28 @@ class LifecycleTest(unittest.TestCase):
         for text in ["--listen", "VC_LISTEN", "127.0.0.1:8080", "--store", "sqlite:var/counter.db",
                      "--allow-origin", "--require-origin", "--sync", "--threads"]:
             self.assertIn(text, result.stdout)
+
+    def test_healthcheck_asks_the_running_server(self):
+        with Server() as s:
+            where = "%s:%d" % (s.host, s.port)
+            self.assertEqual(run("healthcheck", "--listen", where).returncode, 0)
+            self.assertEqual(run("healthcheck", env={"VC_LISTEN": where}).returncode, 0)
+            # serve listening on every address is asked on loopback
+            self.assertEqual(run("healthcheck", env={"VC_LISTEN": "0.0.0.0:%d" % s.port})
+                             .returncode, 0)
+        gone = run("healthcheck", "--listen", where)
+        self.assertEqual(gone.returncode, 1)
+        self.assertIn("GET /healthz", gone.stderr)
+        self.assertEqual(run("healthcheck", "--listen", "nohost").returncode, 2)
+        self.assertEqual(run("healthcheck", "--timeout-ms", "0").returncode, 2)
+
+    def test_healthcheck_fails_when_the_store_does_not_answer(self):
+        # Nothing listens on port 1: /healthz answers 503, and the check says so.
+        down = "dynamodb://vc-table?region=us-east-1&endpoint=http://127.0.0.1:1&max_attempts=1"
+        with Server(store=down, env=DUMMY_CREDENTIALS) as s:
+            result = run("healthcheck", "--listen", "%s:%d" % (s.host, s.port))
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("answered 503", result.stderr)
 
     def test_bad_flags(self):
         self.assert_one_line_error(run("serve", "--frobnicate"), "--frobnicate")
