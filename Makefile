@@ -10,7 +10,7 @@ VC_IGNORE_BOTS ?= true
 VC_REPEAT_WINDOW ?= 10
 VC_RATE_LIMIT ?= 5/s,burst=20
 
-.PHONY: all deps build run fleet-demo package test test-asan test-fresh fuzz format-check bench soak clean
+.PHONY: all deps build run fleet-demo package image test test-asan test-fresh fuzz format-check bench soak clean
 
 all: build
 
@@ -37,6 +37,17 @@ package: deps
 	cmake --preset lambda $(CMAKE_FLAGS) >/dev/null
 	cmake --build build/lambda -j$(JOBS)
 	deploy/package.sh build/lambda/visitor-counter dist/visitor-counter-lambda.zip
+
+# The container image (deploy/container, docs/container.md): the static binary of `package`
+# FROM scratch, built with podman into its usual storage (podman run finds it there) and
+# tagged visitor-counter:VERSION and visitor-counter:latest. Unlike `package` it does not
+# insist on x86-64: the image gets the build machine's architecture.
+image:
+	@scripts/install-deps image
+	cmake --preset lambda $(CMAKE_FLAGS) >/dev/null
+	cmake --build build/lambda -j$(JOBS)
+	deploy/container/build-image build/lambda/visitor-counter \
+	  visitor-counter:$$(build/lambda/visitor-counter --version | cut -d' ' -f2) visitor-counter:latest
 
 test: package
 	@scripts/install-deps test
