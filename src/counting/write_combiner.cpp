@@ -150,15 +150,7 @@ void WriteCombiner::stop() {
   } else {
     // Turns still queued on run_on may never run now (the server stops its threads first):
     // what they would have applied is applied here, after a turn in progress.
-    std::lock_guard holder(turn_mutex_);
-    Waiters waiters;
-    std::vector<Task> tasks;
-    {
-      std::lock_guard lock(mutex_);
-      waiters.swap(waiters_);
-      tasks.swap(tasks_);
-    }
-    process(waiters, tasks);
+    apply_queued();
   }
   if (!syncer_.joinable()) return;
   {
@@ -203,7 +195,7 @@ void WriteCombiner::schedule(std::unique_lock<std::mutex>& lock) {
   run_on_([this] { turn(); });
 }
 
-void WriteCombiner::turn() {
+void WriteCombiner::apply_queued() {
   std::lock_guard holder(turn_mutex_);
   Waiters waiters;
   std::vector<Task> tasks;
@@ -213,6 +205,10 @@ void WriteCombiner::turn() {
     tasks.swap(tasks_);
   }
   process(waiters, tasks);
+}
+
+void WriteCombiner::turn() {
+  apply_queued();
   {
     std::lock_guard lock(mutex_);
     if (waiters_.empty() && tasks_.empty()) {

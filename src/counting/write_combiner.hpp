@@ -115,6 +115,8 @@ class WriteCombiner {
   // One commit turn where `run_on` runs it: everything queued so far, then another turn if
   // more came meanwhile.
   void turn();
+  // With run_on: takes everything queued so far and applies it, one caller at a time.
+  void apply_queued();
   // Applies `waiters`, then runs `tasks`, on the thread that holds the store.
   void process(Waiters& waiters, std::vector<Task>& tasks);
   // Called with mutex_ held, after queuing: wakes the worker or schedules a turn.

@@ -249,18 +249,17 @@ TEST(WriteCombiner, FailedSyncFailsTheHitsOfThatSync) {
   EXPECT_NE(metrics.render().find("vc_hits_outcome_unknown_total 20\n"), std::string::npos);
 }
 
-TEST(WriteCombiner, ConcurrentHitsGetDistinctGapFreeValues) {
-  store::MemoryStore memory;
-  metrics::Registry metrics;
-  WriteCombiner combiner(memory, metrics);
-  constexpr int kThreads = 8, kHits = 500;
+// `senders` threads each count `hits_each` hits on one key at once: every hit gets its own value,
+// with no gap, and the store ends at their number.
+void expect_distinct_gap_free_values(WriteCombiner& combiner, store::Store& store, int senders,
+                                     int hits_each) {
   std::mutex mutex;
   std::vector<std::int64_t> values;
-  std::latch all_done(kThreads * kHits);
+  std::latch all_done(senders * hits_each);
   std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
+  for (int t = 0; t < senders; ++t) {
     threads.emplace_back([&] {
-      for (int i = 0; i < kHits; ++i) {
+      for (int i = 0; i < hits_each; ++i) {
         combiner.hit("k", anyone(), [&](store::StoreResult<HitResult> v) {
           std::lock_guard lock(mutex);
           values.push_back(v.value().totals.views);
@@ -272,9 +271,17 @@ TEST(WriteCombiner, ConcurrentHitsGetDistinctGapFreeValues) {
   for (auto& thread : threads) thread.join();
   all_done.wait();
   std::ranges::sort(values);
-  ASSERT_EQ(values.size(), std::size_t{kThreads * kHits});
+  ASSERT_EQ(values.size(), static_cast<std::size_t>(senders * hits_each));
   for (std::size_t i = 0; i < values.size(); ++i) EXPECT_EQ(values[i], std::int64_t(i) + 1);
-  EXPECT_EQ(*memory.get("k").value(), (Totals{.views = kThreads * kHits, .visitors = 1}));
+  combiner.stop();  // the store is the combiner's until then
+  EXPECT_EQ(*store.get("k").value(), (Totals{.views = senders * hits_each, .visitors = 1}));
+}
+
+TEST(WriteCombiner, ConcurrentHitsGetDistinctGapFreeValues) {
+  store::MemoryStore memory;
+  metrics::Registry metrics;
+  WriteCombiner combiner(memory, metrics);
+  expect_distinct_gap_free_values(combiner, memory, 8, 500);
 }
 
 // Every thread sends each of its visitors twice in a row: the first counts a visitor, the
@@ -688,28 +695,8 @@ TEST(WriteCombinerOnRunner, ConcurrentHitsGetDistinctGapFreeValues) {
   metrics::Registry metrics;
   Loop loop(2);
   WriteCombiner combiner(memory, metrics, on(loop));
-  constexpr int kThreads = 4, kHits = 500;
-  std::mutex mutex;
-  std::vector<std::int64_t> values;
-  std::latch all_done(kThreads * kHits);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
-      for (int i = 0; i < kHits; ++i) {
-        combiner.hit("k", anyone(), [&](store::StoreResult<HitResult> v) {
-          std::lock_guard lock(mutex);
-          values.push_back(v.value().totals.views);
-          all_done.count_down();
-        });
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  all_done.wait();
-  std::ranges::sort(values);
-  ASSERT_EQ(values.size(), std::size_t{kThreads * kHits});
-  for (std::size_t i = 0; i < values.size(); ++i) EXPECT_EQ(values[i], std::int64_t(i) + 1);
-  EXPECT_LT(loop.posted(), kThreads * kHits);  // one turn took many hits
+  expect_distinct_gap_free_values(combiner, memory, 4, 500);
+  EXPECT_LT(loop.posted(), 4 * 500);  // one turn took many hits
 }
 
 // While a turn is in the store, new hits schedule no second turn; the next turn takes them
