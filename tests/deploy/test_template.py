@@ -62,6 +62,10 @@ EXPECTED_ROUTES = {
     ("GET", "/healthz"),
     ("GET", "/counter.js"),
 } | {
+    # HEAD wherever the public GET works.
+    ("HEAD", path) for path in ["/count", "/count/{key+}", "/counters/{key+}", "/history/{key+}",
+                                "/badge/{key+}", "/healthz", "/counter.js"]
+} | {
     # The admin API and the dashboard's files: no OPTIONS, so no preflight is answered.
     ("GET", "/counters"),
     ("PUT", "/counters/{key+}"),

@@ -103,6 +103,21 @@ class LambdaTest(FunctionUnderTest, unittest.TestCase):
             self.assertEqual((answer.status, answer.json()), (200, {"key": "visitors", "count": 1,
                                                               "views": 1, "visitors": 1}))
 
+    def test_head_answers_like_get_without_a_body_or_a_count(self):
+        self.call("GET", "/count")
+        # Each HEAD, and a GET of the same kind that does not count either.
+        for head_path, get_path in [("/count", "/counters/visitors"),
+                                    ("/count/visitors", "/counters/visitors"),
+                                    ("/counters/visitors", "/counters/visitors"),
+                                    ("/healthz", "/healthz"), ("/counter.js", "/counter.js"),
+                                    ("/badge/visitors.svg", "/badge/visitors.svg?period=7d")]:
+            head, get = self.call("HEAD", head_path), self.call("GET", get_path)
+            self.assertEqual((head.status, get.status), (200, 200), head_path)
+            self.assertEqual(head.body, "", head_path)
+            self.assertNotEqual(get.body, "", get_path)
+            self.assertEqual(head.headers["content-type"], get.headers["content-type"], head_path)
+        self.assertEqual(self.count(), 1)  # HEAD never counts
+
     def test_bad_key(self):
         answer = self.call("GET", "/count/bad%20key")
         self.assertEqual(answer.status, 400)
