@@ -1,5 +1,6 @@
-// The sources of the standard credential chain: the environment, the shared files, web
-// identity through STS, ECS container credentials and EC2 instance metadata (IMDSv2).
+// The sources of the standard credential chain: the environment, the shared files (keys, or
+// a credential_process), web identity through STS, ECS container credentials and EC2
+// instance metadata (IMDSv2).
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/encode.hpp>
@@ -46,8 +47,11 @@ std::optional<std::chrono::system_clock::time_point> parse_time(const std::strin
          std::chrono::seconds(second);
 }
 
-// {AccessKeyId, SecretAccessKey, Token, Expiration}: what ECS and IMDS answer.
-Fetched from_json(const std::string& body, const std::string& what) {
+// {AccessKeyId, SecretAccessKey, <token_field>, Expiration}: what ECS and IMDS answer (the
+// token as "Token"), and a credential_process prints ("SessionToken"). Without an Expiration
+// only when `expiry_optional` (then `expires` is the latest time there is).
+Fetched from_json(const std::string& body, const std::string& what,
+                  const char* token_field = "Token", bool expiry_optional = false) {
   boost::system::error_code ec;
   const boost::json::value value = boost::json::parse(body, ec);
   const boost::json::object* object = ec ? nullptr : value.if_object();
@@ -57,15 +61,44 @@ Fetched from_json(const std::string& body, const std::string& what) {
   };
   TemporaryCredentials out{.credentials = {.access_key_id = field("AccessKeyId"),
                                            .secret_access_key = field("SecretAccessKey"),
-                                           .session_token = field("Token")},
+                                           .session_token = field(token_field)},
                            .expires = {}};
-  const auto expires = parse_time(field("Expiration"));
+  const std::string expiration = field("Expiration");
+  auto expires = parse_time(expiration);
+  if (!expires && expiry_optional && expiration.empty()) {
+    expires = std::chrono::system_clock::time_point::max();
+  }
   if (out.credentials.access_key_id.empty() || out.credentials.secret_access_key.empty() ||
       !expires) {
     return std::unexpected(what + " answered without credentials");
   }
   out.expires = *expires;
   return out;
+}
+
+// Runs a profile's credential_process (through /bin/sh, as the AWS CLI does on Linux) and
+// reads the JSON it prints: {"Version": 1, AccessKeyId, SecretAccessKey, SessionToken?,
+// Expiration?}. Its stderr is ours.
+Fetched run_credential_process(const std::string& command, const std::string& profile) {
+  const std::string what = "credential_process of profile " + profile;
+  std::FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return std::unexpected(what + ": cannot start it");
+  std::string out;
+  char chunk[4096];
+  while (std::size_t n = std::fread(chunk, 1, sizeof chunk, pipe)) {
+    if (out.size() + n > 64 * 1024) break;  // far more than any credentials
+    out.append(chunk, n);
+  }
+  const int status = ::pclose(pipe);
+  if (status != 0) return std::unexpected(what + ": exited with status " + std::to_string(status));
+  boost::system::error_code ec;
+  const boost::json::value value = boost::json::parse(out, ec);
+  const boost::json::value* version =
+      !ec && value.is_object() ? value.get_object().if_contains("Version") : nullptr;
+  if (version == nullptr || !version->is_int64() || version->get_int64() != 1) {
+    return std::unexpected(what + ": printed no JSON with \"Version\": 1");
+  }
+  return from_json(out, what, "SessionToken", /*expiry_optional=*/true);
 }
 
 // The text between <tag> and </tag> in `xml`, or "".
@@ -142,21 +175,44 @@ std::map<std::string, std::string> shared_profile(const Environment& env, std::s
   return values;
 }
 
-// Keys of the profile in the shared files; nullopt when the files have none for it.
-std::optional<std::expected<Credentials, std::string>> from_shared_files(const Environment& env,
-                                                                         std::string& profile) {
+// The provider of the profile in the shared files: its keys, or its credential_process
+// (run again before what it printed expires, if it says when); nullopt when the files have
+// nothing for the profile.
+std::optional<std::expected<std::shared_ptr<CredentialProvider>, std::string>> from_shared_files(
+    const Environment& env, std::string& profile) {
   bool named = false;
   std::map<std::string, std::string> values = shared_profile(env, profile, named);
   Credentials found{.access_key_id = values["aws_access_key_id"],
                     .secret_access_key = values["aws_secret_access_key"],
                     .session_token = values["aws_session_token"]};
-  if (!found.access_key_id.empty() && !found.secret_access_key.empty()) return found;
+  if (!found.access_key_id.empty() && !found.secret_access_key.empty()) {
+    return fixed_credentials(std::move(found), "profile " + profile);
+  }
+  if (const auto command = values.find("credential_process"); command != values.end()) {
+    auto first = run_credential_process(command->second, profile);
+    if (!first) return std::unexpected(first.error());
+    const std::string source = "profile " + profile + " (credential_process)";
+    if (first->expires == std::chrono::system_clock::time_point::max()) {
+      return fixed_credentials(std::move(first->credentials), source);
+    }
+    return refreshing_credentials(
+        [command = command->second, profile,
+         first = std::optional<Fetched>(std::move(first))]() mutable -> Fetched {
+          if (first) {  // the run above: not a second one at start
+            Fetched once = std::move(*first);
+            first.reset();
+            return once;
+          }
+          return run_credential_process(command, profile);
+        },
+        source);
+  }
   if (values.contains("role_arn") || values.contains("sso_session") ||
-      values.contains("credential_process") || values.contains("sso_start_url")) {
+      values.contains("sso_start_url")) {
     return std::unexpected("profile " + profile +
-                           " uses role_arn, SSO or credential_process, which this program does "
-                           "not read; export its credentials: eval \"$(aws configure "
-                           "export-credentials --profile " +
+                           " uses role_arn or SSO, which this program does not read; export "
+                           "its credentials: eval \"$(aws configure export-credentials "
+                           "--profile " +
                            profile + " --format env)\"");
   }
   if (named) return std::unexpected("AWS_PROFILE " + profile + " has no keys in the shared files");
@@ -274,10 +330,7 @@ std::expected<std::shared_ptr<CredentialProvider>, std::string> default_credenti
     return fixed_credentials(std::move(*fixed), "environment");
   }
   std::string profile;
-  if (auto shared = from_shared_files(env, profile)) {
-    if (!*shared) return std::unexpected(shared->error());
-    return fixed_credentials(std::move(**shared), "profile " + profile);
-  }
+  if (auto shared = from_shared_files(env, profile)) return std::move(*shared);
   if (!read_env(env, "AWS_WEB_IDENTITY_TOKEN_FILE").empty() &&
       !read_env(env, "AWS_ROLE_ARN").empty()) {
     return refreshing_credentials(web_identity(env), "web identity (STS)");

@@ -154,6 +154,40 @@ class CredentialChainTest(unittest.TestCase):
         with self.server({}) as s:  # ~/.aws/credentials, profile default
             self.counts_with(s, "AKIDHOME")
 
+    def test_a_profile_with_a_credential_process(self):
+        config = os.path.join(self.home.name, "config")
+        calls = os.path.join(self.home.name, "calls")
+        # Each run prints the next access key, valid for 20 s: refreshed at half its life.
+        script = os.path.join(self.home.name, "process")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\necho run >> %s\nn=$(wc -l < %s)\n"
+                    "printf '{\"Version\": 1, \"AccessKeyId\": \"AKIDPROC%%s\", "
+                    "\"SecretAccessKey\": \"s\", \"SessionToken\": \"t\", "
+                    "\"Expiration\": \"%%s\"}' \"$n\" "
+                    "\"$(date -u -d '+20 seconds' +%%Y-%%m-%%dT%%H:%%M:%%SZ)\"\n" % (calls, calls))
+        os.chmod(script, 0o755)
+        with open(config, "w") as f:
+            f.write("[profile tool]\ncredential_process = %s --flag\n"
+                    "[profile keyless]\ncredential_process = %s\n"
+                    "[profile broken]\ncredential_process = false\n"
+                    "[profile long]\ncredential_process = printf "
+                    "'{\"Version\":1,\"AccessKeyId\":\"AKIDLONG\",\"SecretAccessKey\":\"s\"}'\n"
+                    % (script, "/bin/echo {}"))
+        env = {"AWS_CONFIG_FILE": config}
+        with self.server({**env, "AWS_PROFILE": "tool"}) as s:
+            self.counts_with(s, "AKIDPROC1")
+            deadline = time.monotonic() + 30
+            while "AKIDPROC2" not in self.dynamodb.stats()["key_ids"]:
+                self.assertLess(time.monotonic(), deadline, "the process was not run again")
+                s.request("GET", "/count/signed")
+                time.sleep(0.5)
+        with self.server({**env, "AWS_PROFILE": "long"}) as s:  # no Expiration: kept
+            self.counts_with(s, "AKIDLONG")
+        with self.assertRaisesRegex(RuntimeError, "credential_process of profile broken: exited"):
+            self.server({**env, "AWS_PROFILE": "broken"}).start()
+        with self.assertRaisesRegex(RuntimeError, "keyless: printed no JSON"):
+            self.server({**env, "AWS_PROFILE": "keyless"}).start()
+
     def test_instance_metadata_v2_and_a_refresh_before_expiry(self):
         metadata = Metadata(lifetime=20)  # refreshed at half their life: after about 10 s
         try:
