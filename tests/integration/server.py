@@ -35,6 +35,13 @@ class Server:
         if "listening on http://" not in line:
             self.proc.kill()
             raise RuntimeError("server did not start: %r %r" % (line, self.proc.stderr.read()))
+        # Read stderr all along: a test that does not would let a chatty server (a store
+        # failure logged per batch) fill the pipe and block in write(2), which looks like a
+        # hang of the server (seen in test_redis's restart test).
+        self._stderr = []
+        self._stderr_reader = threading.Thread(
+            target=lambda: self._stderr.extend(iter(self.proc.stderr.readline, "")), daemon=True)
+        self._stderr_reader.start()
         address = line.split("listening on http://")[1].split()[0]
         host, port = address.rsplit(":", 1)
         self.host = host[1:-1] if host.startswith("[") else host  # "[::1]": IPv6, for sockets
@@ -48,6 +55,8 @@ class Server:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if getattr(self, "_stderr_reader", None):
+            self._stderr_reader.join(timeout=10)
         self.proc.stdout.close()
         self.proc.stderr.close()
         if self.owns_workdir:
@@ -56,8 +65,10 @@ class Server:
     def stop(self, sig=signal.SIGTERM, timeout=10):
         """Sends `sig` and returns (exit code, stdout rest, stderr)."""
         self.proc.send_signal(sig)
-        out, err = self.proc.communicate(timeout=timeout)
-        return self.proc.returncode, out, err
+        self.proc.wait(timeout=timeout)
+        out = self.proc.stdout.read()
+        self._stderr_reader.join(timeout=timeout)
+        return self.proc.returncode, out, "".join(self._stderr)
 
     def kill9(self):
         self.proc.kill()
