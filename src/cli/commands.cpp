@@ -15,6 +15,7 @@
 #include "aws/http_client.hpp"
 #include "cli/progress.hpp"
 #include "cli/transfer_format.hpp"
+#include "config/config.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "util/url.hpp"
 
@@ -195,7 +196,8 @@ int run_healthcheck(std::span<const std::string_view> args, const store::Environ
   constexpr std::string_view kUsage = " (usage: healthcheck [--listen HOST:PORT] [--timeout-ms N])";
   auto flags = parse_flags(args, kKnown, /*store_required=*/false);
   if (!flags) return fail("healthcheck", flags.error() + std::string(kUsage), 2);
-  std::string listen = "127.0.0.1:8080";  // serve's default
+  const config::Config defaults;  // serve's listen address when neither flag nor variable says
+  std::string listen = defaults.listen_host + ":" + std::to_string(defaults.listen_port);
   if (const char* value = env ? env("VC_LISTEN") : nullptr; value != nullptr && *value != '\0') {
     listen = value;
   }

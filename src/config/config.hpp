@@ -62,11 +62,11 @@ using Environment = std::function<const char*(const char*)>;
 std::expected<Config, std::string> parse(std::span<const std::string_view> args,
                                          const Environment& env);
 
-// The --help text: every flag, its variable and its default.
 // I/O threads when --threads is not given: the CPUs this process may run on, minus one, and
 // at least one.
 unsigned default_threads();
 
+// The --help text: every flag, its variable and its default.
 std::string help_text();
 
 // One line describing the effective configuration, for the start-up log.
