@@ -37,6 +37,24 @@ def wait_for_port(port, proc, timeout=20):
     raise RuntimeError("the proxy did not listen on %d" % port)
 
 
+def wait_for_certificate(port, proc, root, timeout=20):
+    """Caddy listens before its local CA has issued the site's certificate, and until then
+    it answers a handshake with an internal-error alert: wait for a handshake that succeeds
+    with the root it wrote, and return the context that trusts it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("the proxy exited: %s" % proc.stderr.read())
+        try:
+            context = ssl.create_default_context(cafile=root)
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as raw:
+                context.wrap_socket(raw, server_hostname="localhost").close()
+            return context
+        except (OSError, ssl.SSLError):  # no root file yet, or no certificate yet
+            time.sleep(0.05)
+    raise RuntimeError("the proxy served no trusted certificate on %d" % port)
+
+
 class ProxyRecipes:
     """Subclasses start their proxy in front of `self.counter` and give its HTTPS port and an
     SSL context that trusts it."""
@@ -92,6 +110,7 @@ class NginxRecipe(ProxyRecipes, unittest.TestCase):
             finally:
                 proxy.send_signal(signal.SIGQUIT)
                 proxy.wait(timeout=10)
+                proxy.stderr.close()
 
 
 class CaddyRecipe(ProxyRecipes, unittest.TestCase):
@@ -114,12 +133,12 @@ class CaddyRecipe(ProxyRecipes, unittest.TestCase):
                                       "caddyfile"], env=env, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True)
             try:
-                wait_for_port(port, proxy)
                 root = os.path.join(home, "caddy/pki/authorities/local/root.crt")
-                self.check(port, ssl.create_default_context(cafile=root))
+                self.check(port, wait_for_certificate(port, proxy, root))
             finally:
                 proxy.send_signal(signal.SIGTERM)
                 proxy.wait(timeout=10)
+                proxy.stderr.close()
 
 
 if __name__ == "__main__":
