@@ -70,11 +70,15 @@ class DynamoDbStoreTest(TablePerTest, unittest.TestCase):
             self.assertEqual(json.loads(body)["error"], "store_unavailable")
             self.assertEqual(s.request("GET", "/healthz")[0], 503)
             self.assertEqual(s.request("GET", "/counters/visitors")[0], 503)
+            for _ in range(100):  # every call fails, but the log stays short
+                self.assertEqual(s.request("GET", "/count")[0], 503)
         finally:
             code, _, err = s.stop()
         self.assertEqual(code, 0, err)
         lines = [l for l in err.splitlines() if "ResourceNotFoundException" in l]
         self.assertGreaterEqual(len(lines), 3, err)
+        self.assertLessEqual(len(lines), 5, err)  # 5 per 10 s
+        self.assertRegex(err, r"\[\d+ earlier lines not logged: over 5 per 10 s\]")
         for line in lines:
             self.assertIn("table no-such-table", line)
             self.assertIn("not retryable after 1 attempt(s)", line)

@@ -204,6 +204,8 @@ class Fleet(OneRedis, unittest.TestCase):
             self.assertEqual(headers["retry-after"], "1")
             self.assertEqual(json.loads(body)["outcome"], "not_counted")
             self.assertEqual(s.request("GET", "/healthz")[0], 503)
+            for _ in range(200):  # an outage fails every batch, but the log stays short
+                self.assertEqual(s.request("GET", "/count/down")[0], 503)
             self.redis.start()
             deadline = time.monotonic() + 10
             while s.request("GET", "/healthz")[0] != 200:
@@ -211,6 +213,10 @@ class Fleet(OneRedis, unittest.TestCase):
                 time.sleep(0.1)
             status, _, body = s.request("GET", "/count/down")
             self.assertEqual((status, json.loads(body)["count"]), (200, 2))
+            _, _, log = s.stop()
+            failures = [line for line in log.splitlines() if "redis:" in line]
+            self.assertLessEqual(len(failures), 6, log)  # 5 per 10 s, and the count at exit
+            self.assertRegex(log, r"\[\d+ earlier lines not logged: over 5 per 10 s\]")
         finally:
             self.stop_all(servers)
 

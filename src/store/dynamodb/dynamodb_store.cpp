@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <iostream>
 #include <iterator>
 #include <map>
 #include <mutex>
@@ -16,6 +15,7 @@
 
 #include "store/dynamodb/dynamodb_json.hpp"
 #include "util/crypto.hpp"
+#include "util/log_throttle.hpp"
 #include "util/task_queue.hpp"
 #include "util/utc_day.hpp"
 
@@ -78,12 +78,6 @@ DynamoDbStore::Transport http_transport(const dynamodb::DynamoDbConfig& config) 
                 bool idempotent) { return pool->send(headers, body, timeout, idempotent); };
 }
 
-void log_to_stderr(std::string_view line) {
-  std::string text = "visitor-counter: ";
-  text.append(line).append("\n");
-  std::cerr << text << std::flush;
-}
-
 void redact(std::string& text, std::string_view secret) {
   constexpr std::string_view kRedacted = "[redacted]";
   if (secret.empty()) return;
@@ -105,9 +99,10 @@ struct DynamoDbStore::Attempted {
 std::unique_ptr<DynamoDbStore> DynamoDbStore::open(
     dynamodb::DynamoDbConfig config, std::shared_ptr<aws::CredentialProvider> credentials) {
   Transport transport = http_transport(config);
+  auto failures = std::make_shared<util::LogThrottle>(util::log_to_stderr);
   Hooks hooks{.retry = aws::system_retry_hooks(),
               .wall_clock = [] { return std::chrono::system_clock::now(); },
-              .log = log_to_stderr};
+              .log = [failures](std::string_view line) { failures->log(line); }};
   return std::make_unique<DynamoDbStore>(std::move(config), std::move(credentials),
                                          std::move(transport), std::move(hooks));
 }

@@ -56,8 +56,9 @@ class DynamoDbStore final : public Store {
   };
 
   // The real thing: HTTP(S) to `config.endpoint`, system clocks, a private random generator,
-  // and failures logged to stderr. Opens no connection yet, so it cannot fail; the first
-  // call (or ping) finds out whether the table is reachable.
+  // and failures logged to stderr (at most 5 lines per 10 s, util::LogThrottle). Opens no
+  // connection yet, so it cannot fail; the first call (or ping) finds out whether the table is
+  // reachable.
   static std::unique_ptr<DynamoDbStore> open(dynamodb::DynamoDbConfig config,
                                              std::shared_ptr<aws::CredentialProvider> credentials);
 

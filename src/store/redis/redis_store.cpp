@@ -2,7 +2,6 @@
 #include "store/redis/redis_store.hpp"
 
 #include <charconv>
-#include <iostream>
 #include <map>
 
 #include "store/redis/scripts.hpp"
@@ -16,15 +15,6 @@ using redis::Command;
 using redis::Reply;
 
 constexpr int kSaltSeconds = 2 * 24 * 60 * 60;
-
-// The store's error for a failed call, logged: one line on stderr per failure.
-StoreError store_error(const redis::ClientError& error) {
-  std::cerr << "visitor-counter: redis: " << error.message
-            << (error.outcome_unknown ? " (the write may have applied; not resent)" : "")
-            << std::endl;
-  return {error.message,
-          error.outcome_unknown ? StoreError::Kind::outcome_unknown : StoreError::Kind::failed};
-}
 
 // A number from a reply that holds one (an integer, or a string of digits); nullopt for nil.
 std::optional<std::int64_t> number_of(const Reply& reply) {
@@ -49,6 +39,13 @@ std::string glob_escaped(std::string_view text) {
 
 }  // namespace
 
+StoreError RedisStore::failure(const redis::ClientError& error) {
+  failure_log_.log("redis: " + error.message +
+                   (error.outcome_unknown ? " (the write may have applied; not resent)" : ""));
+  return {error.message,
+          error.outcome_unknown ? StoreError::Kind::outcome_unknown : StoreError::Kind::failed};
+}
+
 std::string RedisStore::name(std::string_view kind, std::string_view rest) const {
   std::string out = client_.config().prefix;
   out.append(kind).append(rest);
@@ -57,7 +54,7 @@ std::string RedisStore::name(std::string_view kind, std::string_view rest) const
 
 std::expected<std::vector<Reply>, StoreError> RedisStore::run(std::span<const Command> commands) {
   auto replies = client_.run(commands);
-  if (!replies) return std::unexpected(store_error(replies.error()));
+  if (!replies) return std::unexpected(failure(replies.error()));
   for (const Reply& reply : *replies) {
     if (reply.type == Reply::Type::error) {
       return std::unexpected(StoreError{"Redis answered: " + reply.text});
@@ -116,7 +113,7 @@ void RedisStore::add(const Batch& batch, const AddCallback& done) {
   const auto reply = script("/count_batch.lua", args);
   StoreResult<std::vector<std::vector<HitResult>>> results;
   if (!reply) {
-    results = std::unexpected(store_error(reply.error()));
+    results = std::unexpected(failure(reply.error()));
   } else if (reply->type != Reply::Type::array || reply->elements.size() != 3 * hit_count) {
     // A script error may come after some of its writes: the hits may have counted.
     results = std::unexpected(
@@ -272,7 +269,7 @@ StoreResult<void> RedisStore::import(std::span<const CounterRecord> records, Imp
     }
   }
   auto reply = script("/import.lua", args);
-  if (!reply) return std::unexpected(store_error(reply.error()));
+  if (!reply) return std::unexpected(failure(reply.error()));
   if (reply->type == Reply::Type::error) {
     return std::unexpected(
         StoreError{"the import script failed: " + reply->text, StoreError::Kind::outcome_unknown});

@@ -23,6 +23,7 @@
 #include "store/redis/redis_client.hpp"
 #include "store/redis/redis_url.hpp"
 #include "store/store.hpp"
+#include "util/log_throttle.hpp"
 
 namespace store {
 
@@ -59,8 +60,12 @@ class RedisStore final : public Store {
       std::span<const redis::Command> commands);
   std::expected<redis::Reply, StoreError> run(const redis::Command& command);
   std::string name(std::string_view kind, std::string_view rest) const;
+  // The store's error for a failed call, logged on stderr (rate-limited: an outage fails
+  // every batch).
+  StoreError failure(const redis::ClientError& error);
 
   redis::RedisClient client_;
+  util::LogThrottle failure_log_{util::log_to_stderr};
   std::map<std::string, std::string, std::less<>> shas_;  // script name -> SHA-1, once loaded
 };
 
