@@ -32,8 +32,9 @@ class Table:
     """One in-memory DynamoDB table (partition key `id`, a string) that answers the JSON API
     the DynamoDB store and the classic handler use, with DynamoDB's semantics for them:
 
-      UpdateItem   SET path = :value and ADD path :number clauses (ADD starts a missing
-                   attribute at 0 and creates a missing item); ConditionExpression;
+      UpdateItem   SET path = :value, SET path = if_not_exists(path, :value) and
+                   ADD path :number clauses (ADD starts a missing attribute at 0 and
+                   creates a missing item); ConditionExpression;
                    ReturnValues NONE, UPDATED_NEW, ALL_OLD, ALL_NEW
       PutItem      with an optional ConditionExpression
       GetItem      the whole item, or {} when there is none
@@ -121,6 +122,8 @@ class Table:
                 raise Invalid("Cannot update attribute id. This attribute is part of the key")
             if action == "SET":
                 new[attribute] = value
+            elif action == "KEEP":  # SET path = if_not_exists(path, :value)
+                new.setdefault(attribute, value)
             else:  # ADD
                 if "N" not in value or ("N" not in new.get(attribute, {"N": "0"})):
                     raise Invalid("An operand in the update expression has an incorrect "
@@ -181,8 +184,15 @@ class Names:
         actions = []
         for keyword, clauses in zip(parts[1::2], parts[2::2]):
             keyword = keyword.upper()
-            for clause in clauses.split(","):
+            for clause in re.split(r",(?![^(]*\))", clauses):  # not the commas in f(a, b)
                 clause = clause.strip()
+                keep = re.fullmatch(r"(\S+)\s*=\s*if_not_exists\s*\(\s*(\S+?)\s*,\s*(:\w+)\s*\)",
+                                    clause)
+                if keyword == "SET" and keep:
+                    if self.name(keep.group(1)) != self.name(keep.group(2)):
+                        raise Invalid("if_not_exists of another attribute is not supported here")
+                    actions.append(("KEEP", self.name(keep.group(1)), self.value(keep.group(3))))
+                    continue
                 if keyword == "SET":
                     match = re.fullmatch(r"(\S+)\s*=\s*(:\w+)", clause)
                 elif keyword == "ADD":

@@ -50,6 +50,24 @@ class DynamoDbStoreTest(TablePerTest, unittest.TestCase):
         self.assertEqual(self.dynalite.item(table, "page/home")["count"], {"N": "3"})
         check_policy_items(self, self.dynalite.scan(table), "page/home", views=3, visitors=1)
 
+    def test_processes_share_the_days_salt(self):
+        # Two processes, one after the other and then side by side: the second keeps the
+        # salt the first wrote (if_not_exists), so one reader is one visitor across them.
+        table = self.new_table()
+        reader = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:145.0) Firefox/145.0"}
+        with self.server(table) as first:
+            self.assertEqual(first.request("GET", "/count/shared", reader)[0], 200)
+            salt = [item for item in self.dynalite.scan(table)
+                    if item["id"]["S"].startswith("#salt#")]
+            with self.server(table, "--repeat-window", "0") as second:
+                status, _, body = second.request("GET", "/count/shared", reader)
+                self.assertEqual((status, json.loads(body)["count"]), (200, 2))
+        self.assertEqual(self.dynalite.item(table, "shared"),
+                         {"id": {"S": "shared"}, "count": {"N": "2"}, "visitors": {"N": "1"}})
+        items = self.dynalite.scan(table)
+        self.assertEqual([item for item in items if item["id"]["S"].startswith("#salt#")], salt)
+        check_policy_items(self, items, "shared", views=2, visitors=1)
+
     def test_an_existing_count_continues(self):
         table = self.new_table()
         self.dynalite.call("PutItem", {"TableName": table, "Item": {

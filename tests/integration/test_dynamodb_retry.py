@@ -7,9 +7,10 @@ test_dynamodb_faults.py.
 
 The script answers the requests of the classic item shape (the counter's item, and
 DescribeTable); the counting policy's own items (the day's salt, visitor marks, day rows)
-live in fake_dynamodb's in-memory table, so a hit sends, in order: PutItem of the day's
-salt, DeleteItem of the two days before (once per day and process), UpdateItem of the
-visitor's mark, UpdateItem of the counter, UpdateItem of the day's row.
+live in fake_dynamodb's in-memory table, so a hit sends, in order: UpdateItem of the day's
+salt, UpdateItem of the visitor's mark, UpdateItem of the counter, UpdateItem of the day's
+row, and once the hit is answered, DeleteItem of the two days before (once per day and
+process).
 
 The backoff is shortened through the store URL (base_delay_ms, throttle_delay_ms) so the
 tests stay fast; the defaults are 25 ms and 100 ms."""
@@ -106,10 +107,10 @@ def utc_today():
 
 
 def day_of(fake, before, after):
-    """The UTC day of the hits, from the day's salt PutItem the first one sent; it must be
+    """The UTC day of the hits, from the day's salt UpdateItem the first one sent; it must be
     the day the request was sent on (`before` or `after` it, across a midnight)."""
     operation, salt = fake.calls()[0]
-    assert operation == "PutItem" and salt.startswith("#salt#"), fake.calls()
+    assert operation == "UpdateItem" and salt.startswith("#salt#"), fake.calls()
     day = salt[len("#salt#"):]
     assert day in (before, after), (day, before, after)
     return day
@@ -119,7 +120,7 @@ def first_hit_calls(key, day, counter_attempts, day_row=True):
     """What the first counting hit of a process on `key` sends, as (operation, item id): the
     day's salt, the hit, then (after the hit is answered) the deletion of older salts."""
     date = datetime.date.fromisoformat(day)
-    return ([("PutItem", "#salt#" + day)] +
+    return ([("UpdateItem", "#salt#" + day)] +
             [("UpdateItem", "%s#v#%s#<visitor>" % (key, day))] +
             [("UpdateItem", key)] * counter_attempts +
             ([("UpdateItem", "%s#day#%s" % (key, day))] if day_row else []) +
@@ -227,9 +228,9 @@ class DynamoDbRetryTest(unittest.TestCase):
             self.assertEqual(status, 503, body)
             self.assertIn("retry-after", headers)
             self.assertEqual(json.loads(body)["outcome"], "not_counted")
-            self.assertEqual(fake.targets(), ["DynamoDB_20120810.PutItem"])
+            self.assertEqual(fake.targets(), ["DynamoDB_20120810.UpdateItem"])
             self.assertEqual(s.request("GET", "/healthz")[0], 503)
-            self.assertEqual(fake.targets(), ["DynamoDB_20120810.PutItem",
+            self.assertEqual(fake.targets(), ["DynamoDB_20120810.UpdateItem",
                                               "DynamoDB_20120810.DescribeTable"])
 
     def test_throttled_reads_and_health_checks_are_retried_too(self):

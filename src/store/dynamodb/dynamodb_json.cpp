@@ -100,16 +100,17 @@ std::string mark_request(std::string_view table, std::string_view id, std::int64
   return json::serialize(body);
 }
 
-std::string put_once_request(std::string_view table, std::string_view id, std::string_view name,
-                             std::string_view value, std::int64_t expires) {
-  json::object item = key_of(id);
-  item[name] = json::object{{"S", value}};
-  item["expires"] = number_value(expires);
+std::string keep_first_request(std::string_view table, std::string_view id, std::string_view name,
+                               std::string_view value, std::int64_t expires) {
   json::object body;
   body["TableName"] = table;
-  body["Item"] = std::move(item);
-  body["ConditionExpression"] = "attribute_not_exists(#id)";
-  body["ExpressionAttributeNames"] = json::object{{"#id", kKeyAttribute}};
+  body["Key"] = key_of(id);
+  body["UpdateExpression"] =
+      "SET #name = if_not_exists(#name, :value), #expires = if_not_exists(#expires, :expires)";
+  body["ExpressionAttributeNames"] = json::object{{"#name", name}, {"#expires", "expires"}};
+  body["ExpressionAttributeValues"] =
+      json::object{{":value", json::object{{"S", value}}}, {":expires", number_value(expires)}};
+  body["ReturnValues"] = "ALL_NEW";
   return json::serialize(body);
 }
 
@@ -329,17 +330,16 @@ std::expected<std::optional<std::int64_t>, std::string> parse_mark_response(std:
   return std::optional<std::int64_t>(*value);
 }
 
-std::expected<std::optional<std::string>, std::string> parse_get_string_response(
-    std::string_view body, std::string_view name) {
+std::expected<std::string, std::string> parse_updated_string(std::string_view body,
+                                                             std::string_view name) {
   auto object = parse_object(body);
   if (!object) return std::unexpected(object.error());
-  auto item = optional_object(*object, "Item");
-  if (!item) return std::unexpected(item.error());
-  if (*item == nullptr) return std::optional<std::string>();
-  const json::object* attribute = member_object(**item, name);
+  const json::object* attributes = member_object(*object, "Attributes");
+  const json::object* attribute =
+      attributes != nullptr ? member_object(*attributes, name) : nullptr;
   const std::string_view text = attribute != nullptr ? string_member(*attribute, "S") : "";
-  if (text.empty()) return std::unexpected("item has no string attribute " + std::string(name));
-  return std::optional<std::string>(std::string(text));
+  if (text.empty()) return std::unexpected("no string attribute " + std::string(name));
+  return std::string(text);
 }
 
 std::expected<std::optional<AnswerRecord>, std::string> parse_answer_record(std::string_view body) {

@@ -40,9 +40,11 @@ std::string add_request(std::string_view table, std::string_view id,
 // that (else ConditionalCheckFailedException: the visitor is within the repeat window).
 std::string mark_request(std::string_view table, std::string_view id, std::int64_t now,
                          std::int64_t expires, std::optional<std::int64_t> not_since);
-// PutItem of item `id` with string attribute `name` and `expires`, only if absent.
-std::string put_once_request(std::string_view table, std::string_view id, std::string_view name,
-                             std::string_view value, std::int64_t expires);
+// UpdateItem of item `id` that sets string attribute `name` to `value` and `expires`, each
+// only where it is not set yet (`if_not_exists`), and answers the whole item (ALL_NEW): the
+// first value written wins, in one request, and resending it changes nothing.
+std::string keep_first_request(std::string_view table, std::string_view id, std::string_view name,
+                               std::string_view value, std::int64_t expires);
 // PutItem of an Idempotency-Key's record: `claim` (who counts it) and `expires`, only if
 // absent or expired at `now`.
 std::string claim_request(std::string_view table, std::string_view id, std::string_view claim,
@@ -91,9 +93,9 @@ std::expected<Totals, std::string> parse_totals_response(std::string_view body);
 std::expected<std::optional<Totals>, std::string> parse_get_totals_response(std::string_view body);
 // An ALL_OLD UpdateItem answer's `seen`: nullopt when there was no item.
 std::expected<std::optional<std::int64_t>, std::string> parse_mark_response(std::string_view body);
-// A GetItem answer's string attribute `name`, or nullopt when there is no item.
-std::expected<std::optional<std::string>, std::string> parse_get_string_response(
-    std::string_view body, std::string_view name);
+// String attribute `name` of an UpdateItem answer's `Attributes`.
+std::expected<std::string, std::string> parse_updated_string(std::string_view body,
+                                                             std::string_view name);
 // An Idempotency-Key's record in a GetItem answer: its `claim`, and its `views` and
 // `visitors` once answered; nullopt when there is no item.
 struct AnswerRecord {

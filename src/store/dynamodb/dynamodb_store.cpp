@@ -327,27 +327,20 @@ StoreResult<std::optional<Totals>> DynamoDbStore::get(std::string_view key) {
 
 StoreResult<std::string> DynamoDbStore::salt(std::string_view day) {
   const auto date = util::parse_utc_day(day);
-  if (!date) return std::unexpected(fail("PutItem", "bad day '" + std::string(day) + "'"));
+  if (!date) return std::unexpected(fail("UpdateItem", "bad day '" + std::string(day) + "'"));
   const std::optional<std::string> bytes = util::random_bytes(32);
-  if (!bytes) return std::unexpected(fail("PutItem", "no random bytes for the day's salt"));
+  if (!bytes) return std::unexpected(fail("UpdateItem", "no random bytes for the day's salt"));
   const std::string id = "#salt#" + std::string(day);
-  const std::string fresh = util::to_hex(util::as_bytes(*bytes));
   // Kept in the table only while it may be asked for: TTL two days on, forget_before sooner.
   const std::int64_t expires = util::next_utc_midnight(*date + std::chrono::days{1});
-  auto put = call("PutItem", dynamodb::put_once_request(config_.table, id, "salt", fresh, expires),
-                  /*idempotent=*/true);
-  if (put) return fresh;
-  if (put.error().type != "ConditionalCheckFailedException") {
-    return std::unexpected(fail("PutItem", "day's salt: " + put.error().why));
-  }
-  // Another process (or an earlier attempt of this one) made it first: use that one.
-  auto body = call("GetItem", dynamodb::get_item_request(config_.table, id), true);
-  if (!body) return std::unexpected(fail("GetItem", "day's salt: " + body.error().why));
-  auto salt = dynamodb::parse_get_string_response(*body, "salt");
-  if (!salt || !*salt) {
-    return std::unexpected(fail("GetItem", "day's salt: " + (salt ? "gone" : salt.error())));
-  }
-  return **salt;
+  // One request whether or not another process made the day's salt first; safe to resend.
+  const std::string request = dynamodb::keep_first_request(
+      config_.table, id, "salt", util::to_hex(util::as_bytes(*bytes)), expires);
+  auto body = call("UpdateItem", request, /*idempotent=*/true);
+  if (!body) return std::unexpected(fail("UpdateItem", "day's salt: " + body.error().why));
+  auto salt = dynamodb::parse_updated_string(*body, "salt");
+  if (!salt) return std::unexpected(fail("UpdateItem", "day's salt: " + salt.error()));
+  return *salt;
 }
 
 StoreResult<void> DynamoDbStore::forget_before(std::string_view day) {

@@ -91,7 +91,8 @@ class DynamoDbStore final : public Store {
   // a repeated mark can only make its hit count less (a repeat, or returning), never twice.
   void add(const Batch& batch, const AddCallback& done) override;
 
-  // PutItem `#salt#DAY` if absent, else GetItem of the one that exists.
+  // One UpdateItem of `#salt#DAY` that keeps the salt already there, else writes a new one
+  // (`if_not_exists`), and answers the one kept.
   StoreResult<std::string> salt(std::string_view day) override;
   // Deletes the salts of the two days before `day` (marks expire through the TTL).
   StoreResult<void> forget_before(std::string_view day) override;

@@ -418,23 +418,31 @@ TEST_F(DynamoDbStoreTest, AFailedMarkFailsItsKeyOnly) {
   EXPECT_EQ(views(results[1]), std::vector<std::int64_t>{1});
 }
 
-// The day's salt: created once with a conditional put, else the one that exists is read.
+// The day's salt: one UpdateItem that keeps the salt already there, else writes this one,
+// and answers the salt kept.
 TEST_F(DynamoDbStoreTest, TheSaltIsCreatedOnceAndSharedOtherwise) {
   auto db = make();
-  replies = {ok("{}")};
-  auto made = db->salt("2026-01-01");
-  ASSERT_TRUE(made.has_value());
-  EXPECT_EQ(made->size(), 64u);
-  EXPECT_EQ(sent[0].header("X-Amz-Target"), "DynamoDB_20120810.PutItem");
-  EXPECT_NE(sent[0].body.find(R"x("ConditionExpression":"attribute_not_exists(#id)")x"),
-            std::string::npos);
+  replies = {ok(R"({"Attributes":{"id":{"S":"#salt#2026-01-01"},"salt":{"S":"ours"}}})")};
+  EXPECT_EQ(db->salt("2026-01-01").value(), "ours");
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].header("X-Amz-Target"), "DynamoDB_20120810.UpdateItem");
+  EXPECT_NE(sent[0].body.find(R"x(SET #name = if_not_exists(#name, :value), )x"
+                              R"x(#expires = if_not_exists(#expires, :expires))x"),
+            std::string::npos)
+      << sent[0].body;
   EXPECT_NE(sent[0].body.find(R"("id":{"S":"#salt#2026-01-01"})"), std::string::npos);
-  EXPECT_NE(sent[0].body.find(R"("expires":{"N":"1767398400"})"), std::string::npos)
+  EXPECT_NE(sent[0].body.find(R"(":expires":{"N":"1767398400"})"), std::string::npos)
       << sent[0].body;  // the end of the next day
-  replies = {error(400, "ConditionalCheckFailedException"),
-             ok(R"({"Item":{"id":{"S":"#salt#2026-01-01"},"salt":{"S":"theirs"}}})")};
+  EXPECT_NE(sent[0].body.find(R"("ReturnValues":"ALL_NEW")"), std::string::npos);
+  constexpr std::string_view kOffered = R"(":value":{"S":")";
+  const auto offered = sent[0].body.find(kOffered) + kOffered.size();
+  ASSERT_GT(offered, kOffered.size());
+  EXPECT_EQ(sent[0].body.find('"', offered) - offered, 64u);  // 32 random bytes, in hex
+
+  replies = {ok(R"({"Attributes":{"salt":{"S":"theirs"}}})")};  // another process's
   EXPECT_EQ(db->salt("2026-01-01").value(), "theirs");
-  EXPECT_EQ(sent[2].header("X-Amz-Target"), "DynamoDB_20120810.GetItem");
+  replies = {ok(R"({"Attributes":{"id":{"S":"#salt#2026-01-01"}}})")};
+  EXPECT_FALSE(db->salt("2026-01-01").has_value());  // an answer without the salt
 }
 
 TEST_F(DynamoDbStoreTest, ForgettingDeletesTheTwoPreviousSalts) {

@@ -206,8 +206,9 @@ TEST(DynamoDbJson, GetItemResponse) {
   EXPECT_FALSE(parse_get_totals_response("{").has_value());
   EXPECT_EQ(parse_mark_response("{}").value(), std::nullopt);
   EXPECT_EQ(parse_mark_response(R"({"Attributes":{"seen":{"N":"5"}}})").value(), 5);
-  EXPECT_EQ(parse_get_string_response(R"({"Item":{"salt":{"S":"ab"}}})", "salt").value(), "ab");
-  EXPECT_EQ(parse_get_string_response("{}", "salt").value(), std::nullopt);
+  EXPECT_EQ(parse_updated_string(R"({"Attributes":{"salt":{"S":"ab"}}})", "salt").value(), "ab");
+  EXPECT_FALSE(parse_updated_string("{}", "salt").has_value());
+  EXPECT_FALSE(parse_updated_string(R"({"Attributes":{"salt":{"N":"1"}}})", "salt").has_value());
   auto record = parse_answer_record(R"({"Item":{"claim":{"S":"c"},"views":{"N":"2"},)"
                                     R"("visitors":{"N":"1"}}})");
   ASSERT_TRUE(record.has_value() && record->has_value());
