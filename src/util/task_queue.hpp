@@ -2,11 +2,14 @@
 // has finished. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <semaphore>
 
 namespace util {
 
@@ -23,6 +26,48 @@ class TaskQueue {
     ++unfinished_;
     wake_.notify_one();
   }
+  // A task that runs beside its caller's own work: queued first, for a free worker to take,
+  // and joined by the caller, which runs it itself when no worker has taken it yet (so it
+  // never waits on a queue whose workers are all busy, or on none at all).
+  class Beside {
+   public:
+    explicit Beside(std::function<void()> task) : task_(std::move(task)) {}
+    // Returns once the task has run, here or on a worker.
+    void join() {
+      if (taken_.exchange(true)) {
+        ran_.acquire();
+      } else {
+        task_();
+      }
+    }
+    // Drops the task if no worker has taken it (true: it never runs), else returns once it
+    // has run there (false).
+    bool drop_or_join() {
+      if (!taken_.exchange(true)) return true;
+      ran_.acquire();
+      return false;
+    }
+
+   private:
+    friend class TaskQueue;
+    std::function<void()> task_;
+    std::atomic<bool> taken_{false};
+    std::binary_semaphore ran_{0};
+  };
+  // The caller must join() or drop_or_join() what this returns (what `task` refers to must
+  // live until then).
+  std::shared_ptr<Beside> push_beside(std::function<void()> task) {
+    auto beside = std::make_shared<Beside>(std::move(task));
+    push(
+        [beside] {
+          if (beside->taken_.exchange(true)) return;  // the caller ran it
+          beside->task_();
+          beside->ran_.release();
+        },
+        /*urgent=*/true);
+    return beside;
+  }
+
   // Runs tasks until none is queued or running.
   void work() {
     std::unique_lock lock(mutex_);

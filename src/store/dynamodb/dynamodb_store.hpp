@@ -34,6 +34,7 @@
 #include "store/dynamodb/dynamodb_json.hpp"
 #include "store/dynamodb/dynamodb_url.hpp"
 #include "store/store.hpp"
+#include "util/task_queue.hpp"
 #include "util/worker_pool.hpp"
 
 namespace store {
@@ -75,11 +76,13 @@ class DynamoDbStore final : public Store {
 
   // For each key: one conditional UpdateItem per distinct visitor (its mark: new, returning
   // or within the repeat window), then one UpdateItem `ADD count, visitors` on the counter
-  // (whose answer gives the hits their distinct values), then one `ADD views, visitors` on
-  // the day's row. Keys are independent and run up to max_in_flight requests at once; each
-  // key is reported as soon as it is done. DynamoDB has no multi-item atomic ADD that
-  // returns the new values, so a day row that fails after its counter was raised is logged
-  // and the hits still count (the totals are exact; the history may then lag).
+  // (whose answer gives the hits their distinct values) and, at the same time, one `ADD
+  // views, visitors` on the day's row. Keys are independent and run up to max_in_flight
+  // requests at once; each key is reported as soon as both of its writes are done. DynamoDB
+  // has no multi-item atomic ADD that returns the new values, so a day row that fails while
+  // its counter was raised is logged and the hits still count (the totals are exact; the
+  // history may then lag); a day row raised beside a counter that certainly failed is
+  // lowered back (logged if that fails), and one whose counter's outcome is unknown is kept.
   //
   // Retries: the counter's UpdateItem is repeated only when it provably did not apply:
   // throttling (ProvisionedThroughputExceeded, RequestLimitExceeded, ...), a transaction
@@ -159,10 +162,12 @@ class DynamoDbStore final : public Store {
                                              std::string_view token);
   // Deletes an Idempotency-Key's claim whose hit did not count (best effort; logged).
   void release(std::string_view key, std::string_view token);
-  // The counter's and the day row's updates for one key, given its visitors' marks and its
-  // Idempotency-Keys' claims, then the answers to remember.
+  // The counter's and the day row's updates for one key, side by side (the day row on
+  // `queue`, the batch's), given its visitors' marks and its Idempotency-Keys' claims, then
+  // the answers to remember.
   StoreResult<std::vector<HitResult>> add_key(const Batch& batch, const KeyHits& key,
-                                              const SeenAt& seen_at, const AnsweredOf& answered);
+                                              const SeenAt& seen_at, const AnsweredOf& answered,
+                                              util::TaskQueue& queue);
   // Runs `round` (one batch request; how many of its items are left unprocessed, or why it
   // failed) until none is left, backing off between rounds as after throttling.
   using Round = std::function<StoreResult<std::size_t>()>;
