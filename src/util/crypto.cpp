@@ -1,11 +1,14 @@
-// SHA-256, HMAC-SHA-256 (one-shot and keyed), random bytes and hex on OpenSSL.
+// SHA-256, HMAC-SHA-256 (one-shot and keyed) and hex on OpenSSL; random bytes from the
+// kernel.
 #include "util/crypto.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/params.h>
-#include <openssl/rand.h>
+#include <sys/random.h>
+
+#include <cerrno>
 
 namespace util {
 
@@ -80,8 +83,10 @@ std::optional<Digest> HmacSha256::sign(std::string_view data) {
 
 std::optional<std::string> random_bytes(std::size_t size) {
   std::string out(size, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(size)) != 1) {
-    return std::nullopt;
+  for (std::size_t filled = 0; filled < size;) {
+    const ssize_t got = getrandom(out.data() + filled, size - filled, 0);
+    if (got < 0 && errno != EINTR) return std::nullopt;
+    if (got > 0) filled += static_cast<std::size_t>(got);
   }
   return out;
 }

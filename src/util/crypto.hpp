@@ -1,6 +1,6 @@
 // The few cryptographic primitives the program uses, over OpenSSL: SHA-256, HMAC-SHA-256
-// (one-shot, or keyed once for many messages), random bytes, and lower-case hex. The free
-// functions are pure and thread-safe.
+// (one-shot, or keyed once for many messages), random bytes (from the kernel), and lower-case
+// hex. The free functions are pure and thread-safe.
 #pragma once
 
 #include <array>
@@ -40,7 +40,10 @@ class HmacSha256 {
   Context* context_;  // nullptr when OpenSSL could not set it up
 };
 
-// `size` bytes from OpenSSL's CSPRNG, or nullopt when it cannot provide them.
+// `size` bytes from the kernel's CSPRNG (getrandom(2), which blocks only until the pool is
+// first initialised at boot), or nullopt when it cannot provide them. Not OpenSSL's
+// RAND_bytes: its first call sets up the DRBG, 2-2.5 ms here, which a Lambda function's
+// first hit (the day's salt) would wait for.
 std::optional<std::string> random_bytes(std::size_t size);
 
 // Whether `a` and `b` are equal, in time that depends on neither's content (only on their
