@@ -187,8 +187,9 @@ void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
     done(k, std::move(results));
   };
   const auto one_done = [&](std::size_t k) {
-    // Its counter goes before the marks still queued for other keys.
-    if (--keys[k].waiting == 0) queue.push([&, k] { finish_key(k); }, /*urgent=*/true);
+    // The thread that did the key's last claim or mark goes on to its counter, before the
+    // marks still queued for other keys, and without handing it to another thread.
+    if (--keys[k].waiting == 0) finish_key(k);
   };
   for (std::size_t k = 0; k < n; ++k) {
     KeyState& state = keys[k];
