@@ -10,8 +10,15 @@
 2. Warm invocations per second of each (one process, WARM events back to back).
 3. `serve --store dynamodb://...` under wrk -c64 against dynalite, compared with
    dynalite's own UpdateItem ceiling (wrk posting UpdateItem straight to it).
+4. Warm hits of new visitors (a new source address each) against a stand-in for DynamoDB
+   that delays every call by LATENCY_MS (tests/integration/fake_dynamodb.py, a thread per
+   connection), as DynamoDB's round trip does in a region: ours with the counter and the
+   day row side by side (the default), ours with them in a row (max_in_flight=1), and the
+   classic handler's one UpdateItem. dynalite answers one request at a time, so it cannot
+   show what requests in flight together save. ROUNDS alternating rounds, medians.
 
-usage: bench/lambda_bench.py [--runs 15] [--warm 2000] [--duration 10]
+usage: bench/lambda_bench.py [--runs 15] [--warm 2000] [--duration 10] [--latency-ms 4]
+                             [--rounds 3]
 Needs: make package (dist/visitor-counter-lambda.zip), make build, wrk, python3-boto3, gcc.
 """
 import argparse
@@ -28,6 +35,7 @@ import zipfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from dynalite import Dynalite  # noqa: E402
+from fake_dynamodb import FakeDynamoDb  # noqa: E402
 from fake_runtime_api import FakeRuntimeApi, http_event  # noqa: E402
 
 TABLE = "visitor-counter"
@@ -93,6 +101,46 @@ def warm_rate(command, env, count):
         return count / took
 
 
+def new_visitor(i):
+    """A GET /count from source address number `i`: a new visitor for each `i`."""
+    event = http_event("GET", "/count")
+    event["requestContext"]["http"]["sourceIp"] = "198.51.%d.%d" % (i // 250 % 250, i % 250 + 1)
+    return event
+
+
+def warm_hit_ms(command, env, count):
+    """Mean milliseconds per warm invocation of one process answering `count`
+    queued hits of new visitors (after one hit that warms it)."""
+    with FakeRuntimeApi() as api:
+        proc = start(command, env, api)
+        api.invoke(new_visitor(count), timeout=60)
+        for i in range(count):
+            api.enqueue(new_visitor(i))
+        began = time.monotonic()
+        api.wait_until(lambda: len(api.posts) >= count + 1, timeout=600, what="warm answers")
+        took = time.monotonic() - began
+        proc.kill()
+        proc.wait()
+        assert all(p.kind == "response" and p.json()["statusCode"] == 200 for p in api.posts)
+        return took / count * 1000
+
+
+def with_latency(ours, classic, classic_env, latency_ms, rounds):
+    """{name: [ms per warm hit of a new visitor, one per round]} against fake_dynamodb with
+    every call delayed by `latency_ms`."""
+    times = {"ours, side by side": [], "ours, in a row": [], "classic": []}
+    with FakeDynamoDb(latency=latency_ms / 1000, scheduled=lambda operation, body: True) as fake:
+        endpoint = fake.store_url().split("endpoint=")[1].split("&")[0]
+        runs = {"ours, side by side": (ours, {**CREDENTIALS, "VC_STORE": fake.store_url()}),
+                "ours, in a row": (ours, {**CREDENTIALS,
+                                          "VC_STORE": fake.store_url("&max_in_flight=1")}),
+                "classic": (classic, {**classic_env, "DYNAMODB_ENDPOINT": endpoint})}
+        for _ in range(rounds):
+            for name, (command, env) in runs.items():
+                times[name].append(warm_hit_ms(command, env, 100))
+    return times
+
+
 def wrk(url, duration, script=None):
     command = ["wrk", "-t1", "-c64", "-d%ds" % duration] + (["-s", script] if script else [])
     out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
@@ -127,6 +175,8 @@ def main():
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--warm", type=int, default=2000)
     parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--latency-ms", type=float, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     with Dynalite() as dynalite:
         dynalite.create_table(TABLE)
@@ -144,6 +194,7 @@ def main():
         serve_rate, completed, rose = serve_against_dynalite(dynalite, args.duration)
         ceiling, _ = wrk(dynalite.endpoint + "/", args.duration,
                          os.path.join(ROOT, "bench", "dynalite_update.lua"))
+    latency = with_latency(ours, classic, classic_env, args.latency_ms, args.rounds)
     ms = lambda xs: statistics.median(xs) * 1000  # noqa: E731
     print("init, median of %d fresh processes (exec -> first GET /next):" % args.runs)
     for name, times in [("bootstrap (C++, static)", init_ours), ("classic Python + boto3", init_classic),
@@ -165,6 +216,14 @@ def main():
     print("  serve: %.0f hits/s (item rose %d for %d completed)" % (serve_rate, rose, completed))
     print("  dynalite UpdateItem ceiling: %.0f/s; serve / ceiling = %.1fx" % (
         ceiling, serve_rate / ceiling))
+    print("warm hit of a new visitor, every DynamoDB call delayed %.0f ms, median of %d rounds:"
+          % (args.latency_ms, args.rounds))
+    for name, times in latency.items():
+        print("  %-20s %6.2f ms  (%s)" % (name, statistics.median(times),
+                                         ", ".join("%.2f" % t for t in times)))
+    print("  side by side saves %.2f ms a hit against in a row" % (
+        statistics.median(latency["ours, in a row"]) -
+        statistics.median(latency["ours, side by side"])))
 
 
 if __name__ == "__main__":
