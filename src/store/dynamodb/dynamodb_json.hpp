@@ -17,6 +17,13 @@
 
 namespace store::dynamodb {
 
+// The item that marks `visitor` as counted on counter `key` on `day`.
+inline std::string mark_id(std::string_view key, std::string_view day, std::string_view visitor) {
+  std::string id(key);
+  id.append("#v#").append(day).append("#").append(visitor);
+  return id;
+}
+
 // The item that remembers an Idempotency-Key's answer on counter `key`.
 inline std::string answer_id(std::string_view key, std::string_view token) {
   std::string id = "#idem#";

@@ -185,6 +185,7 @@ StoreResult<void> DynamoDbStore::set_totals(std::string_view key, std::optional<
 
 StoreResult<bool> DynamoDbStore::remove(std::string_view key) {
   if (!is_counter_key(key)) return false;
+  known_marks_.clear();  // the counter's marks go with it
   // Safe to resend: deleting twice leaves the same table (only the answer may differ).
   auto body =
       call("DeleteItem", dynamodb::delete_item_request(config_.table, key, /*return_old=*/true),

@@ -129,6 +129,7 @@ void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
   struct Mark {
     std::string_view visitor;
     StoreResult<std::optional<std::int64_t>> seen{std::optional<std::int64_t>()};
+    bool known = false;  // in known_marks_: no request
   };
   struct KeyState {
     std::vector<Claim> claims;
@@ -148,9 +149,19 @@ void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
       }
       if (!hit.visitor.empty() && state.mark_of.emplace(hit.visitor, state.marks.size()).second) {
         state.marks.push_back({.visitor = hit.visitor});
+        // Without a repeat window a mark only tells new from returning, and a visitor whose
+        // mark this process saw today is returning: no request.
+        if (batch.repeat_window == 0 &&
+            known_marks_.contains(batch.day,
+                                  dynamodb::mark_id(batch.keys[k].key, batch.day, hit.visitor))) {
+          state.marks.back().seen = batch.now;
+          state.marks.back().known = true;
+        }
       }
     }
-    state.waiting = state.claims.size() + state.marks.size();
+    const auto unknown = std::count_if(state.marks.begin(), state.marks.end(),
+                                       [](const Mark& mark) { return !mark.known; });
+    state.waiting = state.claims.size() + static_cast<std::size_t>(unknown);
     requests += state.waiting + 2;  // and the counter beside its day row
   }
 
@@ -201,8 +212,13 @@ void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
       });
     }
     for (Mark& mark : state.marks) {
+      if (mark.known) continue;
       queue.push([&, k] {
         mark.seen = this->mark(batch, batch.keys[k].key, mark.visitor);
+        if (mark.seen) {
+          known_marks_.insert(batch.day,
+                              dynamodb::mark_id(batch.keys[k].key, batch.day, mark.visitor));
+        }
         one_done(k);
       });
     }
@@ -244,8 +260,7 @@ StoreResult<std::optional<Answered>> DynamoDbStore::claim(const Batch& batch, st
 StoreResult<std::optional<std::int64_t>> DynamoDbStore::mark(const Batch& batch,
                                                              std::string_view key,
                                                              std::string_view visitor) {
-  const std::string id =
-      std::string(key) + "#v#" + std::string(batch.day) + "#" + std::string(visitor);
+  const std::string id = dynamodb::mark_id(key, batch.day, visitor);
   std::optional<std::int64_t> not_since;
   if (batch.repeat_window > 0) not_since = batch.now - batch.repeat_window;
   const std::string request =

@@ -33,6 +33,7 @@
 #include "aws/sigv4.hpp"
 #include "store/dynamodb/dynamodb_json.hpp"
 #include "store/dynamodb/dynamodb_url.hpp"
+#include "store/dynamodb/known_marks.hpp"
 #include "store/store.hpp"
 #include "util/task_queue.hpp"
 #include "util/worker_pool.hpp"
@@ -203,6 +204,8 @@ class DynamoDbStore final : public Store {
   Hooks hooks_;
   std::string host_header_;
   util::WorkerPool pool_;
+  // 20,000 ids of about 80 bytes: a few MB at most, even in a 128 MB Lambda function.
+  dynamodb::KnownMarks known_marks_{20'000};
 };
 
 }  // namespace store

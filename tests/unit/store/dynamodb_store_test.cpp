@@ -448,6 +448,42 @@ TEST_F(DynamoDbStoreTest, MarksDecideNewAndReturningVisitors) {
   EXPECT_EQ(sent[3].body, day_request("home", 3, 1));
 }
 
+// Without a repeat window, a visitor whose mark this process wrote or found today is
+// returning without a request; with a window, after a remove(), or on another day, the mark
+// is asked again.
+TEST_F(DynamoDbStoreTest, AKnownMarkNeedsNoRequest) {
+  auto db = make();
+  replies = {ok("{}"), counted(1, 1), kDayRowDone};
+  const HitBatch first({{"home", {"v1"}}});
+  ASSERT_TRUE(add_one(*db, first).has_value());
+  ASSERT_EQ(sent.size(), 3u);
+
+  sent.clear();
+  replies = {counted(3, 1), kDayRowDone};
+  const HitBatch again({{"home", {"v1", "v1"}}}, {.now = 1767268900});
+  auto results = add_one(*db, again);
+  ASSERT_TRUE(results.has_value()) << results.error().message;
+  EXPECT_EQ(*results,
+            (std::vector<HitResult>{{Seen::returning, {2, 1}}, {Seen::returning, {3, 1}}}));
+  ASSERT_EQ(sent.size(), 2u);  // the counter and its day row; no mark
+  EXPECT_EQ(sent[0].body, counter_request("home", 2, 0));
+
+  const auto mark_is_sent = [&](const HitBatch& batch) {
+    sent.clear();
+    replies = {ok(R"({"Attributes":{"seen":{"N":"1"}}})"), counted(9, 1), kDayRowDone};
+    EXPECT_TRUE(add_one(*db, batch).has_value());
+    return !sent.empty() && sent[0].body.find("#v#") != std::string::npos;
+  };
+  EXPECT_TRUE(mark_is_sent(HitBatch({{"other", {"v1"}}})));  // per counter
+  EXPECT_TRUE(mark_is_sent(HitBatch({{"home", {"v1"}}}, {.window = 60})));
+  EXPECT_TRUE(mark_is_sent(HitBatch({{"home", {"v1"}}}, {.day = "2026-01-02"})));
+  EXPECT_TRUE(mark_is_sent(HitBatch({{"home", {"v1"}}})));  // the new day emptied the set
+
+  replies = {ok(R"({"Attributes":{"id":{"S":"home"}}})"), ok(R"({"Items":[]})")};
+  ASSERT_TRUE(db->remove("home").has_value());
+  EXPECT_TRUE(mark_is_sent(HitBatch({{"home", {"v1"}}})));
+}
+
 // Within the repeat window the mark's condition fails: nothing is written, and the hit
 // answers the current totals, read consistently.
 TEST_F(DynamoDbStoreTest, AVisitorWithinTheWindowIsARepeat) {
