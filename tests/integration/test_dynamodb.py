@@ -95,7 +95,7 @@ class DynamoDbStoreTest(TablePerTest, unittest.TestCase):
         self.assertEqual(code, 0, err)
         lines = [l for l in err.splitlines() if "ResourceNotFoundException" in l]
         self.assertGreaterEqual(len(lines), 3, err)
-        self.assertLessEqual(len(lines), 5, err)  # 5 per 10 s
+        self.assertLessEqual(len(lines), 10, err)  # 5 per 10 s (two windows on a slow machine)
         self.assertRegex(err, r"\[\d+ earlier lines not logged: over 5 per 10 s\]")
         for line in lines:
             self.assertIn("table no-such-table", line)

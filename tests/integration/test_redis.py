@@ -215,7 +215,9 @@ class Fleet(OneRedis, unittest.TestCase):
             self.assertEqual((status, json.loads(body)["count"]), (200, 2))
             _, _, log = s.stop()
             failures = [line for line in log.splitlines() if "redis:" in line]
-            self.assertLessEqual(len(failures), 6, log)  # 5 per 10 s, and the count at exit
+            # 5 per 10 s and the count at exit (a slow machine may take two windows): 203
+            # lines without the limit.
+            self.assertLessEqual(len(failures), 11, log)
             self.assertRegex(log, r"\[\d+ earlier lines not logged: over 5 per 10 s\]")
         finally:
             self.stop_all(servers)
