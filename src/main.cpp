@@ -24,11 +24,12 @@
 #include "lambda/runtime.hpp"
 #include "metrics/registry.hpp"
 #include "store/store.hpp"
+#include "util/log_throttle.hpp"
 
 namespace {
 
 int fail(std::string_view message, int code) {
-  std::cerr << "visitor-counter: " << message << std::endl;
+  util::log_to_stderr(message);
   return code;
 }
 

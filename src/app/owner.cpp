@@ -3,7 +3,6 @@
 // with the hits queued before it.
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-#include <charconv>
 
 #include "app/app.hpp"
 #include "app/history.hpp"
@@ -11,6 +10,7 @@
 #include "app/key.hpp"
 #include "app/query.hpp"
 #include "app/web_file.hpp"
+#include "util/text.hpp"
 #include "util/utc_day.hpp"
 
 namespace app {
@@ -18,16 +18,6 @@ namespace {
 
 constexpr std::int64_t kDefaultPage = 50;
 constexpr std::int64_t kMaxPage = 1000;
-
-// A whole number in [min, max] from a query parameter, or nullopt.
-std::optional<std::int64_t> bounded(std::string_view text, std::int64_t min, std::int64_t max) {
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return std::nullopt;
-  }
-  return value;
-}
 
 // Admin answers may be read by no other site and kept by no cache.
 Response private_answer(Response response) {
@@ -133,8 +123,10 @@ void App::handle_list(const Request& request, Done done) {
   const std::string prefix(param(*params, "prefix").value_or(""));
   const std::string cursor(param(*params, "cursor").value_or(""));
   const auto limit_text = param(*params, "limit");
-  const auto limit = limit_text ? bounded(*limit_text, 1, kMaxPage) : kDefaultPage;
-  const auto days = bounded(param(*params, "days").value_or("0"), 0, kMaxHistoryDays);
+  const auto limit =
+      limit_text ? util::bounded_number<std::int64_t>(*limit_text, 1, kMaxPage) : kDefaultPage;
+  const auto days =
+      util::bounded_number<std::int64_t>(param(*params, "days").value_or("0"), 0, kMaxHistoryDays);
   if (prefix.size() > kMaxKeyBytes || cursor.size() > kMaxKeyBytes) {
     return done(error_response(400, "bad_query", "prefix and cursor are keys: at most 128 bytes"));
   }

@@ -47,14 +47,12 @@ std::optional<std::chrono::system_clock::time_point> parse_time(const std::strin
          std::chrono::seconds(second);
 }
 
-// {AccessKeyId, SecretAccessKey, <token_field>, Expiration}: what ECS and IMDS answer (the
-// token as "Token"), and a credential_process prints ("SessionToken"). Without an Expiration
-// only when `expiry_optional` (then `expires` is the latest time there is).
-Fetched from_json(const std::string& body, const std::string& what,
-                  const char* token_field = "Token", bool expiry_optional = false) {
-  boost::system::error_code ec;
-  const boost::json::value value = boost::json::parse(body, ec);
-  const boost::json::object* object = ec ? nullptr : value.if_object();
+// {AccessKeyId, SecretAccessKey, <token_field>, Expiration} (null: not a JSON object): what
+// ECS and IMDS answer (the token as "Token"), and a credential_process prints
+// ("SessionToken"). Without an Expiration only when `expiry_optional` (then `expires` is the
+// latest time there is).
+Fetched from_object(const boost::json::object* object, const std::string& what,
+                    const char* token_field, bool expiry_optional) {
   const auto field = [&](const char* name) -> std::string {
     const boost::json::value* found = object ? object->if_contains(name) : nullptr;
     return found && found->is_string() ? std::string(found->get_string()) : std::string();
@@ -76,6 +74,13 @@ Fetched from_json(const std::string& body, const std::string& what,
   return out;
 }
 
+// What ECS and IMDS answer: from_object of the parsed `body`.
+Fetched from_json(const std::string& body, const std::string& what) {
+  boost::system::error_code ec;
+  const boost::json::value value = boost::json::parse(body, ec);
+  return from_object(ec ? nullptr : value.if_object(), what, "Token", false);
+}
+
 // Runs a profile's credential_process (through /bin/sh, as the AWS CLI does on Linux) and
 // reads the JSON it prints: {"Version": 1, AccessKeyId, SecretAccessKey, SessionToken?,
 // Expiration?}. Its stderr is ours.
@@ -93,12 +98,12 @@ Fetched run_credential_process(const std::string& command, const std::string& pr
   if (status != 0) return std::unexpected(what + ": exited with status " + std::to_string(status));
   boost::system::error_code ec;
   const boost::json::value value = boost::json::parse(out, ec);
-  const boost::json::value* version =
-      !ec && value.is_object() ? value.get_object().if_contains("Version") : nullptr;
+  const boost::json::object* object = ec ? nullptr : value.if_object();
+  const boost::json::value* version = object ? object->if_contains("Version") : nullptr;
   if (version == nullptr || !version->is_int64() || version->get_int64() != 1) {
     return std::unexpected(what + ": printed no JSON with \"Version\": 1");
   }
-  return from_json(out, what, "SessionToken", /*expiry_optional=*/true);
+  return from_object(object, what, "SessionToken", /*expiry_optional=*/true);
 }
 
 // The text between <tag> and </tag> in `xml`, or "".

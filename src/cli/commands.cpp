@@ -3,7 +3,6 @@
 
 #include <unistd.h>
 
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +16,7 @@
 #include "cli/transfer_format.hpp"
 #include "config/config.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "util/text.hpp"
 #include "util/url.hpp"
 
 namespace cli {
@@ -206,12 +206,11 @@ int run_healthcheck(std::span<const std::string_view> args, const store::Environ
   if (!where) return fail("healthcheck", "--listen: " + where.error() + std::string(kUsage), 2);
   long timeout_ms = 2000;
   if (auto given = flags->find("--timeout-ms"); given != flags->end()) {
-    const std::string& text = given->second;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), timeout_ms);
-    if (ec != std::errc() || end != text.data() + text.size() || timeout_ms < 1 ||
-        timeout_ms > 600'000) {
+    const auto parsed = util::bounded_number(std::string_view(given->second), 1L, 600'000L);
+    if (!parsed) {
       return fail("healthcheck", "--timeout-ms must be 1-600000" + std::string(kUsage), 2);
     }
+    timeout_ms = *parsed;
   }
   // A server listening on every address is asked on loopback.
   std::string host = where->host;

@@ -28,12 +28,8 @@ struct Option {
 
 template <typename T>
 std::expected<T, std::string> number(std::string_view text, T min, T max, std::string_view what) {
-  T value{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return std::unexpected("bad " + std::string(what) + " '" + std::string(text) + "'");
-  }
-  return value;
+  if (auto value = util::bounded_number(text, min, max)) return *value;
+  return std::unexpected("bad " + std::string(what) + " '" + std::string(text) + "'");
 }
 
 Result set_listen(Config& c, std::string_view v) {

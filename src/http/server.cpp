@@ -10,11 +10,11 @@
 #include <boost/asio/strand.hpp>
 #include <chrono>
 #include <csignal>
-#include <iostream>
 #include <thread>
 #include <vector>
 
 #include "http/session.hpp"
+#include "util/log_throttle.hpp"
 
 namespace http {
 namespace net = boost::asio;
@@ -43,7 +43,7 @@ struct Server::Impl {
         return do_accept(from, operator_listener);
       }
       if (ec == net::error::operation_aborted) return;
-      std::cerr << "visitor-counter: accept failed: " << ec.message() << std::endl;
+      util::log_to_stderr("accept failed: " + ec.message());
       // Out of file descriptors: accepting again at once would spin; wait a little.
       const bool exhausted = ec == net::error::no_descriptors ||
                              ec == boost::system::errc::too_many_files_open_in_system;

@@ -19,7 +19,8 @@
 
 namespace util {
 
-// Writes "visitor-counter: LINE\n" to stderr in one call, so lines from threads never mix.
+// Writes "visitor-counter: LINE\n" to stderr in one call, so lines from threads never mix:
+// the one sink of the program's error lines (a LogThrottle's, or a single line's).
 void log_to_stderr(std::string_view line);
 
 class LogThrottle {

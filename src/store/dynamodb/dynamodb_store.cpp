@@ -127,7 +127,7 @@ void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
     StoreResult<std::optional<Answered>> answered{std::optional<Answered>()};
   };
   struct Mark {
-    std::string_view visitor;
+    std::string id;  // its item: dynamodb::mark_id
     StoreResult<std::optional<std::int64_t>> seen{std::optional<std::int64_t>()};
     bool known = false;  // in known_marks_: no request
   };
@@ -148,20 +148,19 @@ void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
         state.claims.push_back({.token = hit.idempotency_key});
       }
       if (!hit.visitor.empty() && state.mark_of.emplace(hit.visitor, state.marks.size()).second) {
-        state.marks.push_back({.visitor = hit.visitor});
+        Mark& mark = state.marks.emplace_back(
+            Mark{.id = dynamodb::mark_id(batch.keys[k].key, batch.day, hit.visitor)});
         // Without a repeat window a mark only tells new from returning, and a visitor whose
         // mark this process saw today is returning: no request.
-        if (batch.repeat_window == 0 &&
-            known_marks_.contains(batch.day,
-                                  dynamodb::mark_id(batch.keys[k].key, batch.day, hit.visitor))) {
-          state.marks.back().seen = batch.now;
-          state.marks.back().known = true;
+        if (batch.repeat_window == 0 && known_marks_.contains(batch.day, mark.id)) {
+          mark.seen = batch.now;
+          mark.known = true;
+        } else {
+          ++state.waiting;
         }
       }
     }
-    const auto unknown = std::count_if(state.marks.begin(), state.marks.end(),
-                                       [](const Mark& mark) { return !mark.known; });
-    state.waiting = state.claims.size() + static_cast<std::size_t>(unknown);
+    state.waiting += state.claims.size();
     requests += state.waiting + 2;  // and the counter beside its day row
   }
 
@@ -214,11 +213,8 @@ void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
     for (Mark& mark : state.marks) {
       if (mark.known) continue;
       queue.push([&, k] {
-        mark.seen = this->mark(batch, batch.keys[k].key, mark.visitor);
-        if (mark.seen) {
-          known_marks_.insert(batch.day,
-                              dynamodb::mark_id(batch.keys[k].key, batch.day, mark.visitor));
-        }
+        mark.seen = this->mark(batch, mark.id);
+        if (mark.seen) known_marks_.insert(batch.day, mark.id);
         one_done(k);
       });
     }
@@ -258,9 +254,7 @@ StoreResult<std::optional<Answered>> DynamoDbStore::claim(const Batch& batch, st
 }
 
 StoreResult<std::optional<std::int64_t>> DynamoDbStore::mark(const Batch& batch,
-                                                             std::string_view key,
-                                                             std::string_view visitor) {
-  const std::string id = dynamodb::mark_id(key, batch.day, visitor);
+                                                             const std::string& id) {
   std::optional<std::int64_t> not_since;
   if (batch.repeat_window > 0) not_since = batch.now - batch.repeat_window;
   const std::string request =

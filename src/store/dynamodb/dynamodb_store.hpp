@@ -153,10 +153,9 @@ class DynamoDbStore final : public Store {
     bool outcome_unknown = false;
     std::string type;  // the service's error type, e.g. "ConditionalCheckFailedException"
   };
-  // When a visitor was last counted, from its mark's conditional update: nullopt if new,
-  // `now` if within the repeat window.
-  StoreResult<std::optional<std::int64_t>> mark(const Batch& batch, std::string_view key,
-                                                std::string_view visitor);
+  // When a visitor was last counted, from the conditional update of its mark `id`
+  // (dynamodb::mark_id): nullopt if new, `now` if within the repeat window.
+  StoreResult<std::optional<std::int64_t>> mark(const Batch& batch, const std::string& id);
   // Claims an Idempotency-Key's record for this batch: nullopt when this batch counts the
   // hit, else the earlier answer (or a conflict while another request counts it).
   StoreResult<std::optional<Answered>> claim(const Batch& batch, std::string_view key,

@@ -4,12 +4,12 @@
 #include <boost/core/detail/string_view.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
-#include <charconv>
 #include <optional>
 #include <utility>
 #include <vector>
 
 #include "util/percent.hpp"
+#include "util/text.hpp"
 
 namespace store::dynamodb {
 namespace {
@@ -66,14 +66,9 @@ std::expected<Params, std::string> query_params(const urls::url_view& url) {
 
 std::expected<int, std::string> parse_int(const std::string& name, const std::string& value,
                                           int low, int high) {
-  int number = 0;
-  const char* end = value.data() + value.size();
-  const auto [ptr, ec] = std::from_chars(value.data(), end, number);
-  if (value.empty() || ec != std::errc() || ptr != end || number < low || number > high) {
-    return std::unexpected(name + " must be an integer from " + std::to_string(low) + " to " +
-                           std::to_string(high) + ", not '" + value + "'");
-  }
-  return number;
+  if (auto number = util::bounded_number(value, low, high)) return *number;
+  return std::unexpected(name + " must be an integer from " + std::to_string(low) + " to " +
+                         std::to_string(high) + ", not '" + value + "'");
 }
 
 // Applies one numeric knob; nullopt when `name` is not one.

@@ -3,7 +3,8 @@
 
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
-#include <charconv>
+
+#include "util/text.hpp"
 
 namespace store::redis {
 namespace {
@@ -15,14 +16,9 @@ constexpr std::string_view kNameChars =
 
 std::expected<int, std::string> number(std::string_view what, std::string_view text, int low,
                                        int high) {
-  int value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < low ||
-      value > high) {
-    return std::unexpected(std::string(what) + " must be a whole number from " +
-                           std::to_string(low) + " to " + std::to_string(high));
-  }
-  return value;
+  if (auto value = util::bounded_number(text, low, high)) return *value;
+  return std::unexpected(std::string(what) + " must be a whole number from " + std::to_string(low) +
+                         " to " + std::to_string(high));
 }
 
 }  // namespace
