@@ -309,9 +309,19 @@ void App::handle_badge(const Request& request, std::string_view encoded_key, Don
 }
 
 void App::handle_health(Done done) {
-  counter_.ping([done = std::move(done)](store::StoreResult<void> ok) mutable {
-    if (!ok) return done(unavailable(ok.error(), false));
-    done(json_ok("{\"status\":\"ok\"}"));
+  counter_.ping([done = std::move(done)](counting::Health health) mutable {
+    switch (health) {
+      case counting::Health::ok:
+        return done(json_ok("{\"status\":\"ok\"}"));
+      case counting::Health::unavailable:
+        return done(error_response(503, "store_unavailable", "the counter store does not answer"));
+      case counting::Health::cannot_write:
+        return done(error_response(503, "store_cannot_write",
+                                   "the store's last write failed (is the disk full?); counting "
+                                   "resumes with the first write that succeeds"));
+      case counting::Health::halted:
+        return done(unavailable({"", store::StoreError::Kind::halted}, false));
+    }
   });
 }
 

@@ -49,6 +49,12 @@ Response unavailable(const store::StoreError& error, bool counting) {
   const bool unknown = error.kind == Kind::outcome_unknown;
   std::string_view outcome;
   if (counting) outcome = unknown ? "unknown" : "not_counted";
+  if (error.kind == Kind::halted) {
+    return error_response(503, "store_halted",
+                          "a sync to disk failed, so the counter stopped writing until it is "
+                          "restarted",
+                          outcome);
+  }
   return error_response(503, overloaded ? "overloaded" : "store_unavailable",
                         overloaded ? "too many requests are waiting; try again shortly"
                         : unknown  ? "the store did not confirm this hit; it may have counted"

@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -16,6 +15,7 @@
 #include "cli/transfer_format.hpp"
 #include "config/config.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "util/durable_file.hpp"
 #include "util/text.hpp"
 #include "util/url.hpp"
 
@@ -105,11 +105,10 @@ int run_export(std::span<const std::string_view> args, const store::Environment&
   if (!dumped) return fail("export", dumped.error().message, 1);
   if (std::fflush(out) != 0 || std::ferror(out) != 0) return fail("export", "writing failed", 1);
   if (file) {
-    if (::fsync(::fileno(file.get())) != 0) return fail("export", "cannot sync " + partial, 1);
     file.reset();
-    std::error_code ec;
-    std::filesystem::rename(partial, output->second, ec);
-    if (ec) return fail("export", "cannot rename " + partial + ": " + ec.message(), 1);
+    if (auto renamed = util::sync_and_rename(partial, output->second); !renamed) {
+      return fail("export", renamed.error(), 1);
+    }
   }
   progress.finish("exported", done);
   return 0;

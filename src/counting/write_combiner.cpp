@@ -123,7 +123,52 @@ void WriteCombiner::with_store(StoreTask task) {
 }
 
 void WriteCombiner::ping(PingCallback done) {
-  enqueue([done = std::move(done)](store::Store& s) mutable { done(s.ping()); });
+  const auto now = std::chrono::steady_clock::now();
+  std::optional<Health> reused;
+  {
+    std::lock_guard lock(health_mutex_);
+    if (answered_at_ && now - *answered_at_ < kPingReused) reused = health_of({}, now);
+  }
+  if (reused) return done(*reused);
+  enqueue([this, done = std::move(done)](store::Store& s) mutable {
+    const store::StoreResult<void> pinged = s.ping();
+    const auto at = std::chrono::steady_clock::now();
+    Health health = Health::ok;
+    {
+      std::lock_guard lock(health_mutex_);
+      if (pinged) {
+        if (ping_failed_) write_failed_at_.reset();  // back after an outage
+        answered_at_ = at;
+      }
+      ping_failed_ = !pinged;
+      health = health_of(pinged, at);
+    }
+    done(health);
+  });
+}
+
+Health WriteCombiner::health_of(const store::StoreResult<void>& pinged,
+                                std::chrono::steady_clock::time_point now) {
+  if (!pinged && pinged.error().kind == Kind::halted) {
+    metrics_.set_store_halted();
+    return Health::halted;
+  }
+  if (!pinged) return Health::unavailable;
+  const bool failing = write_failed_at_ && now - *write_failed_at_ < kWriteFailureShown;
+  metrics_.set_write_failing(failing);
+  return failing ? Health::cannot_write : Health::ok;
+}
+
+void WriteCombiner::note_write(const KeyResults& results) {
+  const bool failed = !results && results.error().kind != Kind::overloaded;
+  if (!results && results.error().kind == Kind::halted) metrics_.set_store_halted();
+  std::lock_guard lock(health_mutex_);
+  if (failed) {
+    write_failed_at_ = std::chrono::steady_clock::now();
+  } else if (results) {
+    write_failed_at_.reset();
+  }
+  metrics_.set_write_failing(failed);
 }
 
 void WriteCombiner::enqueue(Task task) {
@@ -350,6 +395,7 @@ void WriteCombiner::acknowledge(Applied& batch, const store::StoreResult<void>& 
 void WriteCombiner::answer(std::vector<Pending>& waiters, const KeyResults& results,
                            std::chrono::steady_clock::time_point batch_started,
                            std::atomic<bool>& batch_failed) {
+  note_write(results);
   const std::size_t n = waiters.size();
   if (!results || results->size() != n) {
     const store::StoreError error =

@@ -48,7 +48,14 @@ namespace counting {
 using HitCallback = std::move_only_function<void(store::StoreResult<store::HitResult>)>;
 using ReadCallback =
     std::move_only_function<void(store::StoreResult<std::optional<store::Totals>>)>;
-using PingCallback = std::move_only_function<void(store::StoreResult<void>)>;
+// What /healthz reports: the store answers and writes; it does not answer; it answers but its
+// last write failed (a full disk: until a write succeeds, the store answers a ping again after
+// failing one, or kWriteFailureShown passes without another failed write, so that a load
+// balancer that stopped sending hits lets one through again); or it halted after a failed
+// sync (until the process restarts).
+enum class Health : std::uint8_t { ok, unavailable, cannot_write, halted };
+inline constexpr std::chrono::seconds kWriteFailureShown{30};
+using PingCallback = std::move_only_function<void(Health)>;
 using Clock = std::function<std::chrono::system_clock::time_point()>;
 // Runs `work` soon on some other thread's loop, never inline.
 using Runner = std::function<void(std::move_only_function<void()> work)>;
@@ -89,8 +96,11 @@ class WriteCombiner {
   // (`overloaded` or `failed`). `task` must not keep the store.
   using StoreTask = std::move_only_function<void(store::Store&)>;
   void with_store(StoreTask task);
-  // Not bounded by max_pending, so health checks still answer under load.
+  // The store's health. Not bounded by max_pending, so health checks still answer under load.
+  // A store that answered a ping is not asked again for kPingReused: later calls reuse that
+  // answer (a failed one is asked again, so a recovery shows at once).
   void ping(PingCallback done);
+  static constexpr std::chrono::seconds kPingReused{1};
 
   // Finishes everything queued so far, then stops the worker. Later calls fail fast.
   void stop();
@@ -135,6 +145,10 @@ class WriteCombiner {
   void answer(std::vector<Pending>& waiters, const KeyResults& results,
               std::chrono::steady_clock::time_point batch_started, std::atomic<bool>& batch_failed);
   void enqueue(Task task);
+  // Health: a write's outcome, and what a store's ping answer means now.
+  void note_write(const KeyResults& results);
+  Health health_of(const store::StoreResult<void>& pinged,
+                   std::chrono::steady_clock::time_point now);
   // Takes one pending slot; false (and counted as shed) when none is left.
   bool admit();
   void release(std::size_t n);
@@ -157,6 +171,11 @@ class WriteCombiner {
   bool turn_scheduled_ = false;  // with run_on_: a turn is queued or running
   std::mutex turn_mutex_;        // with run_on_: held by the one thread applying a turn
   std::thread worker_;           // without run_on_: started by the first hit or task
+
+  std::mutex health_mutex_;
+  std::optional<std::chrono::steady_clock::time_point> write_failed_at_;  // the last failure's
+  std::optional<std::chrono::steady_clock::time_point> answered_at_;      // the last ping answered
+  bool ping_failed_ = false;                                              // the last ping failed
 
   std::mutex sync_mutex_;
   std::condition_variable sync_wake_;

@@ -96,6 +96,12 @@ std::string Registry::render() const {
   header(out, "vc_refused_connections_total", "counter",
          "Connections closed at once: connection bound reached.");
   out += line("vc_refused_connections_total", "", std::to_string(refused_connections_.load()));
+  header(out, "vc_store_halted", "gauge",
+         "1 once a sync of the store failed: nothing is counted until the server restarts.");
+  out += line("vc_store_halted", "", store_halted_.load() ? "1" : "0");
+  header(out, "vc_store_write_failing", "gauge",
+         "1 while the store's last write failed (a full disk), until a write succeeds.");
+  out += line("vc_store_write_failing", "", write_failing_.load() ? "1" : "0");
   header(out, "vc_pending", "gauge", "Hits and reads accepted and not yet answered.");
   out += line("vc_pending", "", std::to_string(pending_.load()));
   header(out, "vc_max_pending", "gauge", "The bound on vc_pending (--max-pending).");

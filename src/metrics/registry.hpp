@@ -47,6 +47,10 @@ class Registry {
   void count_outcome_unknown(std::uint64_t n) { outcome_unknown_ += n; }
   // Hits and reads refused at once because the pending bound was reached.
   void count_shed() { shed_ += 1; }
+  // The store stopped writing after a failed sync (until restart).
+  void set_store_halted() { store_halted_ = true; }
+  // Whether the store's last write failed (a full disk), until one succeeds.
+  void set_write_failing(bool failing) { write_failing_ = failing; }
   // Connections closed at accept because the connection bound was reached.
   void count_refused_connection() { refused_connections_ += 1; }
   // A write batch as it goes to the store: its distinct counters and its hits.
@@ -72,6 +76,8 @@ class Registry {
   std::atomic<std::uint64_t> failed_batches_{0};
   std::atomic<std::uint64_t> outcome_unknown_{0};
   std::atomic<std::uint64_t> shed_{0};
+  std::atomic<bool> store_halted_{false};
+  std::atomic<bool> write_failing_{false};
   std::atomic<std::uint64_t> refused_connections_{0};
   std::atomic<std::uint64_t> max_pending_{0};
   std::atomic<std::uint64_t> max_connections_{0};

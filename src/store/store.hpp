@@ -22,6 +22,8 @@ struct StoreError {
     outcome_unknown,  // may have been applied (an answer lost after the write was sent, or
                       // applied but not made durable); never resent blindly
     overloaded,       // shed before it reached the store: nothing was applied
+    halted,           // refused: a sync failed earlier, so the store writes nothing more
+                      // until the process restarts (see Store::ping); nothing was applied
   };
   std::string message;
   Kind kind = Kind::failed;
@@ -216,14 +218,16 @@ class Store {
   using DumpSink = std::function<void(CounterRecord&& record, std::size_t total)>;
   virtual StoreResult<void> dump(const DumpSink& each) = 0;
 
-  // Succeeds when the store answers (for /healthz).
+  // Succeeds when the store answers (for /healthz); fails with `halted` once the store has
+  // stopped writing for good.
   virtual StoreResult<void> ping() = 0;
 
   // Split durability. When true, add() only applies a batch (readers see it, a process
   // crash keeps it) and sync() makes every batch applied before the call durable; the
   // caller acknowledges a batch only after a sync() that began after it was applied.
   // That lets the next batch be applied while the previous one is being flushed.
-  // sync() may run on another thread, concurrently with add(), get() and ping().
+  // sync() may run on another thread, concurrently with add(), get() and ping(). A failed
+  // sync is never retried into a success: after one, every later sync() and add() fails.
   virtual bool defers_sync() const { return false; }
   virtual StoreResult<void> sync() { return {}; }
 

@@ -1,6 +1,6 @@
 """A FUSE file system that loses, at a power cut, every write that was not made durable.
 
-    python3 powerfs.py LIVE DISK INODES MOUNTPOINT
+    python3 powerfs.py LIVE DISK INODES MOUNTPOINT [FAULT]
 
 Everything done under MOUNTPOINT happens at once in LIVE, a scratch folder that is the
 volatile layer (the page cache, so to speak): reads, writes, mmap and locks see it as on any
@@ -20,6 +20,12 @@ A power cut is: SIGKILL the programs using the mount, SIGKILL this process (the 
 state is its memory and LIVE), unmount, then delete LIVE and INODES. DISK is then what a
 disk would hold after losing power: the latest synced data under the latest synced names.
 See cut() in test_power_loss.py.
+
+A failed sync, as Linux has one (the "fsyncgate" case): when the file FAULT exists at an
+fsync or fdatasync of a file whose name ends with FAULT's content (say "-wal"), FAULT is
+removed and that sync fails with EIO; the blocks written since the file's last sync never
+reach DISK and are no longer dirty, so the next sync succeeds without them, while LIVE (the
+page cache) still returns them.
 
 It prints "ready" once mounted. Files already in DISK at start are taken as they are (they
 appear in LIVE as copies and are durable). Symbolic links and special files are refused.
@@ -45,8 +51,8 @@ BLOCK = 4096
 class PowerFS(fuse.Operations):
     use_ns = True
 
-    def __init__(self, live, disk, inodes):
-        self.live, self.disk, self.inodes = live, disk, inodes
+    def __init__(self, live, disk, inodes, fault=None):
+        self.live, self.disk, self.inodes, self.fault = live, disk, inodes, fault
         self.mutex = threading.RLock()  # not "lock": that name would be the FUSE lock operation
         self.ids = itertools.count(1)
         self.uid_of = {}    # LIVE inode number -> durable inode id
@@ -242,7 +248,24 @@ class PowerFS(fuse.Operations):
 
     def fsync(self, path, datasync, fh):
         with self.mutex:
+            if self.sync_fails(path):
+                self.dirty[self.fd_uid[fh]].clear()  # lost, and marked clean
+                raise fuse.FuseOSError(errno.EIO)
             self.sync_file(self.fd_uid[fh], fh)
+
+    def sync_fails(self, path):
+        """Whether this sync is the one FAULT asks to fail (then FAULT is consumed)."""
+        if self.fault is None:
+            return False
+        try:
+            with open(self.fault) as f:
+                suffix = f.read().strip()
+        except FileNotFoundError:
+            return False
+        if not suffix or not path.endswith(suffix):
+            return False
+        os.unlink(self.fault)
+        return True
 
     def fsyncdir(self, path, datasync, fh):
         with self.mutex:
@@ -273,9 +296,10 @@ class PowerFS(fuse.Operations):
 
 def main():
     live, disk, inodes, mountpoint = sys.argv[1:5]
+    fault = os.path.abspath(sys.argv[5]) if len(sys.argv) > 5 else None
     # Die with the test that started us (PR_SET_PDEATHSIG = 1), not linger serving a mount.
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
-    fuse.FUSE(PowerFS(os.path.abspath(live), os.path.abspath(disk), os.path.abspath(inodes)),
+    fuse.FUSE(PowerFS(os.path.abspath(live), os.path.abspath(disk), os.path.abspath(inodes), fault),
               mountpoint, foreground=True, use_ino=True, hard_remove=True, big_writes=True,
               max_write=131072, fsname="powerfs", subtype="powerfs")
 

@@ -49,6 +49,7 @@ class PowerFS:
         self.live = os.path.join(root, "live")      # the volatile layer
         self.inodes = os.path.join(root, "inodes")  # synced data of files (on disk's FS)
         self.log = os.path.join(root, "powerfs.log")
+        self.fault = os.path.join(root, "fail-next-sync")  # see powerfs.py, FAULT
         os.makedirs(self.disk, exist_ok=True)
         os.makedirs(self.mnt, exist_ok=True)
         self.proc = None
@@ -72,7 +73,7 @@ class PowerFS:
         os.makedirs(self.inodes)
         with open(self.log, "a") as log:
             self.proc = subprocess.Popen(
-                [FUSE_PYTHON, POWERFS, self.live, self.disk, self.inodes, self.mnt],
+                [FUSE_PYTHON, POWERFS, self.live, self.disk, self.inodes, self.mnt, self.fault],
                 stdout=subprocess.PIPE, stderr=log, text=True)
         timer = threading.Timer(30, self.proc.kill)
         timer.start()
@@ -82,6 +83,16 @@ class PowerFS:
             raise AssertionError("powerfs did not mount (%s): %r\n%s"
                                  % (INSTALL, line, self.tail()))
         return self
+
+    def fail_next_sync(self, suffix):
+        """The next sync of a file whose name ends with `suffix` fails with EIO, its unsynced
+        blocks lost but marked clean (powerfs.py)."""
+        with open(self.fault, "w") as f:
+            f.write(suffix)
+
+    def sync_failed(self):
+        """Whether the sync asked for by fail_next_sync() has failed."""
+        return not os.path.exists(self.fault)
 
     def tail(self):
         try:

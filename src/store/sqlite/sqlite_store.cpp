@@ -12,12 +12,16 @@
 #include <unordered_set>
 
 #include "util/crypto.hpp"
+#include "util/durable_file.hpp"
+#include "util/log_throttle.hpp"
 #include "util/utc_day.hpp"
 
 namespace store {
 namespace {
 
 constexpr int kSchemaVersion = 2;
+// SQLite's default: a checkpoint once a commit leaves this many frames in the WAL.
+constexpr int kCheckpointFrames = 1000;
 
 // From nothing or from version 1 (the classic counters table) to version 2. Idempotent.
 constexpr const char* kMigrateToV2 =
@@ -110,6 +114,7 @@ std::expected<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const
   if (auto ready = store->prepare(); !ready) {
     return std::unexpected("cannot use " + path + ": " + ready.error());
   }
+  if (auto durable = store->make_durable(path); !durable) return std::unexpected(durable.error());
   if (sync == SyncMode::full) {
     if (auto wal = store->open_wal(path); !wal) return std::unexpected(wal.error());
   }
@@ -191,20 +196,63 @@ std::expected<void, std::string> SqliteStore::open_wal(const std::string& path) 
   const std::string wal = path + "-wal";
   wal_fd_ = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
   if (wal_fd_ < 0) return std::unexpected("cannot open " + wal + ": " + std::strerror(errno));
-  std::filesystem::path folder = std::filesystem::path(path).parent_path();
-  if (folder.empty()) folder = ".";
-  const int dir_fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  const bool synced = dir_fd >= 0 && ::fsync(dir_fd) == 0;
-  if (dir_fd >= 0) ::close(dir_fd);
-  if (!synced) return std::unexpected("cannot sync folder " + folder.string());
+  return util::sync_folder_of(path);
+}
+
+// Under the write lock, so that no other connection appends to the WAL meanwhile.
+std::expected<void, std::string> SqliteStore::make_durable(const std::string& path) {
+  if (auto locked = exec(db_, "BEGIN IMMEDIATE"); !locked) {
+    return std::unexpected("cannot lock " + path + ": " + locked.error());
+  }
+  auto rewritten = util::rewrite_durably(path + "-wal");
+  exec(db_, "COMMIT");
+  if (!rewritten) {
+    return std::unexpected("cannot make the log of " + path + " durable before serving (" +
+                           rewritten.error() + "): the disk may be failing");
+  }
+  sqlite3_wal_hook(db_, &SqliteStore::on_wal_commit, this);
   return {};
 }
 
+// SQLite's automatic checkpoint, with its result kept: a commit succeeded whatever the
+// checkpoint after it did, but a failed sync in the checkpoint halts the store. A failed write
+// or a full disk does not: the checkpoint copies the same frames again next time.
+int SqliteStore::on_wal_commit(void* self, sqlite3* db, const char* name, int frames) {
+  if (frames < kCheckpointFrames) return SQLITE_OK;
+  if (sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
+      SQLITE_OK) {
+    return SQLITE_OK;
+  }
+  const int error = sqlite3_extended_errcode(db);
+  if (error == SQLITE_IOERR_FSYNC || error == SQLITE_IOERR_DIR_FSYNC) {
+    static_cast<SqliteStore*>(self)->halt(std::string("a checkpoint's sync failed: ") +
+                                          sqlite3_errmsg(db));
+  }
+  return SQLITE_OK;
+}
+
+void SqliteStore::halt(std::string why) {
+  std::lock_guard lock(halt_mutex_);
+  if (!halted_.empty()) return;
+  halted_ = std::move(why);
+  util::log_to_stderr("sqlite: " + halted_ +
+                      "; the store has stopped writing: nothing more is counted until the "
+                      "server restarts, which makes the log durable again first "
+                      "(docs/troubleshooting.md)");
+}
+
+std::optional<StoreError> SqliteStore::halted() const {
+  std::lock_guard lock(halt_mutex_);
+  if (halted_.empty()) return std::nullopt;
+  return StoreError{"halted after a failed sync: " + halted_, StoreError::Kind::halted};
+}
+
 StoreResult<void> SqliteStore::sync() {
+  if (auto stopped = halted()) return std::unexpected(*stopped);
   if (wal_fd_ < 0) return {};
   if (::fdatasync(wal_fd_) != 0) {
-    return std::unexpected(
-        StoreError{std::string("WAL fdatasync failed: ") + std::strerror(errno)});
+    halt(std::string("fdatasync of the WAL failed: ") + std::strerror(errno));
+    return std::unexpected(*halted());
   }
   return {};
 }
@@ -214,6 +262,10 @@ SqliteStore::~SqliteStore() {
                              select_salt_, select_answer_, put_answer_, begin_, commit_}) {
     sqlite3_finalize(stmt);
   }
+  // Halted: no checkpoint at close. It would make the database file newer than what the disk
+  // holds of the WAL, whose older frames a power cut could then lay over it. The next start
+  // rewrites the WAL instead.
+  if (halted()) sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   sqlite3_close(db_);
   if (wal_fd_ >= 0) ::close(wal_fd_);
 }
@@ -291,10 +343,15 @@ StoreResult<std::vector<HitResult>> SqliteStore::add_key(const Batch& batch, con
 }
 
 void SqliteStore::add(const Batch& batch, const AddCallback& done) {
-  report_batch(apply(batch), batch.keys.size(), done);
+  auto results = apply(batch);
+  if (!results && results.error().kind != StoreError::Kind::halted) {
+    failure_log_.log("sqlite: a batch failed: " + results.error().message);
+  }
+  report_batch(results, batch.keys.size(), done);
 }
 
 StoreResult<std::vector<std::vector<HitResult>>> SqliteStore::apply(const Batch& batch) {
+  if (auto stopped = halted()) return std::unexpected(*stopped);
   if (!step_done(begin_)) return std::unexpected(fail("begin failed"));
   std::vector<std::vector<HitResult>> results;
   results.reserve(batch.keys.size());
@@ -310,6 +367,9 @@ StoreResult<std::vector<std::vector<HitResult>>> SqliteStore::apply(const Batch&
     StoreError error = fail("commit failed");
     exec(db_, "ROLLBACK");
     return std::unexpected(error);
+  }
+  if (auto stopped = halted()) {  // by this commit's checkpoint: committed, maybe not durable
+    return std::unexpected(StoreError{stopped->message, StoreError::Kind::outcome_unknown});
   }
   return results;
 }
@@ -329,6 +389,7 @@ StoreResult<std::optional<Totals>> SqliteStore::get(std::string_view key) {
 }
 
 StoreResult<std::string> SqliteStore::salt(std::string_view day) {
+  if (auto stopped = halted()) return std::unexpected(*stopped);
   std::optional<std::string> fresh = util::random_bytes(32);
   if (!fresh) return std::unexpected(StoreError{"no random bytes for the day's salt"});
   bind_text(put_salt_, 1, day);
@@ -350,6 +411,7 @@ StoreResult<std::string> SqliteStore::salt(std::string_view day) {
 StoreResult<void> SqliteStore::forget_before(std::string_view day) {
   // Salts and marks of earlier days; answers to Idempotency-Keys that expired by the day's
   // start (the ones that expire later today are ignored when read, and go tomorrow).
+  if (auto stopped = halted()) return std::unexpected(*stopped);
   constexpr const char* kCleanUps[] = {"DELETE FROM salts WHERE day < ?1",
                                        "DELETE FROM marks WHERE day < ?1",
                                        "DELETE FROM answers WHERE expires <= ?2"};
@@ -371,6 +433,7 @@ StoreResult<void> SqliteStore::forget_before(std::string_view day) {
 
 template <typename T>
 StoreResult<T> SqliteStore::in_transaction(const std::function<StoreResult<T>()>& body) {
+  if (auto stopped = halted()) return std::unexpected(*stopped);
   if (!step_done(begin_)) return std::unexpected(fail("begin failed"));
   StoreResult<T> result = body();
   if (result && step_done(commit_)) return result;
@@ -436,6 +499,7 @@ StoreResult<CounterPage> SqliteStore::list(std::string_view prefix, std::string_
 
 StoreResult<void> SqliteStore::set_totals(std::string_view key, std::optional<std::int64_t> views,
                                           std::optional<std::int64_t> visitors) {
+  if (auto stopped = halted()) return std::unexpected(*stopped);
   auto stmt = statement(
       "INSERT INTO counters (id, count, visitors) VALUES (?1, coalesce(?2, 0), coalesce(?3, 0))"
       " ON CONFLICT (id) DO UPDATE SET count = coalesce(?2, count),"
@@ -530,6 +594,7 @@ StoreResult<void> SqliteStore::dump(const DumpSink& each) {
 }
 
 StoreResult<void> SqliteStore::ping() {
+  if (auto stopped = halted()) return std::unexpected(*stopped);
   auto value = get("");
   if (!value) return std::unexpected(value.error());
   return {};
@@ -557,8 +622,10 @@ std::expected<void, std::string> backup_sqlite(const std::string& path, const st
   }
   sqlite3_backup* backup = sqlite3_backup_init(copy, "main", source, "main");
   int rc = backup == nullptr ? SQLITE_ERROR : SQLITE_OK;
+  // -1: every page in one step (see the header); BUSY or LOCKED only while another
+  // connection recovers the WAL, so a short wait and the same step again.
   while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-    rc = sqlite3_backup_step(backup, 1024);  // 1024 pages a step, then let writers in
+    rc = sqlite3_backup_step(backup, -1);
     if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(5);
   }
   const int finished = backup == nullptr ? SQLITE_ERROR : sqlite3_backup_finish(backup);
@@ -569,12 +636,9 @@ std::expected<void, std::string> backup_sqlite(const std::string& path, const st
     return std::unexpected(why);
   }
   close_both();
-  const int fd = ::open(partial.c_str(), O_RDONLY | O_CLOEXEC);
-  const bool synced = fd >= 0 && ::fsync(fd) == 0;
-  if (fd >= 0) ::close(fd);
-  std::error_code ec;
-  if (synced) std::filesystem::rename(partial, output, ec);
-  if (!synced || ec) return std::unexpected("cannot finish " + output);
+  if (auto done = util::sync_and_rename(partial, output); !done) {
+    return std::unexpected("cannot finish " + output + ": " + done.error());
+  }
   return {};
 }
 

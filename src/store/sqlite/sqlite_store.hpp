@@ -11,15 +11,27 @@
 // every commit written before it durable, exactly what synchronous=FULL does at each commit, but
 // overlapped with the next batch. This relies on SQLite keeping one WAL file (inode) while the
 // connection is open: true with the defaults used here (no journal_size_limit, no TRUNCATE
-// checkpoints). One thread at a time (the write combiner's) uses it; sync() may run beside it.
+// checkpoints while it runs). One thread at a time (the write combiner's) uses it; sync() may
+// run beside it.
+//
+// A failed sync halts the store (docs/architecture.md, "A failed sync"): Linux reports a
+// write-back error once and then marks the lost pages clean, so a later sync "succeeds"
+// without them. After a failed fdatasync of the WAL, or a failed sync inside one of SQLite's
+// own checkpoints, every later add() and sync() fails (`halted`), and ping() says why, until
+// the process restarts, and closing it skips the checkpoint. Opening writes the WAL over
+// itself and fdatasyncs it under the write lock, before serving: what the page cache returns
+// of it (what SQLite reads) is then what the disk holds, so a restart after a failed sync
+// makes everything it serves durable first, or refuses to start.
 #pragma once
 
 #include <expected>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "store/store.hpp"
+#include "util/log_throttle.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -27,9 +39,11 @@ struct sqlite3_stmt;
 namespace store {
 
 // Copies the SQLite database at `path` to `output` with SQLite's online backup API: a
-// consistent snapshot even while a server writes to it (pages are copied in steps; a write
-// in between restarts the copy). `output` is written beside itself, fsynced, then renamed
-// into place. Fails with a one-line reason.
+// consistent snapshot even while a server writes to it. All pages are copied in one step, in
+// one read transaction, which in WAL mode sees one snapshot and does not block writers, so
+// the copy takes time proportional to the size whatever the write load (a copy in several
+// steps starts over whenever a write lands between them). `output` is written beside itself,
+// fsynced, then renamed into place, and its folder is synced. Fails with a one-line reason.
 std::expected<void, std::string> backup_sqlite(const std::string& path, const std::string& output);
 
 class SqliteStore final : public Store {
@@ -65,6 +79,14 @@ class SqliteStore final : public Store {
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
   std::expected<void, std::string> open_wal(const std::string& path);
+  // The WAL rewritten at start-up (see the file comment); then SQLite's automatic
+  // checkpoints go through on_wal_commit().
+  std::expected<void, std::string> make_durable(const std::string& path);
+  static int on_wal_commit(void* self, sqlite3* db, const char* name, int frames);
+  // Stops every later write for good, logging `why` once.
+  void halt(std::string why);
+  // The error a halted store answers with, or nullopt.
+  std::optional<StoreError> halted() const;
   std::expected<void, std::string> prepare();
   std::expected<void, std::string> migrate();
   StoreResult<std::vector<HitResult>> add_key(const Batch& batch, const KeyHits& key);
@@ -93,6 +115,9 @@ class SqliteStore final : public Store {
   sqlite3_stmt* begin_ = nullptr;
   sqlite3_stmt* commit_ = nullptr;
   int wal_fd_ = -1;  // the WAL file, for sync(); -1 with SyncMode::normal
+  util::LogThrottle failure_log_{util::log_to_stderr};  // failed batches (a full disk)
+  mutable std::mutex halt_mutex_;
+  std::string halted_;  // why the store halted; empty while it has not
 };
 
 }  // namespace store

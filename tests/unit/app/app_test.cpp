@@ -171,6 +171,38 @@ TEST_F(AppTest, StoreFailureIs503AndChangesNothing) {
   EXPECT_EQ(stored("visitors"), 1);
 }
 
+TEST_F(AppTest, HealthSaysTheLastWriteFailedUntilOneSucceeds) {
+  EXPECT_EQ(call("GET", "/count").status, 200);
+  store_.set_failing(FailingStore::Call::add, true);  // a full disk: reads still work
+  EXPECT_EQ(call("GET", "/count").status, 503);
+  const Response health = call("GET", "/healthz");
+  EXPECT_EQ(health.status, 503);
+  EXPECT_NE(health.body.find("\"error\":\"store_cannot_write\""), std::string::npos) << health.body;
+  EXPECT_NE(metrics_text().find("vc_store_write_failing 1\n"), std::string::npos);
+  store_.set_failing(FailingStore::Call::add, false);
+  EXPECT_EQ(call("GET", "/healthz").status, 503);  // nothing has shown the disk has room
+  EXPECT_EQ(call("GET", "/count").status, 200);
+  EXPECT_EQ(call("GET", "/healthz").status, 200);
+  EXPECT_NE(metrics_text().find("vc_store_write_failing 0\n"), std::string::npos);
+}
+
+TEST_F(AppTest, AHaltedStoreRefusesHitsAndHealthSaysWhy) {
+  EXPECT_EQ(call("GET", "/count").status, 200);
+  store_.set_error_kind(store::StoreError::Kind::halted);
+  store_.set_failing(FailingStore::Call::add, true);
+  store_.set_failing(FailingStore::Call::ping, true);
+  const Response hit = call("GET", "/count");
+  EXPECT_EQ(hit.status, 503);
+  EXPECT_NE(hit.body.find("\"error\":\"store_halted\""), std::string::npos) << hit.body;
+  EXPECT_NE(hit.body.find("\"outcome\":\"not_counted\""), std::string::npos) << hit.body;
+  EXPECT_EQ(hit.body.find("injected"), std::string::npos);  // no internals leak
+  const Response health = call("GET", "/healthz");
+  EXPECT_EQ(health.status, 503);
+  EXPECT_NE(health.body.find("\"error\":\"store_halted\""), std::string::npos) << health.body;
+  EXPECT_NE(metrics_text().find("vc_store_halted 1\n"), std::string::npos);
+  EXPECT_EQ(stored("visitors"), 1);
+}
+
 TEST_F(AppTest, MetricsInPrometheusFormat) {
   call("GET", "/count");
   call("GET", "/nope");

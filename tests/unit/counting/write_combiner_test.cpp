@@ -622,7 +622,7 @@ TEST(WriteCombiner, PastMaxPendingHitsAndReadsAreShedAtOnce) {
   EXPECT_EQ(shed_hit->kind, store::StoreError::Kind::overloaded);
   EXPECT_EQ(shed_read->kind, store::StoreError::Kind::overloaded);
   bool healthy = false;
-  combiner.ping([&](auto ok) { healthy = ok.has_value(); });  // pings are not bounded
+  combiner.ping([&](Health health) { healthy = health == Health::ok; });  // pings are not bounded
   gate.release_.count_down();
   for (auto& answer : held) EXPECT_TRUE(answer.get_future().get());
   EXPECT_EQ(hit_and_wait(combiner, "k", anyone()).value().totals.views, 4);  // room again
