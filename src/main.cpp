@@ -104,6 +104,7 @@ std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config
       *core->store, core->metrics,
       counting::CombinerOptions{
           .max_pending = config.max_pending,
+          .queue_timeout = config.queue_timeout,
           .repeat_window = config.rules.repeat_window,
           .clock = {},
           .run_on = core->store->in_process() ? std::move(io_threads) : counting::Runner()});

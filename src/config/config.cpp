@@ -122,6 +122,15 @@ const Option kOptions[] = {
        if (!n) return std::unexpected(n.error());
        return c.max_pending = *n, Result{};
      }},
+    {"--queue-timeout-ms", "VC_QUEUE_TIMEOUT_MS",
+     "a hit not yet sent to the store this long after it arrived gets 503 and never counts; "
+     "0: no limit (3000)",
+     true,
+     [](Config& c, std::string_view v) -> Result {
+       auto n = number<long>(v, 0, 3'600'000, "--queue-timeout-ms");
+       if (!n) return std::unexpected(n.error());
+       return c.queue_timeout = std::chrono::milliseconds(*n), Result{};
+     }},
     {"--max-connections", "VC_MAX_CONNECTIONS",
      "open client connections; more are closed as soon as accepted (10000)", true,
      [](Config& c, std::string_view v) -> Result {
@@ -408,6 +417,7 @@ std::string describe(const Config& c) {
          " require_origin=" + (c.require_origin ? "true" : "false") +
          " read_timeout_ms=" + std::to_string(c.read_timeout.count()) +
          " max_pending=" + std::to_string(c.max_pending) +
+         " queue_timeout_ms=" + std::to_string(c.queue_timeout.count()) +
          " max_connections=" + std::to_string(c.max_connections) + " count_unit=" +
          (c.rules.unit == counting::policy::CountUnit::views ? "views" : "visitors") +
          " ignore_bots=" + (c.rules.ignore_bots ? "true" : "false") +

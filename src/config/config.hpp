@@ -36,7 +36,10 @@ struct Config {
   store::SyncMode sync = store::SyncMode::full;
   unsigned threads = 0;                            // 0 after parse only for lambda
   std::chrono::milliseconds read_timeout{10'000};  // to receive a whole request
-  std::size_t max_pending = 4096;        // hits and reads accepted, not yet answered; more: 503
+  std::size_t max_pending = 4096;  // hits and reads accepted, not yet answered; more: 503
+  // A hit not sent to the store this long after it arrived is answered 503, never counted.
+  // Below the widget's 4 s, leaving time for the store's own answer. 0: no limit.
+  std::chrono::milliseconds queue_timeout{3000};
   std::size_t max_connections = 10'000;  // open client connections; more: closed at once
   counting::policy::Rules rules;  // what counts: unit, bots, repeats, DNT (classic: all views)
   // The admin token's file (--admin-token-file) or the token itself (VC_ADMIN_TOKEN, never a

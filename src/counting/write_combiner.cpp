@@ -14,6 +14,9 @@ using Kind = store::StoreError::Kind;
 
 store::StoreError stopped() { return {"the counter is shutting down", Kind::failed}; }
 store::StoreError overloaded() { return {"too many hits and reads pending", Kind::overloaded}; }
+store::StoreError expired() {
+  return {"not sent to the store within --queue-timeout-ms", Kind::overloaded};
+}
 
 // Stands in for the store when a call cannot reach it (the combiner stopped, or is over its
 // bound), so that call still gets an answer: `error`, from every method.
@@ -63,6 +66,7 @@ WriteCombiner::WriteCombiner(store::Store& store, metrics::Registry& metrics,
     : store_(store),
       metrics_(metrics),
       max_pending_(std::max<std::size_t>(options.max_pending, 1)),
+      queue_timeout_(options.queue_timeout),
       repeat_window_(options.repeat_window.count()),
       clock_(options.clock ? std::move(options.clock)
                            : Clock([] { return std::chrono::system_clock::now(); })),
@@ -91,10 +95,17 @@ void WriteCombiner::release(std::size_t n) {
 
 void WriteCombiner::hit(std::string key, Visitor visitor, HitCallback done) {
   if (!admit()) return done(std::unexpected(overloaded()));
+  const auto send_by = queue_timeout_.count() > 0
+                           ? std::chrono::steady_clock::now() + queue_timeout_
+                           : std::chrono::steady_clock::time_point::max();
   {
     std::unique_lock lock(mutex_);
     if (!stopping_) {
-      waiters_[std::move(key)].push_back({std::move(visitor), std::move(done)});
+      if (waiters_.empty() && queue_timeout_.count() > 0) {
+        if (!reaper_.joinable()) reaper_ = std::thread([this] { run_reaper(); });
+        reap_wake_.notify_one();
+      }
+      waiters_[std::move(key)].push_back({std::move(visitor), std::move(done), send_by});
       return schedule(lock);
     }
   }
@@ -189,7 +200,9 @@ void WriteCombiner::stop() {
     if (stopping_) return;
     stopping_ = true;
     wake_.notify_one();
+    reap_wake_.notify_one();
   }
+  if (reaper_.joinable()) reaper_.join();
   if (worker_.joinable()) {
     worker_.join();
   } else {
@@ -226,6 +239,45 @@ void WriteCombiner::run() {
     }
     process(waiters, tasks);
   }
+}
+
+void WriteCombiner::run_reaper() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    auto next = std::chrono::steady_clock::time_point::max();
+    for (const auto& [key, pending] : waiters_) next = std::min(next, pending.front().send_by);
+    if (next == std::chrono::steady_clock::time_point::max()) {
+      reap_wake_.wait(lock);  // until a hit comes to an empty queue, or stop()
+      continue;
+    }
+    reap_wake_.wait_until(lock, next);
+    std::vector<Pending> late = take_expired(waiters_, std::chrono::steady_clock::now());
+    if (late.empty()) continue;
+    lock.unlock();
+    refuse_expired(late);
+    lock.lock();
+  }
+}
+
+std::vector<WriteCombiner::Pending> WriteCombiner::take_expired(
+    Waiters& waiters, std::chrono::steady_clock::time_point now) {
+  std::vector<Pending> late;
+  for (auto it = waiters.begin(); it != waiters.end();) {
+    std::vector<Pending>& pending = it->second;  // in arrival order: the late ones first
+    auto first_on_time = std::find_if(pending.begin(), pending.end(),
+                                      [now](const Pending& p) { return p.send_by > now; });
+    std::move(pending.begin(), first_on_time, std::back_inserter(late));
+    pending.erase(pending.begin(), first_on_time);
+    it = pending.empty() ? waiters.erase(it) : std::next(it);
+  }
+  return late;
+}
+
+void WriteCombiner::refuse_expired(std::vector<Pending>& expired_hits) {
+  if (expired_hits.empty()) return;
+  metrics_.count_expired(expired_hits.size());
+  release(expired_hits.size());
+  for (Pending& p : expired_hits) p.done(std::unexpected(expired()));
 }
 
 void WriteCombiner::schedule(std::unique_lock<std::mutex>& lock) {
@@ -266,6 +318,8 @@ void WriteCombiner::turn() {
 }
 
 void WriteCombiner::process(Waiters& waiters, std::vector<Task>& tasks) {
+  std::vector<Pending> late = take_expired(waiters, std::chrono::steady_clock::now());
+  refuse_expired(late);
   if (!waiters.empty()) commit(waiters);
   for (Task& task : tasks) task(store_);
 }
@@ -321,7 +375,9 @@ void WriteCombiner::commit(Waiters& waiters) {
   pending_of.reserve(waiters.size());
   std::size_t at = 0;
   for (auto& [key, pending] : waiters) {
-    keys.push_back({key, std::span(hits).subspan(at, pending.size())});
+    keys.push_back({.key = key,
+                    .hits = std::span(hits).subspan(at, pending.size()),
+                    .send_by = pending.front().send_by});
     pending_of.push_back(&pending);
     at += pending.size();
   }
@@ -402,7 +458,11 @@ void WriteCombiner::answer(std::vector<Pending>& waiters, const KeyResults& resu
         results ? store::StoreError{"the store answered the wrong number of hits",
                                     Kind::outcome_unknown}
                 : results.error();
-    if (!batch_failed.exchange(true)) metrics_.count_failed_batch();
+    if (error.kind == Kind::overloaded) {
+      metrics_.count_expired(n);  // the store did not send it by its send_by
+    } else if (!batch_failed.exchange(true)) {
+      metrics_.count_failed_batch();
+    }
     if (error.kind == Kind::outcome_unknown) metrics_.count_outcome_unknown(n);
     release(n);
     for (Pending& p : waiters) p.done(std::unexpected(error));

@@ -13,7 +13,9 @@
 // independently (DynamoDB), each key's waiters are answered as soon as that key is done.
 //
 // Bounded: at most `max_pending` hits and reads are accepted and unanswered at a time;
-// past that, hit() and read() fail at once with `overloaded`.
+// past that, hit() and read() fail at once with `overloaded`. Bounded in time: a hit not
+// sent to the store within `queue_timeout` of its arrival is answered `overloaded` at that
+// moment (by a reaper thread), and never applied; a key's `send_by` tells the store the same.
 //
 // Who applies batches: by default a worker thread of the combiner's own owns the Store.
 // With `CombinerOptions::run_on` (the HTTP server's I/O threads, for a store on this
@@ -70,9 +72,10 @@ struct Visitor {
 };
 
 struct CombinerOptions {
-  std::size_t max_pending = 4096;         // hits and reads accepted and not yet answered; >= 1
-  std::chrono::seconds repeat_window{0};  // a visitor counted less than this ago repeats
-  Clock clock;                            // wall clock for UTC days; empty: the system's
+  std::size_t max_pending = 4096;              // hits and reads accepted and not yet answered; >= 1
+  std::chrono::milliseconds queue_timeout{0};  // a hit not sent by then: 503; 0: no limit
+  std::chrono::seconds repeat_window{0};       // a visitor counted less than this ago repeats
+  Clock clock;                                 // wall clock for UTC days; empty: the system's
   Runner run_on;  // where commits run; empty: a worker thread of the combiner's own
 };
 
@@ -110,6 +113,7 @@ class WriteCombiner {
   struct Pending {
     Visitor visitor;
     HitCallback done;
+    std::chrono::steady_clock::time_point send_by;  // max(): no limit
   };
   using Waiters = std::unordered_map<std::string, std::vector<Pending>>;
   using KeyResults = store::StoreResult<std::vector<store::HitResult>>;
@@ -122,6 +126,12 @@ class WriteCombiner {
   };
 
   void run();
+  // Answers every waiting hit whose send_by has passed, each at that moment.
+  void run_reaper();
+  // Takes out of `waiters` the hits whose send_by is before `now`.
+  static std::vector<Pending> take_expired(Waiters& waiters,
+                                           std::chrono::steady_clock::time_point now);
+  void refuse_expired(std::vector<Pending>& expired);
   // One commit turn where `run_on` runs it: everything queued so far, then another turn if
   // more came meanwhile.
   void turn();
@@ -156,6 +166,7 @@ class WriteCombiner {
   store::Store& store_;
   metrics::Registry& metrics_;
   const std::size_t max_pending_;
+  const std::chrono::milliseconds queue_timeout_;
   const std::int64_t repeat_window_;
   const Clock clock_;
   const Runner run_on_;
@@ -171,6 +182,8 @@ class WriteCombiner {
   bool turn_scheduled_ = false;  // with run_on_: a turn is queued or running
   std::mutex turn_mutex_;        // with run_on_: held by the one thread applying a turn
   std::thread worker_;           // without run_on_: started by the first hit or task
+  std::condition_variable reap_wake_;
+  std::thread reaper_;  // with a queue_timeout: started by the first hit
 
   std::mutex health_mutex_;
   std::optional<std::chrono::steady_clock::time_point> write_failed_at_;  // the last failure's

@@ -3,6 +3,7 @@
 // time (the one applying the write combiner's batches), except sync(), which may run beside it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <expected>
 #include <functional>
@@ -75,6 +76,9 @@ struct HitResult {
 struct KeyHits {
   std::string_view key;
   std::span<const Hit> hits;
+  // A store that sends keys one after another (DynamoDB) sends none of this key's requests
+  // after this moment: it reports `overloaded` for the key instead, nothing applied.
+  std::chrono::steady_clock::time_point send_by = std::chrono::steady_clock::time_point::max();
 };
 
 // One store batch: each key at most once.

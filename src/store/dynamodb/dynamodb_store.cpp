@@ -136,6 +136,7 @@ void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
     std::vector<Mark> marks;
     std::unordered_map<std::string_view, std::size_t> claim_of, mark_of;
     std::atomic<std::size_t> waiting{0};
+    std::atomic<int> sending{0};  // 0 not decided, 1 sent, 2 too late: nothing is sent
   };
   const std::size_t n = batch.keys.size();
   std::vector<KeyState> keys(n);
@@ -178,8 +179,18 @@ void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
     }
     done(k, std::unexpected(std::move(error)));
   };
+  // Whether key k's requests may go out: decided once, by the first of them, against the
+  // key's send_by (the batch's keys are sent as threads come free, some long after others).
+  const auto may_send = [&](std::size_t k) {
+    int undecided = 0;
+    const int now = std::chrono::steady_clock::now() <= batch.keys[k].send_by ? 1 : 2;
+    keys[k].sending.compare_exchange_strong(undecided, now);
+    return keys[k].sending.load() == 1;
+  };
+  const StoreError too_late{"not sent to the store in time", StoreError::Kind::overloaded};
   const auto finish_key = [&](std::size_t k) {
     KeyState& state = keys[k];
+    if (!may_send(k)) return fail_key(k, too_late);
     for (const Claim& claim : state.claims) {
       if (!claim.answered) return fail_key(k, claim.answered.error());
     }
@@ -206,14 +217,18 @@ void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
     if (state.waiting == 0) queue.push([&, k] { finish_key(k); });
     for (Claim& claim : state.claims) {
       queue.push([&, k] {
-        claim.answered = this->claim(batch, batch.keys[k].key, claim.token);
+        if (may_send(k)) {
+          claim.answered = this->claim(batch, batch.keys[k].key, claim.token);
+        } else {
+          claim.answered = std::unexpected(too_late);
+        }
         one_done(k);
       });
     }
     for (Mark& mark : state.marks) {
       if (mark.known) continue;
       queue.push([&, k] {
-        mark.seen = this->mark(batch, mark.id);
+        mark.seen = may_send(k) ? this->mark(batch, mark.id) : std::unexpected(too_late);
         if (mark.seen) known_marks_.insert(batch.day, mark.id);
         one_done(k);
       });

@@ -139,11 +139,19 @@ TEST(Config, BadCountingPolicyValuesStopStartUpWithOneLine) {
 }
 
 TEST(Config, Bounds) {
-  auto c = parse_with({"serve", "--max-pending", "50"}, {{"VC_MAX_CONNECTIONS", "200"}});
+  auto c = parse_with({"serve", "--max-pending", "50", "--queue-timeout-ms", "0"},
+                      {{"VC_MAX_CONNECTIONS", "200"}});
   ASSERT_TRUE(c.has_value()) << c.error();
   EXPECT_EQ(c->max_pending, 50U);
   EXPECT_EQ(c->max_connections, 200U);
-  EXPECT_NE(describe(*c).find("max_pending=50 max_connections=200"), std::string::npos);
+  EXPECT_EQ(c->queue_timeout.count(), 0);
+  EXPECT_NE(describe(*c).find("max_pending=50 queue_timeout_ms=0 max_connections=200"),
+            std::string::npos);
+  EXPECT_EQ(parse_with({"serve"})->queue_timeout.count(), 3000);
+  for (const char* bad : {"-1", "x", "3600001"}) {
+    EXPECT_NE(parse_with({"--queue-timeout-ms", bad}).error().find("--queue-timeout-ms"),
+              std::string::npos);
+  }
   for (const char* bad : {"0", "-1", "x", "1000001"}) {
     EXPECT_NE(parse_with({"--max-pending", bad}).error().find("--max-pending"), std::string::npos);
     EXPECT_NE(parse_with({"--max-connections", bad}).error().find("--max-connections"),
@@ -227,7 +235,8 @@ TEST(Config, HelpListsEveryFlagAndVariable) {
   for (const char* text :
        {"--listen", "VC_LISTEN", "--store", "VC_STORE", "--allow-origin", "VC_ALLOW_ORIGINS",
         "--public-url", "VC_PUBLIC_URL", "--require-origin", "--sync", "--threads", "--max-pending",
-        "VC_MAX_PENDING", "--max-connections", "VC_MAX_CONNECTIONS"}) {
+        "VC_MAX_PENDING", "--queue-timeout-ms", "VC_QUEUE_TIMEOUT_MS", "--max-connections",
+        "VC_MAX_CONNECTIONS"}) {
     EXPECT_NE(help.find(text), std::string::npos) << text;
   }
 }

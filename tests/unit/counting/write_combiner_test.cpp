@@ -603,6 +603,33 @@ TEST(WriteCombiner, KeysReportedOutOfOrderFromOtherThreadsStillMatch) {
   expect_each_key_gets_its_own_values(memory, gate);
 }
 
+TEST(WriteCombiner, AHitNotSentByItsDeadlineIsRefusedThenAndNeverApplied) {
+  store::MemoryStore memory;
+  GateStore gate(memory);
+  metrics::Registry metrics;
+  CombinerOptions options;
+  options.queue_timeout = 50ms;
+  WriteCombiner combiner(gate, metrics, std::move(options));
+  std::promise<bool> first;
+  combiner.hit("held", anyone(), [&](auto v) { first.set_value(v.has_value()); });
+  gate.entered_.wait();  // the store holds the first batch: the next hits wait in the queue
+  std::vector<std::promise<store::StoreError>> late(3);
+  for (auto& answer : late) {
+    combiner.hit("late", anyone(), [&answer](auto v) { answer.set_value(v.error()); });
+  }
+  for (auto& answer : late) {  // answered while the store still holds the first batch
+    const store::StoreError error = answer.get_future().get();
+    EXPECT_EQ(error.kind, store::StoreError::Kind::overloaded);
+  }
+  gate.release_.count_down();
+  EXPECT_TRUE(first.get_future().get());
+  EXPECT_EQ(hit_and_wait(combiner, "other", anyone()).value().totals.views, 1);
+  combiner.stop();
+  EXPECT_EQ(memory.get("late").value(), std::nullopt);  // never applied
+  EXPECT_NE(metrics.render().find("vc_queue_timeouts_total 3\n"), std::string::npos);
+  EXPECT_NE(metrics.render().find("vc_pending 0\n"), std::string::npos);
+}
+
 TEST(WriteCombiner, PastMaxPendingHitsAndReadsAreShedAtOnce) {
   store::MemoryStore memory;
   GateStore gate(memory);
