@@ -214,14 +214,22 @@ void App::count(const Request& request, std::string key, bool from_image_proxy, 
   const auto refuse = [&](int status, std::string_view code, std::string message) {
     reply(error_response(status, code, message));
   };
+  if (!counting_.rules.keys.allows(key)) {
+    return refuse(404, "unknown_counter",
+                  "this server counts only the counters its owner listed (--keys); this is not "
+                  "one of them");
+  }
   auto client = client_of(request);
   if (!client) return refuse(400, "bad_forwarded", client.error());
   auto idempotency_key = idempotency_key_of(request);
   if (!idempotency_key) return refuse(400, "bad_idempotency_key", idempotency_key.error());
 
-  if (counting_.rate_limiter && !from_image_proxy) {
+  if (counting_.rate_limiter) {
+    // An image proxy fetches for many readers from a few addresses (and anyone can send its
+    // User-Agent): its requests share one bucket per counter instead of one per address.
     policy::RateLimiter& limiter = *counting_.rate_limiter;
-    const policy::RateLimiter::Decision decision = limiter.take(policy::rate_limit_key(*client));
+    const policy::RateLimiter::Decision decision =
+        limiter.take(from_image_proxy ? "image-proxy " + key : policy::rate_limit_key(*client));
     reply = [policy_header = limiter.policy_header(),
              header = policy::RateLimiter::header(decision),
              reply = std::move(reply)](Response response) mutable {

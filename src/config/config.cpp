@@ -154,6 +154,18 @@ const Option kOptions[] = {
      [](Config& c, std::string_view v) {
        return set_bool(c.rules.ignore_bots, "--ignore-bots", v);
      }},
+    {"--keys", "VC_KEYS",
+     "counters that may count, and so be created: exact keys and prefixes ending in * "
+     "(blog/*); others get 404 and create nothing (repeatable; env: comma-separated; "
+     "default or empty: every key)",
+     true,
+     [](Config& c, std::string_view v) -> Result {
+       const std::vector<std::string> patterns = split_list(v);
+       auto keys = counting::policy::KeyPatterns::parse(patterns);
+       if (!keys) return std::unexpected(keys.error());
+       if (patterns.empty()) return c.rules.keys = {}, Result{};  // "": every key
+       return c.rules.keys.merge(*keys), Result{};
+     }},
     {"--repeat-window", "VC_REPEAT_WINDOW",
      "seconds in which the same visitor on the same counter counts once (0: every hit)", true,
      [](Config& c, std::string_view v) -> Result {
@@ -265,6 +277,7 @@ std::size_t read_command(Config& c, std::span<const std::string_view> args) {
 Result apply_flags(Config& c, std::span<const std::string_view> args, bool& store_from_flag) {
   bool origins_from_flags = false;
   bool proxies_from_flags = false;
+  bool keys_from_flags = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
     if (arg == "--help" || arg == "-h" || arg == "help") return c.command = Command::help, Result{};
@@ -290,6 +303,10 @@ Result apply_flags(Config& c, std::span<const std::string_view> args, bool& stor
       c.allow_origins = std::move(kept);
       origins_from_flags = true;
       continue;
+    }
+    if (option->flag == "--keys" && !keys_from_flags) {
+      c.rules.keys = {};  // the first flag replaces what the environment gave
+      keys_from_flags = true;
     }
     if (option->flag == "--trust-proxy" && !proxies_from_flags) {
       c.rules.trusted_proxies.clear();  // the first flag replaces what the environment gave
@@ -416,6 +433,7 @@ std::string describe(const Config& c) {
          " public_url=" + (c.public_url.empty() ? "(none)" : c.public_url) +
          " require_origin=" + (c.require_origin ? "true" : "false") +
          " read_timeout_ms=" + std::to_string(c.read_timeout.count()) +
+         " keys=" + (c.rules.keys.empty() ? "(any)" : c.rules.keys.describe()) +
          " max_pending=" + std::to_string(c.max_pending) +
          " queue_timeout_ms=" + std::to_string(c.queue_timeout.count()) +
          " max_connections=" + std::to_string(c.max_connections) + " count_unit=" +

@@ -450,7 +450,8 @@ class TemplateContents(unittest.TestCase):
         for variable, parameter, default in (("VC_COUNT_UNIT", "CountUnit", "visitors"),
                                              ("VC_IGNORE_BOTS", "IgnoreBots", "true"),
                                              ("VC_REPEAT_WINDOW", "RepeatWindow", 10),
-                                             ("VC_RESPECT_DNT", "RespectDnt", "false")):
+                                             ("VC_RESPECT_DNT", "RespectDnt", "false"),
+                                             ("VC_KEYS", "Keys", "")):
             self.assertEqual(env[variable], {"Ref": parameter})
             self.assertEqual(params[parameter]["Default"], default)
         self.assertNotIn("VC_RATE_LIMIT", env, "on Lambda the stage throttling is the limit")

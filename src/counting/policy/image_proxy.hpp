@@ -1,7 +1,8 @@
 // Known image proxies: services that fetch a README's images on behalf of many viewers
 // from a few addresses (GitHub's camo, Gmail's image proxy). A badge fetched by one counts
-// a view, but its address and agent say nothing about who is looking, so visitor ids, the
-// per-address rate limit and the bot list do not apply to it. Pure.
+// a view, but its address and agent say nothing about who is looking, so visitor ids and the
+// bot list do not apply to it, and it is rate limited per counter rather than per address
+// (app.cpp). Pure.
 #pragma once
 
 #include <optional>

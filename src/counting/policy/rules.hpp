@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "counting/policy/key_patterns.hpp"
 #include "counting/policy/rate_limit.hpp"
 
 namespace counting::policy {
@@ -26,6 +27,7 @@ struct Rules {
   std::optional<RateLimitSpec> rate_limit;   // per client address, on counting requests (serve)
   std::vector<std::string> trusted_proxies;  // CIDRs whose forwarded addresses are believed
   ForwardedHeader forwarded_header = ForwardedHeader::x_forwarded_for;
+  KeyPatterns keys;  // which counters may count (and so be created); empty: every key
 };
 
 }  // namespace counting::policy

@@ -435,5 +435,39 @@ TEST_F(AppTest, AnImageProxyBadgeCountsAViewAndNoVisitorEvenAsABot) {
   EXPECT_NE(metrics_text().find("vc_hits_ignored_total{reason=\"bot\"} 0\n"), std::string::npos);
 }
 
+TEST_F(AppTest, ImageProxiesShareOneRateLimitBucketPerCounter) {
+  CountingOptions counting;
+  counting.rate_limiter = std::make_shared<counting::policy::RateLimiter>(
+      counting::policy::RateLimitSpec{.per_second = 0.001, .burst = 2});
+  App app = app_with(std::move(counting));
+  const Headers camo = {{"user-agent", "github-camo (876de43e)"}};
+  for (const char* address : {"140.82.115.1", "140.82.115.2"}) {  // two proxy addresses
+    EXPECT_EQ(send(app, request("GET", "/badge/readme.svg", camo, {}, address)).status, 200);
+  }
+  const Response third = send(app, request("GET", "/badge/readme.svg", camo, {}, "192.0.2.7"));
+  EXPECT_EQ(third.status, 429);  // anyone can send the User-Agent: it is limited too
+  EXPECT_EQ(send(app, request("GET", "/badge/other.svg", camo, {}, "192.0.2.7")).status, 200);
+  EXPECT_EQ(totals("readme"), (Totals{.views = 2, .visitors = 0}));
+}
+
+TEST_F(AppTest, OnlyTheListedKeysCountOrAreCreated) {
+  CountingOptions counting;
+  const std::vector<std::string> patterns = {"visitors", "blog/*"};
+  counting.rules.keys = *counting::policy::KeyPatterns::parse(patterns);
+  App app = app_with(std::move(counting));
+  EXPECT_EQ(send(app, request("GET", "/count")).status, 200);
+  EXPECT_EQ(send(app, request("GET", "/count/blog/first-post")).status, 200);
+  EXPECT_EQ(send(app, request("GET", "/badge/blog/x.svg")).status, 200);
+  for (const char* target : {"/count/spam-1", "/count/blog", "/badge/spam-2.svg"}) {
+    const Response refused = send(app, request("GET", target));
+    EXPECT_EQ(refused.status, 404) << target;
+    EXPECT_NE(refused.body.find("\"error\":\"unknown_counter\""), std::string::npos);
+  }
+  EXPECT_EQ(totals("spam-1"), std::nullopt);
+  EXPECT_EQ(totals("spam-2"), std::nullopt);
+  EXPECT_EQ(totals("blog"), std::nullopt);
+  EXPECT_EQ(stored("blog/x"), 1);
+}
+
 }  // namespace
 }  // namespace app

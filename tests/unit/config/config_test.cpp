@@ -159,6 +159,21 @@ TEST(Config, Bounds) {
   }
 }
 
+TEST(Config, KeysFromFlagsAndEnvironment) {
+  auto c = parse_with({"serve", "--keys", "visitors, blog/*", "--keys=docs/*"},
+                      {{"VC_KEYS", "from-env"}});
+  ASSERT_TRUE(c.has_value()) << c.error();
+  EXPECT_EQ(c->rules.keys.describe(), "visitors,blog/*,docs/*");
+  EXPECT_FALSE(c->rules.keys.allows("from-env"));  // the first flag replaces the environment
+  EXPECT_NE(describe(*c).find("keys=visitors,blog/*,docs/*"), std::string::npos);
+  auto env_only = parse_with({"serve"}, {{"VC_KEYS", "a,b/*"}});
+  ASSERT_TRUE(env_only.has_value()) << env_only.error();
+  EXPECT_TRUE(env_only->rules.keys.allows("b/c"));
+  EXPECT_TRUE(parse_with({"serve"})->rules.keys.empty());
+  EXPECT_NE(parse_with({"--keys", "a*b"}).error().find("bad key pattern"), std::string::npos);
+  EXPECT_TRUE(parse_with({"serve"}, {{"VC_KEYS", ""}})->rules.keys.empty());  // the template's
+}
+
 TEST(Config, FlagsInBothForms) {
   auto c = parse_with({"serve", "--listen", "0.0.0.0:0", "--store=memory:", "--require-origin",
                        "--sync", "normal", "--threads=3", "--allow-origin", "https://a.example",
