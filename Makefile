@@ -9,6 +9,7 @@ VC_COUNT_UNIT ?= visitors
 VC_IGNORE_BOTS ?= true
 VC_REPEAT_WINDOW ?= 10
 VC_RATE_LIMIT ?= 5/s,burst=20
+VC_MAX_COUNTERS ?= 10000
 
 .PHONY: all deps build run fleet-demo package image test test-asan test-fresh fuzz format-check bench soak clean
 
@@ -24,6 +25,7 @@ build: deps
 run: build
 	VC_ALLOW_ORIGINS='$(ORIGINS)' VC_COUNT_UNIT='$(VC_COUNT_UNIT)' VC_IGNORE_BOTS='$(VC_IGNORE_BOTS)' \
 	  VC_REPEAT_WINDOW='$(VC_REPEAT_WINDOW)' VC_RATE_LIMIT='$(VC_RATE_LIMIT)' \
+	  VC_MAX_COUNTERS='$(VC_MAX_COUNTERS)' \
 	  build/release/visitor-counter serve
 
 # Two servers and one Redis on 127.0.0.1 (scripts/fleet-demo); prints both URLs.

@@ -106,6 +106,7 @@ std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config
           .max_pending = config.max_pending,
           .queue_timeout = config.queue_timeout,
           .repeat_window = config.rules.repeat_window,
+          .max_counters = config.max_counters,
           .clock = {},
           .run_on = core->store->in_process() ? std::move(io_threads) : counting::Runner()});
   app::CountingOptions counting{

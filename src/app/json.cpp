@@ -49,6 +49,12 @@ Response unavailable(const store::StoreError& error, bool counting) {
   const bool unknown = error.kind == Kind::outcome_unknown;
   std::string_view outcome;
   if (counting) outcome = unknown ? "unknown" : "not_counted";
+  if (error.kind == Kind::refused) {
+    return error_response(403, "too_many_counters",
+                          "this server holds as many counters as its owner allows "
+                          "(--max-counters); existing counters still count",
+                          outcome);
+  }
   if (error.kind == Kind::halted) {
     return error_response(503, "store_halted",
                           "a sync to disk failed, so the counter stopped writing until it is "

@@ -26,9 +26,9 @@ Response error_response(int status, std::string_view code, std::string_view mess
 // A 200 with a JSON body, never cached.
 Response json_ok(std::string body);
 
-// The 503 for a failed store call. A counting answer (`counting`) says whether the hit may
-// have counted: "outcome" is "not_counted" when nothing was applied, "unknown" when the
-// write may have been.
+// The answer to a failed store call: 503, or 403 `too_many_counters` for a new counter past
+// --max-counters. A counting answer (`counting`) says whether the hit may have counted:
+// "outcome" is "not_counted" when nothing was applied, "unknown" when the write may have been.
 Response unavailable(const store::StoreError& error, bool counting);
 
 // `{"key":K,"count":C,"views":V,"visitors":U}`: a counter as GET /counters/{key} answers it,

@@ -131,6 +131,15 @@ const Option kOptions[] = {
        if (!n) return std::unexpected(n.error());
        return c.queue_timeout = std::chrono::milliseconds(*n), Result{};
      }},
+    {"--max-counters", "VC_MAX_COUNTERS",
+     "once the store holds this many counters, a new key gets 403 and creates nothing; "
+     "existing counters go on counting (0: no limit) (0)",
+     true,
+     [](Config& c, std::string_view v) -> Result {
+       auto n = number<std::size_t>(v, 0, 1'000'000'000, "--max-counters");
+       if (!n) return std::unexpected(n.error());
+       return c.max_counters = *n, Result{};
+     }},
     {"--max-connections", "VC_MAX_CONNECTIONS",
      "open client connections; more are closed as soon as accepted (10000)", true,
      [](Config& c, std::string_view v) -> Result {
@@ -436,6 +445,7 @@ std::string describe(const Config& c) {
          " keys=" + (c.rules.keys.empty() ? "(any)" : c.rules.keys.describe()) +
          " max_pending=" + std::to_string(c.max_pending) +
          " queue_timeout_ms=" + std::to_string(c.queue_timeout.count()) +
+         " max_counters=" + std::to_string(c.max_counters) +
          " max_connections=" + std::to_string(c.max_connections) + " count_unit=" +
          (c.rules.unit == counting::policy::CountUnit::views ? "views" : "visitors") +
          " ignore_bots=" + (c.rules.ignore_bots ? "true" : "false") +

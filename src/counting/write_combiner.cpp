@@ -68,6 +68,7 @@ WriteCombiner::WriteCombiner(store::Store& store, metrics::Registry& metrics,
       max_pending_(std::max<std::size_t>(options.max_pending, 1)),
       queue_timeout_(options.queue_timeout),
       repeat_window_(options.repeat_window.count()),
+      max_counters_(options.max_counters),
       clock_(options.clock ? std::move(options.clock)
                            : Clock([] { return std::chrono::system_clock::now(); })),
       run_on_(std::move(options.run_on)) {
@@ -171,7 +172,8 @@ Health WriteCombiner::health_of(const store::StoreResult<void>& pinged,
 }
 
 void WriteCombiner::note_write(const KeyResults& results) {
-  const bool failed = !results && results.error().kind != Kind::overloaded;
+  const bool failed =
+      !results && results.error().kind != Kind::overloaded && results.error().kind != Kind::refused;
   if (!results && results.error().kind == Kind::halted) metrics_.set_store_halted();
   std::lock_guard lock(health_mutex_);
   if (failed) {
@@ -386,7 +388,8 @@ void WriteCombiner::commit(Waiters& waiters) {
       .now = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count(),
       .repeat_window = repeat_window_,
       .marker_expires = util::next_utc_midnight(now),
-      .keys = keys};
+      .keys = keys,
+      .max_counters = max_counters_};
 
   if (syncer_.joinable()) {
     // Deferred sync: every result waits for a sync that begins after this batch.
@@ -460,6 +463,8 @@ void WriteCombiner::answer(std::vector<Pending>& waiters, const KeyResults& resu
                 : results.error();
     if (error.kind == Kind::overloaded) {
       metrics_.count_expired(n);  // the store did not send it by its send_by
+    } else if (error.kind == Kind::refused) {
+      metrics_.count_refused_new_counter(n);
     } else if (!batch_failed.exchange(true)) {
       metrics_.count_failed_batch();
     }

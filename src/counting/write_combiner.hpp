@@ -75,8 +75,9 @@ struct CombinerOptions {
   std::size_t max_pending = 4096;              // hits and reads accepted and not yet answered; >= 1
   std::chrono::milliseconds queue_timeout{0};  // a hit not sent by then: 503; 0: no limit
   std::chrono::seconds repeat_window{0};       // a visitor counted less than this ago repeats
-  Clock clock;                                 // wall clock for UTC days; empty: the system's
-  Runner run_on;  // where commits run; empty: a worker thread of the combiner's own
+  std::size_t max_counters = 0;  // no new counter past this many (store::Batch); 0: no limit
+  Clock clock;                   // wall clock for UTC days; empty: the system's
+  Runner run_on;                 // where commits run; empty: a worker thread of the combiner's own
 };
 
 class WriteCombiner {
@@ -168,6 +169,7 @@ class WriteCombiner {
   const std::size_t max_pending_;
   const std::chrono::milliseconds queue_timeout_;
   const std::int64_t repeat_window_;
+  const std::size_t max_counters_;
   const Clock clock_;
   const Runner run_on_;
   std::string salt_day_;  // the committing thread's: the day of ids_

@@ -99,6 +99,9 @@ std::string Registry::render() const {
   header(out, "vc_queue_timeouts_total", "counter",
          "Hits refused, never counted: not sent to the store within --queue-timeout-ms.");
   out += line("vc_queue_timeouts_total", "", std::to_string(expired_.load()));
+  header(out, "vc_new_counters_refused_total", "counter",
+         "Hits refused, never counted: a new counter past --max-counters.");
+  out += line("vc_new_counters_refused_total", "", std::to_string(refused_new_counter_.load()));
   header(out, "vc_store_halted", "gauge",
          "1 once a sync of the store failed: nothing is counted until the server restarts.");
   out += line("vc_store_halted", "", store_halted_.load() ? "1" : "0");

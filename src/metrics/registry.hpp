@@ -49,6 +49,8 @@ class Registry {
   void count_shed() { shed_ += 1; }
   // Hits answered 503 because they were not sent to the store within --queue-timeout-ms.
   void count_expired(std::uint64_t n) { expired_ += n; }
+  // Hits refused because their counter would be a new one past --max-counters.
+  void count_refused_new_counter(std::uint64_t n) { refused_new_counter_ += n; }
   // The store stopped writing after a failed sync (until restart).
   void set_store_halted() { store_halted_ = true; }
   // Whether the store's last write failed (a full disk), until one succeeds.
@@ -79,6 +81,7 @@ class Registry {
   std::atomic<std::uint64_t> outcome_unknown_{0};
   std::atomic<std::uint64_t> shed_{0};
   std::atomic<std::uint64_t> expired_{0};
+  std::atomic<std::uint64_t> refused_new_counter_{0};
   std::atomic<bool> store_halted_{false};
   std::atomic<bool> write_failing_{false};
   std::atomic<std::uint64_t> refused_connections_{0};

@@ -25,6 +25,7 @@ struct StoreError {
     overloaded,       // shed before it reached the store: nothing was applied
     halted,           // refused: a sync failed earlier, so the store writes nothing more
                       // until the process restarts (see Store::ping); nothing was applied
+    refused,          // a new counter past Batch::max_counters: nothing was applied
   };
   std::string message;
   Kind kind = Kind::failed;
@@ -88,6 +89,9 @@ struct Batch {
   std::int64_t repeat_window = 0;   // seconds; a visitor counted less than this ago repeats
   std::int64_t marker_expires = 0;  // epoch seconds after which the day's markers may go
   std::span<const KeyHits> keys;
+  // A key that has no counter yet is refused (`refused`, nothing of it applied) while the
+  // store holds this many counters or more; the other keys of the batch go on. 0: no limit.
+  std::size_t max_counters = 0;
 };
 
 // Receives one key's results (one per hit, in order), by the key's index in the batch, or

@@ -451,7 +451,8 @@ class TemplateContents(unittest.TestCase):
                                              ("VC_IGNORE_BOTS", "IgnoreBots", "true"),
                                              ("VC_REPEAT_WINDOW", "RepeatWindow", 10),
                                              ("VC_RESPECT_DNT", "RespectDnt", "false"),
-                                             ("VC_KEYS", "Keys", "")):
+                                             ("VC_KEYS", "Keys", ""),
+                                             ("VC_MAX_COUNTERS", "MaxCounters", 10000)):
             self.assertEqual(env[variable], {"Ref": parameter})
             self.assertEqual(params[parameter]["Default"], default)
         self.assertNotIn("VC_RATE_LIMIT", env, "on Lambda the stage throttling is the limit")

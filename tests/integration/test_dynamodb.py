@@ -50,6 +50,25 @@ class DynamoDbStoreTest(TablePerTest, unittest.TestCase):
         self.assertEqual(self.dynalite.item(table, "page/home")["count"], {"N": "3"})
         check_policy_items(self, self.dynalite.scan(table), "page/home", views=3, visitors=1)
 
+    def test_max_counters_is_kept_across_processes(self):
+        # Two processes share the count of counters (the item #counters): a third counter is
+        # refused by either, and writes nothing of itself; existing counters go on.
+        table = self.new_table()
+        with self.server(table, "--max-counters", "2") as first, \
+                self.server(table, "--max-counters", "2") as second:
+            self.assertEqual(first.request("POST", "/count/a")[0], 200)
+            self.assertEqual(second.request("POST", "/count/b")[0], 200)
+            for s in (first, second):
+                status, _, body = s.request("POST", "/count/c")
+                self.assertEqual((status, json.loads(body)["error"]), (403, "too_many_counters"))
+            self.assertEqual(second.request("POST", "/count/a")[0], 200)  # known to second now
+            self.assertEqual(first.request("POST", "/count/b")[0], 200)
+            self.assertIn("vc_new_counters_refused_total 1\n", first.request("GET", "/metrics")[2])
+        ids = sorted(item["id"]["S"] for item in self.dynalite.scan(table))
+        self.assertEqual([i for i in ids if i.startswith("c")], [], "the refused key wrote items")
+        self.assertEqual(self.dynalite.item(table, "#counters")["count"], {"N": "2"})
+        self.assertEqual(self.dynalite.item(table, "a")["count"], {"N": "2"})
+
     def test_processes_share_the_days_salt(self):
         # Two processes, one after the other and then side by side: the second keeps the
         # salt the first wrote (if_not_exists), so one reader is one visitor across them.

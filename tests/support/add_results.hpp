@@ -19,6 +19,7 @@ struct BatchAt {
   std::string day = "2026-01-01";
   std::int64_t now = 1767268800;  // 2026-01-01T12:00:00Z
   std::int64_t window = 0;        // Batch::repeat_window, seconds
+  std::size_t max_counters = 0;   // Batch::max_counters
 };
 
 // A Batch that owns its keys and visitor ids, written as
@@ -50,7 +51,8 @@ class HitBatch {
                           .now = at.now,
                           .repeat_window = at.window,
                           .marker_expires = at.now + 86400,
-                          .keys = key_hits_};
+                          .keys = key_hits_,
+                          .max_counters = at.max_counters};
   }
   HitBatch(const HitBatch&) = delete;
   HitBatch& operator=(const HitBatch&) = delete;

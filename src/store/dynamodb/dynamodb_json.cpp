@@ -58,6 +58,19 @@ std::string_view string_member(const json::object& object, std::string_view name
 
 }  // namespace
 
+std::string reserve_counter_request(std::string_view table, std::size_t max) {
+  json::object body;
+  body["TableName"] = table;
+  body["Key"] = key_of(kCountersId);
+  body["UpdateExpression"] = "ADD #n :one";
+  body["ConditionExpression"] = "attribute_not_exists(#n) OR #n < :max";
+  body["ExpressionAttributeNames"] = json::object{{"#n", "count"}};
+  body["ExpressionAttributeValues"] = json::object{
+      {":one", number_value(1)}, {":max", number_value(static_cast<std::int64_t>(max))}};
+  body["ReturnValues"] = "NONE";
+  return json::serialize(body);
+}
+
 std::string add_request(std::string_view table, std::string_view id,
                         std::initializer_list<NumberAttribute> addends, bool return_new) {
   json::object body;

@@ -38,6 +38,13 @@ struct NumberAttribute {
   std::int64_t value;
 };
 
+// The item that counts counters, for --max-counters (not a counter: its id holds `#`).
+inline constexpr std::string_view kCountersId = "#counters";
+
+// UpdateItem on kCountersId: one counter more, only while fewer than `max` are counted; a
+// ConditionalCheckFailedException when `max` are.
+std::string reserve_counter_request(std::string_view table, std::size_t max);
+
 // UpdateItem: `ADD` each addend on item `id`; with `return_new`, the answer holds the new
 // values (UPDATED_NEW).
 std::string add_request(std::string_view table, std::string_view id,

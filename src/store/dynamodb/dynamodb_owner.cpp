@@ -186,6 +186,7 @@ StoreResult<void> DynamoDbStore::set_totals(std::string_view key, std::optional<
 StoreResult<bool> DynamoDbStore::remove(std::string_view key) {
   if (!is_counter_key(key)) return false;
   known_marks_.clear();  // the counter's marks go with it
+  known_counters_.clear();
   // Safe to resend: deleting twice leaves the same table (only the answer may differ).
   auto body =
       call("DeleteItem", dynamodb::delete_item_request(config_.table, key, /*return_old=*/true),
@@ -204,6 +205,13 @@ StoreResult<bool> DynamoDbStore::remove(std::string_view key) {
       });
   if (!scanned) return std::unexpected(scanned.error());
   if (auto deleted = write_batches(deletes); !deleted) return std::unexpected(deleted.error());
+  if (*existed) {  // its place in the count of counters (--max-counters) is free again
+    auto freed = call("UpdateItem",
+                      dynamodb::add_request(config_.table, dynamodb::kCountersId, {{"count", -1}},
+                                            /*return_new=*/false),
+                      /*idempotent=*/false);
+    if (!freed) fail("UpdateItem", "count of counters not lowered: " + freed.error().why);
+  }
   return *existed;
 }
 

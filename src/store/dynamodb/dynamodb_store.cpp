@@ -136,7 +136,8 @@ void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
     std::vector<Mark> marks;
     std::unordered_map<std::string_view, std::size_t> claim_of, mark_of;
     std::atomic<std::size_t> waiting{0};
-    std::atomic<int> sending{0};  // 0 not decided, 1 sent, 2 too late: nothing is sent
+    std::once_flag decided;     // by the first of the key's requests: may_send()
+    StoreResult<void> verdict;  // then: whether they may go out
   };
   const std::size_t n = batch.keys.size();
   std::vector<KeyState> keys(n);
@@ -179,18 +180,15 @@ void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
     }
     done(k, std::unexpected(std::move(error)));
   };
-  // Whether key k's requests may go out: decided once, by the first of them, against the
-  // key's send_by (the batch's keys are sent as threads come free, some long after others).
-  const auto may_send = [&](std::size_t k) {
-    int undecided = 0;
-    const int now = std::chrono::steady_clock::now() <= batch.keys[k].send_by ? 1 : 2;
-    keys[k].sending.compare_exchange_strong(undecided, now);
-    return keys[k].sending.load() == 1;
+  // Whether key k's requests may go out (admit_key), decided once, by the first of them; the
+  // others wait for that decision.
+  const auto may_send = [&](std::size_t k) -> const StoreResult<void>& {
+    std::call_once(keys[k].decided, [&] { keys[k].verdict = admit_key(batch, batch.keys[k]); });
+    return keys[k].verdict;
   };
-  const StoreError too_late{"not sent to the store in time", StoreError::Kind::overloaded};
   const auto finish_key = [&](std::size_t k) {
     KeyState& state = keys[k];
-    if (!may_send(k)) return fail_key(k, too_late);
+    if (const auto& admitted = may_send(k); !admitted) return fail_key(k, admitted.error());
     for (const Claim& claim : state.claims) {
       if (!claim.answered) return fail_key(k, claim.answered.error());
     }
@@ -217,10 +215,10 @@ void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
     if (state.waiting == 0) queue.push([&, k] { finish_key(k); });
     for (Claim& claim : state.claims) {
       queue.push([&, k] {
-        if (may_send(k)) {
+        if (const auto& admitted = may_send(k); admitted) {
           claim.answered = this->claim(batch, batch.keys[k].key, claim.token);
         } else {
-          claim.answered = std::unexpected(too_late);
+          claim.answered = std::unexpected(admitted.error());
         }
         one_done(k);
       });
@@ -228,7 +226,11 @@ void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
     for (Mark& mark : state.marks) {
       if (mark.known) continue;
       queue.push([&, k] {
-        mark.seen = may_send(k) ? this->mark(batch, mark.id) : std::unexpected(too_late);
+        if (const auto& admitted = may_send(k); admitted) {
+          mark.seen = this->mark(batch, mark.id);
+        } else {
+          mark.seen = std::unexpected(admitted.error());
+        }
         if (mark.seen) known_marks_.insert(batch.day, mark.id);
         one_done(k);
       });
@@ -237,6 +239,31 @@ void DynamoDbStore::add(const Batch& batch, const AddCallback& done) {
   // The calling thread works too, so max_in_flight - 1 helpers make max_in_flight at once.
   const std::size_t in_flight = std::min(requests, std::max<std::size_t>(config_.max_in_flight, 1));
   if (in_flight > 0) pool_.run(in_flight - 1, [&] { queue.work(); });
+}
+
+StoreResult<void> DynamoDbStore::admit_key(const Batch& batch, const KeyHits& key) {
+  using Kind = StoreError::Kind;
+  if (std::chrono::steady_clock::now() > key.send_by) {
+    return std::unexpected(StoreError{"not sent to the store in time", Kind::overloaded});
+  }
+  if (batch.max_counters == 0 || known_counters_.contains("", std::string(key.key))) return {};
+  auto existing = get(key.key);
+  if (!existing) return std::unexpected(existing.error());
+  if (*existing) {
+    known_counters_.insert("", std::string(key.key));
+    return {};
+  }
+  // A new counter takes a place in the count of counters first, while there is one.
+  auto reserved =
+      call("UpdateItem", dynamodb::reserve_counter_request(config_.table, batch.max_counters),
+           /*idempotent=*/false);
+  if (reserved) return {};
+  if (reserved.error().type == "ConditionalCheckFailedException") {
+    return std::unexpected(StoreError{"too many counters", Kind::refused});
+  }
+  // Maybe reserved (then the count is one over: it refuses early, never late); either way
+  // nothing of the hit was written.
+  return std::unexpected(fail("UpdateItem", "count of counters: " + reserved.error().why));
 }
 
 void DynamoDbStore::release(std::string_view key, std::string_view token) {
@@ -316,6 +343,7 @@ StoreResult<std::vector<HitResult>> DynamoDbStore::add_key(const Batch& batch, c
     const auto day_write =
         queue.push_beside([&] { day = call("UpdateItem", day_request(1), /*idempotent=*/false); });
     auto body = call("UpdateItem", request, /*idempotent=*/false);
+    if (body && batch.max_counters > 0) known_counters_.insert("", std::string(key.key));
     if (body || body.error().outcome_unknown) {
       day_write->join();  // the counter took the hits, or may have: so does the history
     } else if (!day_write->drop_or_join() && day) {

@@ -148,6 +148,10 @@ class DynamoDbStore final : public Store {
  private:
   struct Attempted;
   // Why a call failed after its retries (not yet logged), and whether it may have applied.
+  // Whether a key's requests may go out at all: its send_by has not passed, and with
+  // Batch::max_counters, its counter exists or takes one of the places left in the item
+  // dynamodb::kCountersId. Nothing of the key is written when it fails.
+  StoreResult<void> admit_key(const Batch& batch, const KeyHits& key);
   struct CallError {
     std::string why;
     bool outcome_unknown = false;
@@ -205,6 +209,9 @@ class DynamoDbStore final : public Store {
   util::WorkerPool pool_;
   // 20,000 ids of about 80 bytes: a few MB at most, even in a 128 MB Lambda function.
   dynamodb::KnownMarks known_marks_{20'000};
+  // The counters this process has seen exist (under the day ""), for --max-counters: only
+  // a counter not among them is raised conditionally (add_key).
+  dynamodb::KnownMarks known_counters_{20'000};
 };
 
 }  // namespace store

@@ -11,6 +11,10 @@ void MemoryStore::add(const Batch& batch, const AddCallback& done) {
   for (std::size_t i = 0; i < batch.keys.size(); ++i) {
     const KeyHits& key = batch.keys[i];
     const std::string name(key.key);
+    if (batch.max_counters > 0 && !totals_.contains(name) && totals_.size() >= batch.max_counters) {
+      done(i, std::unexpected(StoreError{"too many counters", StoreError::Kind::refused}));
+      continue;
+    }
     auto seen_at = [&](std::string_view visitor) -> std::optional<std::int64_t> {
       const auto it = marks_.find({day, name, std::string(visitor)});
       if (it == marks_.end()) return std::nullopt;

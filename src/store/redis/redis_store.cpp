@@ -99,7 +99,8 @@ void RedisStore::add(const Batch& batch, const AddCallback& done) {
                                 std::to_string(batch.repeat_window),
                                 std::to_string(batch.marker_expires),
                                 std::to_string(kIdempotencySeconds),
-                                std::to_string(batch.keys.size())};
+                                std::to_string(batch.keys.size()),
+                                std::to_string(batch.max_counters)};
   std::size_t hit_count = 0;
   for (const KeyHits& key : batch.keys) {
     hit_count += key.hits.size();
@@ -111,29 +112,33 @@ void RedisStore::add(const Batch& batch, const AddCallback& done) {
     }
   }
   const auto reply = script("/count_batch.lua", args);
-  StoreResult<std::vector<std::vector<HitResult>>> results;
-  if (!reply) {
-    results = std::unexpected(failure(reply.error()));
-  } else if (reply->type != Reply::Type::array || reply->elements.size() != 3 * hit_count) {
+  if (!reply) return report_batch(std::unexpected(failure(reply.error())), batch.keys.size(), done);
+  if (reply->type != Reply::Type::array || reply->elements.size() != 3 * hit_count) {
     // A script error may come after some of its writes: the hits may have counted.
-    results = std::unexpected(
-        StoreError{"the batch script failed: " + reply->text, StoreError::Kind::outcome_unknown});
-  } else {
-    results.emplace();
-    std::size_t at = 0;
-    for (const KeyHits& key : batch.keys) {
-      std::vector<HitResult>& key_results = results->emplace_back();
-      for (std::size_t h = 0; h < key.hits.size(); ++h) {
-        const auto seen = number_of(reply->elements[at]).value_or(1);
-        key_results.push_back(
-            {.seen = static_cast<Seen>(seen),
-             .totals = {.views = number_of(reply->elements[at + 1]).value_or(0),
-                        .visitors = number_of(reply->elements[at + 2]).value_or(0)}});
-        at += 3;
-      }
+    const StoreError error{"the batch script failed: " + reply->text,
+                           StoreError::Kind::outcome_unknown};
+    return report_batch(std::unexpected(error), batch.keys.size(), done);
+  }
+  constexpr std::int64_t kRefused = 4;  // count_batch.lua: a new counter past the limit
+  std::size_t at = 0;
+  for (std::size_t k = 0; k < batch.keys.size(); ++k) {
+    std::vector<HitResult> key_results;
+    bool refused = false;
+    for (std::size_t h = 0; h < batch.keys[k].hits.size(); ++h) {
+      const auto seen = number_of(reply->elements[at]).value_or(1);
+      refused = refused || seen == kRefused;
+      key_results.push_back(
+          {.seen = static_cast<Seen>(seen),
+           .totals = {.views = number_of(reply->elements[at + 1]).value_or(0),
+                      .visitors = number_of(reply->elements[at + 2]).value_or(0)}});
+      at += 3;
+    }
+    if (refused) {
+      done(k, std::unexpected(StoreError{"too many counters", StoreError::Kind::refused}));
+    } else {
+      done(k, std::move(key_results));
     }
   }
-  report_batch(results, batch.keys.size(), done);
 }
 
 StoreResult<std::optional<Totals>> RedisStore::get(std::string_view key) {

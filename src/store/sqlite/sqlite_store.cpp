@@ -274,9 +274,20 @@ StoreError SqliteStore::fail(std::string_view what) const {
   return StoreError{std::string(what) + ": " + sqlite3_errmsg(db_)};
 }
 
-StoreResult<std::vector<HitResult>> SqliteStore::add_key(const Batch& batch, const KeyHits& key) {
+StoreResult<std::vector<HitResult>> SqliteStore::add_key(const Batch& batch, const KeyHits& key,
+                                                         std::size_t& created) {
   auto before = get(key.key);
   if (!before) return std::unexpected(before.error());
+  if (!*before && batch.max_counters > 0) {  // a new counter, if any hit counts
+    if (!counters_) {
+      auto counted = count_counters();
+      if (!counted) return std::unexpected(counted.error());
+      counters_ = *counted;
+    }
+    if (*counters_ + created >= batch.max_counters) {
+      return std::unexpected(StoreError{"too many counters", StoreError::Kind::refused});
+    }
+  }
   bool read_failed = false;
   auto seen_at = [&](std::string_view visitor) -> std::optional<std::int64_t> {
     bind_text(select_mark_, 1, batch.day);
@@ -330,6 +341,7 @@ StoreResult<std::vector<HitResult>> SqliteStore::add_key(const Batch& batch, con
   }
   const Totals gain = gained(results);
   if (gain.views == 0) return results;  // only repeats
+  if (!*before) ++created;
   bind_text(add_totals_, 1, key.key);
   sqlite3_bind_int64(add_totals_, 2, gain.views);
   sqlite3_bind_int64(add_totals_, 3, gain.visitors);
@@ -344,34 +356,47 @@ StoreResult<std::vector<HitResult>> SqliteStore::add_key(const Batch& batch, con
 
 void SqliteStore::add(const Batch& batch, const AddCallback& done) {
   auto results = apply(batch);
-  if (!results && results.error().kind != StoreError::Kind::halted) {
-    failure_log_.log("sqlite: a batch failed: " + results.error().message);
+  if (!results) {
+    if (results.error().kind != StoreError::Kind::halted) {
+      failure_log_.log("sqlite: a batch failed: " + results.error().message);
+    }
+    return report_batch(std::unexpected(results.error()), batch.keys.size(), done);
   }
-  report_batch(results, batch.keys.size(), done);
+  for (std::size_t i = 0; i < results->size(); ++i) done(i, std::move((*results)[i]));
 }
 
-StoreResult<std::vector<std::vector<HitResult>>> SqliteStore::apply(const Batch& batch) {
+StoreResult<std::vector<StoreResult<std::vector<HitResult>>>> SqliteStore::apply(
+    const Batch& batch) {
   if (auto stopped = halted()) return std::unexpected(*stopped);
   if (!step_done(begin_)) return std::unexpected(fail("begin failed"));
-  std::vector<std::vector<HitResult>> results;
+  std::vector<StoreResult<std::vector<HitResult>>> results;
   results.reserve(batch.keys.size());
+  std::size_t created = 0;  // new counters in this batch
   for (const KeyHits& key : batch.keys) {
-    auto key_results = add_key(batch, key);
-    if (!key_results) {
+    auto key_results = add_key(batch, key, created);
+    if (!key_results && key_results.error().kind != StoreError::Kind::refused) {
       exec(db_, "ROLLBACK");
       return std::unexpected(key_results.error());
     }
-    results.push_back(std::move(*key_results));
+    results.push_back(std::move(key_results));  // a refused key wrote nothing
   }
   if (!step_done(commit_)) {
     StoreError error = fail("commit failed");
     exec(db_, "ROLLBACK");
     return std::unexpected(error);
   }
+  if (counters_) *counters_ += created;
   if (auto stopped = halted()) {  // by this commit's checkpoint: committed, maybe not durable
     return std::unexpected(StoreError{stopped->message, StoreError::Kind::outcome_unknown});
   }
   return results;
+}
+
+StoreResult<std::size_t> SqliteStore::count_counters() {
+  auto stmt = statement("SELECT count(*) FROM counters");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (sqlite3_step(stmt->get()) != SQLITE_ROW) return std::unexpected(fail("counting failed"));
+  return static_cast<std::size_t>(sqlite3_column_int64(stmt->get(), 0));
 }
 
 StoreResult<std::optional<Totals>> SqliteStore::get(std::string_view key) {
@@ -499,6 +524,7 @@ StoreResult<CounterPage> SqliteStore::list(std::string_view prefix, std::string_
 
 StoreResult<void> SqliteStore::set_totals(std::string_view key, std::optional<std::int64_t> views,
                                           std::optional<std::int64_t> visitors) {
+  counters_.reset();  // may add or remove counters
   if (auto stopped = halted()) return std::unexpected(*stopped);
   auto stmt = statement(
       "INSERT INTO counters (id, count, visitors) VALUES (?1, coalesce(?2, 0), coalesce(?3, 0))"
@@ -513,6 +539,7 @@ StoreResult<void> SqliteStore::set_totals(std::string_view key, std::optional<st
 }
 
 StoreResult<bool> SqliteStore::remove(std::string_view key) {
+  counters_.reset();  // may add or remove counters
   return in_transaction<bool>([&]() -> StoreResult<bool> {
     bool existed = false;
     for (const char* sql :
@@ -531,6 +558,7 @@ StoreResult<bool> SqliteStore::remove(std::string_view key) {
 }
 
 StoreResult<void> SqliteStore::import(std::span<const CounterRecord> records, ImportMode mode) {
+  counters_.reset();  // may add or remove counters
   const bool set = mode == ImportMode::set;
   auto put_totals = set ? statement(
                               "INSERT INTO counters (id, count, visitors) VALUES (?1, ?2, ?3)"

@@ -89,8 +89,13 @@ class SqliteStore final : public Store {
   std::optional<StoreError> halted() const;
   std::expected<void, std::string> prepare();
   std::expected<void, std::string> migrate();
-  StoreResult<std::vector<HitResult>> add_key(const Batch& batch, const KeyHits& key);
-  StoreResult<std::vector<std::vector<HitResult>>> apply(const Batch& batch);
+  // `created` counts the batch's new counters so far (for Batch::max_counters).
+  StoreResult<std::vector<HitResult>> add_key(const Batch& batch, const KeyHits& key,
+                                              std::size_t& created);
+  // The batch's results per key (a key refused by max_counters among them), or the one
+  // error that failed the whole transaction.
+  StoreResult<std::vector<StoreResult<std::vector<HitResult>>>> apply(const Batch& batch);
+  StoreResult<std::size_t> count_counters();
   StoreError fail(std::string_view what) const;
   // A statement prepared for one call, finalized when it goes out of scope.
   struct Finalize {
@@ -115,6 +120,8 @@ class SqliteStore final : public Store {
   sqlite3_stmt* begin_ = nullptr;
   sqlite3_stmt* commit_ = nullptr;
   int wal_fd_ = -1;  // the WAL file, for sync(); -1 with SyncMode::normal
+  // How many counters the file holds, once counted; forgotten by the owner's changes.
+  std::optional<std::size_t> counters_;
   util::LogThrottle failure_log_{util::log_to_stderr};  // failed batches (a full disk)
   mutable std::mutex halt_mutex_;
   std::string halted_;  // why the store halted; empty while it has not

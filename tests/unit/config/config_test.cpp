@@ -145,8 +145,11 @@ TEST(Config, Bounds) {
   EXPECT_EQ(c->max_pending, 50U);
   EXPECT_EQ(c->max_connections, 200U);
   EXPECT_EQ(c->queue_timeout.count(), 0);
-  EXPECT_NE(describe(*c).find("max_pending=50 queue_timeout_ms=0 max_connections=200"),
+  EXPECT_NE(describe(*c).find("max_pending=50 queue_timeout_ms=0 max_counters=0 "
+                              "max_connections=200"),
             std::string::npos);
+  EXPECT_EQ(parse_with({"serve", "--max-counters", "7"})->max_counters, 7U);
+  EXPECT_NE(parse_with({"--max-counters", "-1"}).error().find("--max-counters"), std::string::npos);
   EXPECT_EQ(parse_with({"serve"})->queue_timeout.count(), 3000);
   for (const char* bad : {"-1", "x", "3600001"}) {
     EXPECT_NE(parse_with({"--queue-timeout-ms", bad}).error().find("--queue-timeout-ms"),
@@ -250,8 +253,8 @@ TEST(Config, HelpListsEveryFlagAndVariable) {
   for (const char* text :
        {"--listen", "VC_LISTEN", "--store", "VC_STORE", "--allow-origin", "VC_ALLOW_ORIGINS",
         "--public-url", "VC_PUBLIC_URL", "--require-origin", "--sync", "--threads", "--max-pending",
-        "VC_MAX_PENDING", "--queue-timeout-ms", "VC_QUEUE_TIMEOUT_MS", "--max-connections",
-        "VC_MAX_CONNECTIONS"}) {
+        "VC_MAX_PENDING", "--queue-timeout-ms", "VC_QUEUE_TIMEOUT_MS", "--max-counters",
+        "VC_MAX_COUNTERS", "--max-connections", "VC_MAX_CONNECTIONS"}) {
     EXPECT_NE(help.find(text), std::string::npos) << text;
   }
 }

@@ -850,12 +850,14 @@ TEST_F(DynamoDbStoreTest, RemoveDeletesTheCounterAndEverythingUnderIt) {
   }
   replies = {ok(R"({"Attributes":{"id":{"S":"home"},"count":{"N":"3"}}})"),
              ok(R"({"Items":[)" + items + R"(],"LastEvaluatedKey":{"id":{"S":"x"}}})"),
-             scan_page({item("home#day#2026-01-01"), item("#idem#home#k1")}), batch_written(),
-             batch_written()};
+             scan_page({item("home#day#2026-01-01"), item("#idem#home#k1")}),
+             batch_written(),
+             batch_written(),
+             ok("{}")};
   auto removed = db->remove("home");
   ASSERT_TRUE(removed.has_value()) << removed.error().message;
   EXPECT_TRUE(*removed);
-  ASSERT_EQ(sent.size(), 5u);
+  ASSERT_EQ(sent.size(), 6u);
   EXPECT_EQ(sent[0].header("X-Amz-Target"), "DynamoDB_20120810.DeleteItem");
   EXPECT_EQ(
       sent[0].body,
@@ -877,6 +879,9 @@ TEST_F(DynamoDbStoreTest, RemoveDeletesTheCounterAndEverythingUnderIt) {
   EXPECT_EQ(sent[4].body, dynamodb::batch_write_request(kTable, std::span(deletes).subspan(25)));
   EXPECT_EQ(occurrences(sent[4].body, "DeleteRequest"), 7u);
   EXPECT_TRUE(sent[3].idempotent);
+  // Its place in the count of counters (--max-counters) is given back.
+  EXPECT_EQ(sent[5].body, dynamodb::add_request(kTable, dynamodb::kCountersId, {{"count", -1}},
+                                                /*return_new=*/false));
 }
 
 TEST_F(DynamoDbStoreTest, RemoveClearsLeftoversOfAnAbsentCounter) {

@@ -10,6 +10,7 @@
 #include "store/memory/memory_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "support/add_results.hpp"
+#include "support/max_counters_contract.hpp"
 
 namespace store {
 namespace {
@@ -119,6 +120,15 @@ TEST_P(OwnerOpsTest, RemoveTakesTheCounterItsHistoryAndItsMarks) {
   // The visitor counted on "a" that day is new again: its mark went with the counter.
   HitBatch again({{"a", {"v1"}}}, {.day = "2026-01-05", .now = 200});
   EXPECT_EQ(add_all(*store_, again.batch())[0]->front().seen, Seen::new_visitor);
+}
+
+TEST_P(OwnerOpsTest, MaxCountersRefusesNewCountersAndARemovalMakesRoom) {
+  testing_support::expect_max_counters_kept(*store_);  // a, b, c, d, e
+  const HitBatch refused({{"f", {"v1"}}}, {.max_counters = 5});
+  EXPECT_FALSE(testing_support::add_one(*store_, refused).has_value());
+  ASSERT_TRUE(store_->remove("a").value());
+  const HitBatch room({{"f", {"v1"}}}, {.max_counters = 5});
+  EXPECT_TRUE(testing_support::add_one(*store_, room).has_value());
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, OwnerOpsTest, ::testing::Values("memory", "sqlite"));

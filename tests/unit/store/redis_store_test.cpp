@@ -19,6 +19,7 @@
 #include "store/memory/memory_store.hpp"
 #include "store/redis/redis_url.hpp"
 #include "support/add_results.hpp"
+#include "support/max_counters_contract.hpp"
 
 extern char** environ;
 
@@ -131,6 +132,10 @@ TEST_F(RedisStoreTest, RandomBatchesGiveTheResultsOfDecideHits) {
     EXPECT_EQ(*store_->get(key), *reference.get(key)) << key;
     EXPECT_EQ(store_->history(key, "2026-01-01", "2026-01-02")->size(), 2U) << key;
   }
+}
+
+TEST_F(RedisStoreTest, MaxCountersRefusesNewCounters) {
+  testing_support::expect_max_counters_kept(*store_);
 }
 
 TEST_F(RedisStoreTest, OwnerCallsKeepTheirContracts) {

@@ -1,0 +1,39 @@
+// The contract of store::Batch::max_counters, as one test body every store's test runs on
+// an empty store: a new counter past the limit is refused (`refused`, nothing written) while
+// the batch's other keys and the existing counters go on.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include "store/store.hpp"
+#include "support/add_results.hpp"
+
+namespace testing_support {
+
+inline void expect_max_counters_kept(store::Store& store) {
+  using Kind = store::StoreError::Kind;
+  const BatchAt limit_two{.max_counters = 2};
+  const HitBatch first({{"a", {"v1"}}, {"b", {"v1"}}}, limit_two);
+  ASSERT_TRUE(add_results(store, first).has_value());
+  // Two counters: a third is refused, the existing ones in the same batch count.
+  const HitBatch second({{"a", {"v2"}}, {"c", {"v1", "v2"}}, {"b", {""}}}, limit_two);
+  const std::vector<KeyResults> results = add_all(store, second);
+  ASSERT_TRUE(results[0].has_value()) << results[0].error().message;
+  EXPECT_EQ(results[0]->at(0).totals.views, 2);
+  ASSERT_FALSE(results[1].has_value());
+  EXPECT_EQ(results[1].error().kind, Kind::refused);
+  ASSERT_TRUE(results[2].has_value()) << results[2].error().message;
+  EXPECT_EQ(store.get("c").value(), std::nullopt);  // nothing of it written
+  // A higher limit, or none, takes it.
+  const HitBatch third({{"c", {"v1"}}}, {.max_counters = 3});
+  EXPECT_TRUE(add_one(store, third).has_value());
+  const HitBatch fourth({{"d", {"v1"}}, {"e", {"v1"}}}, {.max_counters = 4});
+  const std::vector<KeyResults> last = add_all(store, fourth);  // the 4th fits, the 5th not
+  EXPECT_TRUE(last[0].has_value());
+  ASSERT_FALSE(last[1].has_value());
+  EXPECT_EQ(last[1].error().kind, Kind::refused);
+  const HitBatch unlimited({{"e", {"v1"}}});
+  EXPECT_TRUE(add_one(store, unlimited).has_value());
+}
+
+}  // namespace testing_support
