@@ -1,6 +1,9 @@
 // Server: the acceptor, the I/O threads, and graceful shutdown on SIGINT/SIGTERM.
 #include "http/server.hpp"
 
+#include <sys/socket.h>
+
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -20,18 +23,25 @@ namespace http {
 namespace net = boost::asio;
 using net::ip::tcp;
 
+// How long a drain waits for the requests in flight before it closes every connection, and
+// then for the sessions to go before it stops the loop anyway.
+constexpr std::chrono::seconds kDrainBound{10};
+constexpr std::chrono::seconds kCloseBound{1};
+
 struct Server::Impl {
   explicit Impl(const ServerOptions& options)
-      : ioc(static_cast<int>(options.threads)),
+      : context{.app = nullptr,
+                .options = options,
+                .on_drained = [this] { stop_if_drained(); },
+                .inbox = inbox,
+                .sockets = {}},
+        ioc(static_cast<int>(options.threads)),
         acceptor(ioc),
         operator_acceptor(ioc),
         pause(ioc),
+        drain_bound(ioc),
         signals(ioc, SIGINT, SIGTERM),
-        inbox(ioc),
-        context{.app = nullptr,
-                .options = options,
-                .on_drained = [this] { ioc.stop(); },
-                .inbox = inbox} {}
+        inbox(ioc) {}
 
   // Accepts on `from` until it closes; `operator_listener` marks its sessions.
   void do_accept(tcp::acceptor& from, bool operator_listener) {
@@ -73,21 +83,47 @@ struct Server::Impl {
     }
   }
 
+  // Stops accepting, ends the reads of idle connections (a request already received is
+  // still read and answered, with Connection: close), and stops the loop once no request
+  // is in flight and no connection is open, or at the bound.
   void drain() {
     boost::system::error_code ignored;
     acceptor.close(ignored);
     operator_acceptor.close(ignored);
     context.draining = true;
-    if (context.in_flight == 0) ioc.stop();
+    context.sockets.shut_down(SHUT_RD);
+    drain_bound.expires_after(kDrainBound);
+    drain_bound.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      context.sockets.shut_down(SHUT_RDWR);  // a client that does not take its answer
+      drain_bound.expires_after(kCloseBound);
+      drain_bound.async_wait([this](boost::system::error_code) { stop(); });
+    });
+    stop_if_drained();
   }
 
+  void stop_if_drained() {
+    if (context.in_flight == 0 && context.connections == 0) stop();
+  }
+
+  void stop() {
+    if (stopped.exchange(true)) return;
+    drain_bound.cancel();
+    ioc.stop();
+  }
+
+  // Declared before the io_context, so that sessions still queued in it when it is destroyed
+  // (a drain cut short by its bound) find it alive.
+  SessionContext context;
   net::io_context ioc;
   tcp::acceptor acceptor;
   tcp::acceptor operator_acceptor;  // open only with ServerOptions::operator_port
   net::steady_timer pause;          // before accepting again when out of file descriptors
+  net::steady_timer drain_bound;
   net::signal_set signals;
+  // After the io_context: the sessions its pending answers hold go while the loop is alive.
   AnswerInbox inbox;
-  SessionContext context;
+  std::atomic<bool> stopped{false};
 };
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -48,8 +48,10 @@ class Server {
   // True when bound to a loopback address (127.0.0.0/8, ::1): only this machine can connect.
   bool is_loopback() const;
 
-  // Serves `app` until SIGINT or SIGTERM, then stops accepting, finishes the requests in
-  // flight and returns. Idle keep-alive connections are closed. `app` must outlive the call.
+  // Serves `app` until SIGINT or SIGTERM, then drains: stops accepting, closes idle
+  // keep-alive connections at once, answers the requests in flight (and a request already
+  // received) with Connection: close, and returns once none is left, or after 10 s, when
+  // every connection is shut down and the loop stops 1 s later. `app` must outlive the call.
   void run_until_signal(app::App& app);
 
   struct Impl;

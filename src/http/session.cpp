@@ -2,6 +2,8 @@
 // Beast's parser limits (431, 413, 400) and a deadline on every read and write.
 #include "http/session.hpp"
 
+#include <sys/socket.h>
+
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/beast/http/error.hpp>
@@ -63,8 +65,11 @@ session::session(net::ip::tcp::socket&& socket, SessionContext& context, bool op
 }
 
 session::~session() {
-  --context_.connections;
+  if (socket_.is_open()) close_socket();
   context_.app->metrics().add_connections(-1);
+  if (--context_.connections == 0 && context_.draining && context_.on_drained) {
+    context_.on_drained();
+  }
 }
 
 void session::start() {
@@ -72,8 +77,32 @@ void session::start() {
     beast::error_code ec;
     self->socket_.non_blocking(true, ec);
     if (ec) return self->do_close();
+    self->context_.sockets.add(self->socket_.native_handle());
+    // Accepted just as the server began to drain: it missed the shutdown of open sockets.
+    if (self->context_.draining) return self->do_close();
     self->do_read();
   });
+}
+
+void OpenSockets::add(int fd) {
+  std::lock_guard lock(mutex_);
+  fds_.insert(fd);
+}
+
+void OpenSockets::remove(int fd) {
+  std::lock_guard lock(mutex_);
+  fds_.erase(fd);
+}
+
+void OpenSockets::shut_down(int how) {
+  std::lock_guard lock(mutex_);
+  for (int fd : fds_) ::shutdown(fd, how);
+}
+
+void session::close_socket() {
+  context_.sockets.remove(socket_.native_handle());
+  beast::error_code ignored;
+  socket_.close(ignored);
 }
 
 void session::do_read() {
@@ -193,15 +222,14 @@ void session::disarm_deadline() {
 void session::on_deadline(beast::error_code ec) {
   // Aborted: what was owed came in time. Not timed: it came just as the timer fired.
   if (ec || !timed_) return;
-  beast::error_code ignored;
-  socket_.close(ignored);
+  close_socket();
 }
 
 void session::do_close() {
   disarm_deadline();  // its pending wait would keep the session alive until it fires
   beast::error_code ignored;
   socket_.shutdown(net::ip::tcp::socket::shutdown_send, ignored);
-  socket_.close(ignored);
+  close_socket();
 }
 
 }  // namespace http

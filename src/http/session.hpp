@@ -10,13 +10,32 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <unordered_set>
 
 #include "app/app.hpp"
 #include "http/answer_inbox.hpp"
 #include "http/server.hpp"
 
 namespace http {
+
+// The sockets of the sessions alive, so that a shutdown can end their reads from another
+// thread: shutdown(2) is a system call on a descriptor, safe beside the session's own
+// operations, and a socket leaves the set before it is closed, so a descriptor number in it
+// is never one the system has handed out again. Thread-safe.
+class OpenSockets {
+ public:
+  void add(int fd);
+  void remove(int fd);
+  // shutdown(fd, how) on each: SHUT_RD ends an idle connection's wait (the session reads
+  // end-of-stream and closes), and lets a request already received be read and answered.
+  void shut_down(int how);
+
+ private:
+  std::mutex mutex_;
+  std::unordered_set<int> fds_;
+};
 
 // What every session shares with the server. Outlives all sessions.
 struct SessionContext {
@@ -25,8 +44,10 @@ struct SessionContext {
   std::atomic<bool> draining{false};
   std::atomic<int> in_flight{0};
   std::atomic<std::size_t> connections{0};  // sessions alive
-  std::function<void()> on_drained;         // called when draining and the last request finished
-  AnswerInbox& inbox;                       // answers coming back from the counter
+  // Called while draining, after the last request finished or the last session went.
+  std::function<void()> on_drained;
+  AnswerInbox& inbox;  // answers coming back from the counter
+  OpenSockets sockets;
 };
 
 class session : public std::enable_shared_from_this<session> {
@@ -59,6 +80,8 @@ class session : public std::enable_shared_from_this<session> {
   void on_written(boost::beast::error_code ec);
   void finish_request();
   void do_close();
+  // Closes the socket, out of context_.sockets first.
+  void close_socket();
   // One deadline for whatever the client owes: a whole request (from the moment the last
   // answer was written) or taking an answer. Closing the socket ends the pending wait.
   void arm_deadline();

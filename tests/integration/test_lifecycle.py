@@ -1,12 +1,19 @@
 """Start-up and shutdown: --help, bad flags and unusable stores fail with one line and a
-non-zero exit; SIGTERM and SIGINT stop gracefully with exit 0; configuration from VC_*."""
+non-zero exit; SIGTERM and SIGINT stop gracefully with exit 0: new connections are refused,
+idle keep-alive connections closed at once, and hits in flight answered; configuration
+from VC_*."""
+import json
 import os
 import signal
+import socket
 import subprocess
 import tempfile
+import threading
+import time
 import unittest
 
 from dynalite import DUMMY_CREDENTIALS
+from fake_dynamodb import FakeDynamoDb
 from server import BINARY, Server
 
 
@@ -86,6 +93,41 @@ class LifecycleTest(unittest.TestCase):
             self.assertIn("stopped", out)
             with Server(workdir=s.workdir) as again:
                 self.assertEqual(again.count(), 1)
+
+    def test_sigterm_answers_hits_in_flight_and_closes_idle_connections(self):
+        # Every DynamoDB call takes 0.3 s: the hits are at the store when SIGTERM comes.
+        with FakeDynamoDb(latency=0.3, scheduled=lambda operation, body: True) as fake, \
+                Server(store=fake.store_url(), env=DUMMY_CREDENTIALS) as s:
+            self.assertEqual(s.request("POST", "/count/warm-up")[0], 200)  # the day's salt
+            idle = []
+            for _ in range(3):  # kept-alive connections that asked once and wait
+                conn = s.connection(timeout=10)
+                conn.request("GET", "/healthz")
+                conn.getresponse().read()
+                idle.append(conn)
+            answers = []
+
+            def hit(key):
+                answers.append(s.request("POST", "/count/" + key))
+
+            hits = [threading.Thread(target=hit, args=("in-flight-%d" % i,)) for i in range(5)]
+            for t in hits:
+                t.start()
+            deadline = time.monotonic() + 10
+            while fake.stats()["in_flight"] == 0:
+                self.assertLess(time.monotonic(), deadline, "no hit reached the store")
+                time.sleep(0.01)
+            s.proc.send_signal(signal.SIGTERM)
+            for conn in idle:  # closed by the server while the hits are still at the store
+                self.assertEqual(conn.sock.recv(1), b"")
+            self.assertLess(len(answers), 5, "the idle connections were closed only at the end")
+            for t in hits:
+                t.join()
+            self.assertEqual(s.proc.wait(timeout=15), 0)
+            self.assertEqual(sorted(status for status, _, _ in answers), [200] * 5,
+                             [json.loads(body) for _, _, body in answers])
+            with self.assertRaises(ConnectionRefusedError):
+                socket.create_connection((s.host, s.port), timeout=5)
 
     def test_the_servers_own_page_counts_without_an_allow_list(self):
         # Listening on a loopback address without --public-url: the printed URL is exempt.
