@@ -32,7 +32,7 @@ class UnavailableStore final : public store::Store {
   store::StoreResult<std::string> salt(std::string_view) override {
     return std::unexpected(error_);
   }
-  store::StoreResult<void> forget_before(std::string_view) override {
+  store::StoreResult<bool> forget_before(std::string_view) override {
     return std::unexpected(error_);
   }
   store::StoreResult<std::vector<store::DayRow>> history(std::string_view, std::string_view,
@@ -338,8 +338,15 @@ store::StoreResult<policy::VisitorIds*> WriteCombiner::ids_of(const std::string&
 
 void WriteCombiner::commit(Waiters& waiters) {
   const auto started = std::chrono::steady_clock::now();
-  const auto now = clock_();
-  const std::string day = util::utc_day(now);
+  auto now = clock_();
+  std::string day = util::utc_day(now);
+  if (day < newest_day_) {
+    // The clock stepped back across midnight: never count into a day that is over (its salt
+    // may be deleted already, and a new one would count its readers twice).
+    day = newest_day_;
+    now = std::chrono::system_clock::time_point(std::chrono::seconds(util::day_start(day)));
+  }
+  newest_day_ = day;
   std::uint64_t total = 0;
   for (const auto& [key, pending] : waiters) total += pending.size();
   metrics_.observe_batch(waiters.size(), total);
@@ -416,12 +423,18 @@ void WriteCombiner::commit(Waiters& waiters) {
 
 void WriteCombiner::forget_if_due(const std::string& day) {
   if (!forget_due_) return;
-  forget_due_ = false;
-  // Yesterday's salt must not outlive its day; a failure here is retried at the next day
-  // change and does not stop counting. After the day's first batch rather than before it:
-  // that batch's answers do not wait for the deletes (two DynamoDB round trips of a
-  // Lambda function's first response, or SQLite's old marks).
-  (void)store_.forget_before(day);
+  // Yesterday's salt must not outlive its day: the store deletes it first, and what is left
+  // (or a failure, logged) is taken up again after the next batch, one bounded chunk per
+  // batch, until nothing is. Never before a batch: the day's first answers do not wait for
+  // the deletes (two DynamoDB round trips of a Lambda function's first response, or
+  // SQLite's old marks).
+  const store::StoreResult<bool> forgotten = store_.forget_before(day);
+  if (!forgotten) {
+    forget_log_.log("deleting the days before " + day +
+                    " failed (retried after the next batch): " + forgotten.error().message);
+    return;
+  }
+  forget_due_ = !*forgotten;
 }
 
 void WriteCombiner::run_syncer() {

@@ -44,6 +44,7 @@
 #include "counting/policy/visitor_id.hpp"
 #include "metrics/registry.hpp"
 #include "store/store.hpp"
+#include "util/log_throttle.hpp"
 
 namespace counting {
 
@@ -147,7 +148,8 @@ class WriteCombiner {
   // The visitor ids of `day`, keyed with its salt, from the store when the day changed (then
   // earlier days are deleted).
   store::StoreResult<policy::VisitorIds*> ids_of(const std::string& day);
-  // Deletes the days before `day` once after the salt of a new day was fetched.
+  // After the salt of a new day was fetched, deletes a bounded part of the days before `day`
+  // after each batch, until none is left.
   void forget_if_due(const std::string& day);
   void acknowledge(Applied& batch, const store::StoreResult<void>& synced);
   // Answers one key's waiters with their results, else the error to each. Metrics first:
@@ -175,6 +177,8 @@ class WriteCombiner {
   std::string salt_day_;  // the committing thread's: the day of ids_
   std::optional<policy::VisitorIds> ids_;
   bool forget_due_ = false;  // the committing thread's: the day changed, older days remain
+  std::string newest_day_;   // the committing thread's: the latest day a batch counted on
+  util::LogThrottle forget_log_{util::log_to_stderr};
   std::atomic<std::size_t> pending_{0};
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -195,8 +195,10 @@ class Store {
   // same for every process that shares the store.
   virtual StoreResult<std::string> salt(std::string_view day) = 0;
 
-  // Deletes what no longer serves: salts and visitor marks of days before `day`.
-  virtual StoreResult<void> forget_before(std::string_view day) = 0;
+  // Deletes what no longer serves: salts and visitor marks of days before `day`, the salts
+  // first. Bounded work per call: true when nothing is left, false when the caller should
+  // call again (between batches) for the rest.
+  virtual StoreResult<bool> forget_before(std::string_view day) = 0;
 
   // The rows of `key`'s history for the days from `from` to `to` (inclusive, "YYYY-MM-DD"),
   // ascending; days without hits have no row.

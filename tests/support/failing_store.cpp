@@ -35,7 +35,7 @@ store::StoreResult<std::string> FailingStore::salt(std::string_view day) {
   return inner_.salt(day);
 }
 
-store::StoreResult<void> FailingStore::forget_before(std::string_view day) {
+store::StoreResult<bool> FailingStore::forget_before(std::string_view day) {
   if (fails(Call::forget_before)) return std::unexpected(injected());
   return inner_.forget_before(day);
 }

@@ -36,7 +36,7 @@ class FailingStore final : public store::Store {
   void add(const store::Batch& batch, const store::AddCallback& done) override;
   store::StoreResult<std::optional<store::Totals>> get(std::string_view key) override;
   store::StoreResult<std::string> salt(std::string_view day) override;
-  store::StoreResult<void> forget_before(std::string_view day) override;
+  store::StoreResult<bool> forget_before(std::string_view day) override;
   store::StoreResult<std::vector<store::DayRow>> history(std::string_view key,
                                                          std::string_view from,
                                                          std::string_view to) override;

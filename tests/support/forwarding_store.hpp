@@ -17,7 +17,7 @@ class ForwardingStore : public store::Store {
     return inner_.get(key);
   }
   store::StoreResult<std::string> salt(std::string_view day) override { return inner_.salt(day); }
-  store::StoreResult<void> forget_before(std::string_view day) override {
+  store::StoreResult<bool> forget_before(std::string_view day) override {
     return inner_.forget_before(day);
   }
   store::StoreResult<std::vector<store::DayRow>> history(std::string_view key,

@@ -413,7 +413,7 @@ StoreResult<std::string> DynamoDbStore::salt(std::string_view day) {
   return *salt;
 }
 
-StoreResult<void> DynamoDbStore::forget_before(std::string_view day) {
+StoreResult<bool> DynamoDbStore::forget_before(std::string_view day) {
   const auto date = util::parse_utc_day(day);
   if (!date) return std::unexpected(fail("DeleteItem", "bad day '" + std::string(day) + "'"));
   for (int back : {1, 2}) {
@@ -421,7 +421,7 @@ StoreResult<void> DynamoDbStore::forget_before(std::string_view day) {
     auto body = call("DeleteItem", dynamodb::delete_item_request(config_.table, id), true);
     if (!body) return std::unexpected(fail("DeleteItem", "old salt: " + body.error().why));
   }
-  return {};
+  return true;  // marks go by the table's TTL
 }
 
 StoreResult<void> DynamoDbStore::ping() {

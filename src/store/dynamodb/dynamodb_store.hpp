@@ -99,7 +99,7 @@ class DynamoDbStore final : public Store {
   // (`if_not_exists`), and answers the one kept.
   StoreResult<std::string> salt(std::string_view day) override;
   // Deletes the salts of the two days before `day` (marks expire through the TTL).
-  StoreResult<void> forget_before(std::string_view day) override;
+  StoreResult<bool> forget_before(std::string_view day) override;
 
   // GetItem with ConsistentRead; nullopt when the item or its `count` does not exist.
   StoreResult<std::optional<Totals>> get(std::string_view key) override;

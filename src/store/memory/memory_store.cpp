@@ -61,12 +61,12 @@ StoreResult<std::string> MemoryStore::salt(std::string_view day) {
   return salts_.emplace(std::string(day), std::move(*fresh)).first->second;
 }
 
-StoreResult<void> MemoryStore::forget_before(std::string_view day) {
+StoreResult<bool> MemoryStore::forget_before(std::string_view day) {
   std::erase_if(salts_, [&](const auto& entry) { return entry.first < day; });
   std::erase_if(marks_, [&](const auto& entry) { return std::get<0>(entry.first) < day; });
   const std::int64_t start = util::day_start(day);
   std::erase_if(answers_, [&](const auto& entry) { return entry.second.expires <= start; });
-  return {};
+  return true;
 }
 
 StoreResult<std::vector<DayRow>> MemoryStore::history(std::string_view key, std::string_view from,

@@ -14,7 +14,7 @@ class MemoryStore final : public Store {
   void add(const Batch& batch, const AddCallback& done) override;
   StoreResult<std::optional<Totals>> get(std::string_view key) override;
   StoreResult<std::string> salt(std::string_view day) override;
-  StoreResult<void> forget_before(std::string_view day) override;
+  StoreResult<bool> forget_before(std::string_view day) override;
   StoreResult<std::vector<DayRow>> history(std::string_view key, std::string_view from,
                                            std::string_view to) override;
   StoreResult<CounterPage> list(std::string_view prefix, std::string_view after,

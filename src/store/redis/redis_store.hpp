@@ -37,7 +37,7 @@ class RedisStore final : public Store {
   StoreResult<std::optional<Totals>> get(std::string_view key) override;
   StoreResult<std::string> salt(std::string_view day) override;
   // Marks, salts and answers expire by themselves (EXPIREAT, EX).
-  StoreResult<void> forget_before(std::string_view) override { return {}; }
+  StoreResult<bool> forget_before(std::string_view) override { return true; }
   StoreResult<std::vector<DayRow>> history(std::string_view key, std::string_view from,
                                            std::string_view to) override;
   StoreResult<CounterPage> list(std::string_view prefix, std::string_view after,

@@ -22,6 +22,8 @@ namespace {
 constexpr int kSchemaVersion = 2;
 // SQLite's default: a checkpoint once a commit leaves this many frames in the WAL.
 constexpr int kCheckpointFrames = 1000;
+// Rows of a kind forget_before() deletes per call: a few milliseconds between two batches.
+constexpr int kForgetChunk = 2000;
 
 // From nothing or from version 1 (the classic counters table) to version 2. Idempotent.
 constexpr const char* kMigrateToV2 =
@@ -433,13 +435,18 @@ StoreResult<std::string> SqliteStore::salt(std::string_view day) {
   return *salt;
 }
 
-StoreResult<void> SqliteStore::forget_before(std::string_view day) {
-  // Salts and marks of earlier days; answers to Idempotency-Keys that expired by the day's
-  // start (the ones that expire later today are ignored when read, and go tomorrow).
+StoreResult<bool> SqliteStore::forget_before(std::string_view day) {
+  // Salts (a few rows) first, then at most kForgetChunk marks of earlier days and as many
+  // answers to Idempotency-Keys that expired by the day's start (the ones that expire later
+  // today are ignored when read, and go tomorrow), each its own short transaction.
   if (auto stopped = halted()) return std::unexpected(*stopped);
-  constexpr const char* kCleanUps[] = {"DELETE FROM salts WHERE day < ?1",
-                                       "DELETE FROM marks WHERE day < ?1",
-                                       "DELETE FROM answers WHERE expires <= ?2"};
+  constexpr const char* kCleanUps[] = {
+      "DELETE FROM salts WHERE day < ?1",
+      "DELETE FROM marks WHERE (day, key, visitor) IN"
+      " (SELECT day, key, visitor FROM marks WHERE day < ?1 LIMIT ?3)",
+      "DELETE FROM answers WHERE (key, idempotency_key) IN"
+      " (SELECT key, idempotency_key FROM answers WHERE expires <= ?2 LIMIT ?3)"};
+  bool done = true;
   for (const char* sql : kCleanUps) {
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK) {
@@ -449,11 +456,13 @@ StoreResult<void> SqliteStore::forget_before(std::string_view day) {
     if (sqlite3_bind_parameter_index(stmt, "?2") > 0) {
       sqlite3_bind_int64(stmt, 2, util::day_start(day));
     }
+    if (sqlite3_bind_parameter_index(stmt, "?3") > 0) sqlite3_bind_int64(stmt, 3, kForgetChunk);
     const int rc = sqlite3_step(stmt);
     sqlite3_finalize(stmt);
     if (rc != SQLITE_DONE) return std::unexpected(fail("clean-up failed"));
+    if (sqlite3_changes(db_) >= kForgetChunk) done = false;  // maybe more
   }
-  return {};
+  return done;
 }
 
 template <typename T>

@@ -128,7 +128,7 @@ class RecordingStore final : public testing_support::ForwardingStore {
     salts_.emplace_back(day, salt.value_or(""));
     return salt;
   }
-  store::StoreResult<void> forget_before(std::string_view day) override {
+  store::StoreResult<bool> forget_before(std::string_view day) override {
     {
       std::lock_guard lock(mutex_);
       forgotten_.emplace_back(day);
@@ -171,7 +171,7 @@ class GateStore final : public testing_support::ForwardingStore {
     return inner_.get(k);
   }
   store::StoreResult<std::string> salt(std::string_view day) override { return inner_.salt(day); }
-  store::StoreResult<void> forget_before(std::string_view day) override {
+  store::StoreResult<bool> forget_before(std::string_view day) override {
     return inner_.forget_before(day);
   }
   store::StoreResult<void> ping() override { return {}; }
@@ -193,7 +193,7 @@ class DeferredSyncStore final : public testing_support::ForwardingStore {
     return inner_.get(k);
   }
   store::StoreResult<std::string> salt(std::string_view day) override { return inner_.salt(day); }
-  store::StoreResult<void> forget_before(std::string_view day) override {
+  store::StoreResult<bool> forget_before(std::string_view day) override {
     return inner_.forget_before(day);
   }
   store::StoreResult<void> ping() override { return {}; }
@@ -455,6 +455,44 @@ TEST(WriteCombiner, VisitorIdsUseTheDaysSaltWhichRotatesAtUtcMidnight) {
   EXPECT_EQ(memory.day_row("k", "2026-01-02"), (Totals{.views = 1, .visitors = 1}));
 }
 
+TEST(WriteCombiner, AClockSteppingBackAcrossMidnightNeverCountsIntoADayThatIsOver) {
+  store::MemoryStore memory;
+  RecordingStore recording(memory);
+  metrics::Registry metrics;
+  FakeClock wall(std::chrono::sys_days{std::chrono::year{2026} / 1 / 2} + 5s);
+  WriteCombiner combiner(recording, metrics, clocked(wall.clock()));
+  const Visitor alice = visitor("198.51.100.7");
+  EXPECT_EQ(hit_and_wait(combiner, "k", alice).value(),
+            (HitResult{Seen::new_visitor, {.views = 1, .visitors = 1}}));
+  wall.advance(-10s);                                    // back to 23:59:55 on 2026-01-01
+  EXPECT_EQ(hit_and_wait(combiner, "k", alice).value(),  // the same visitor, the same day
+            (HitResult{Seen::returning, {.views = 2, .visitors = 1}}));
+  combiner.stop();
+  ASSERT_EQ(recording.salts().size(), 1U);  // no salt made again for the day that is over
+  EXPECT_EQ(recording.salts()[0].first, "2026-01-02");
+  const auto batches = recording.batches();
+  ASSERT_EQ(batches.size(), 2U);
+  EXPECT_EQ(batches[1].day, "2026-01-02");
+  EXPECT_EQ(batches[1].now, wall.seconds() + 5);  // the start of 2026-01-02
+  EXPECT_EQ(memory.day_row("k", "2026-01-01"), Totals{});
+}
+
+TEST(WriteCombiner, DeletingTheDaysBeforeIsRetriedAfterEachBatchUntilDone) {
+  store::MemoryStore memory;
+  FailingStore failing(memory);
+  RecordingStore recording(failing);
+  metrics::Registry metrics;
+  FakeClock wall(std::chrono::sys_days{std::chrono::year{2026} / 1 / 2} + 1h);
+  WriteCombiner combiner(recording, metrics, clocked(wall.clock()));
+  failing.set_failing(FailingStore::Call::forget_before, true);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(hit_and_wait(combiner, "k", anyone()).has_value());
+  failing.set_failing(FailingStore::Call::forget_before, false);
+  EXPECT_TRUE(hit_and_wait(combiner, "k", anyone()).has_value());  // this one's succeeds
+  EXPECT_TRUE(hit_and_wait(combiner, "k", anyone()).has_value());  // nothing left to do
+  combiner.stop();
+  EXPECT_EQ(recording.forgotten(), std::vector<std::string>(4, "2026-01-02"));
+}
+
 TEST(WriteCombiner, RepeatWindowComesFromTheOptions) {
   store::MemoryStore memory;
   RecordingStore recording(memory);
@@ -547,7 +585,7 @@ class ScatteringStore final : public testing_support::ForwardingStore {
     return inner_.get(k);
   }
   store::StoreResult<std::string> salt(std::string_view day) override { return inner_.salt(day); }
-  store::StoreResult<void> forget_before(std::string_view day) override {
+  store::StoreResult<bool> forget_before(std::string_view day) override {
     return inner_.forget_before(day);
   }
   store::StoreResult<void> ping() override { return {}; }

@@ -281,7 +281,7 @@ TEST_F(SqliteStoreTest, ForgetBeforeDeletesEarlierSaltsAndMarksOnly) {
     const HitBatch batch({{"k", {"v", "w"}}}, at);
     ASSERT_TRUE(add_one(*db, batch).has_value());
   }
-  ASSERT_TRUE(db->forget_before(kDay2.day).has_value());
+  EXPECT_EQ(db->forget_before(kDay2.day).value(), true);  // all done in one call
   RawDb raw(path());
   EXPECT_EQ(raw.rows("SELECT day FROM salts ORDER BY day"),
             (std::vector<std::string>{"2026-01-02", "2026-01-03"}));
@@ -293,6 +293,25 @@ TEST_F(SqliteStoreTest, ForgetBeforeDeletesEarlierSaltsAndMarksOnly) {
   EXPECT_EQ(db->salt(kDay2.day).value(), day2_salt);
   const HitBatch today({{"k", {"v"}}}, {.day = kDay2.day, .now = kDay2.now + 1});
   EXPECT_EQ(seen_of(add_one(*db, today).value()), std::vector<Seen>{Seen::returning});
+}
+
+TEST_F(SqliteStoreTest, ForgetBeforeDeletesManyMarksInBoundedChunks) {
+  auto db = open();
+  {
+    RawDb raw(path());  // 5,000 marks of day 1 and one of day 2
+    raw.exec(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)"
+        " INSERT INTO marks (day, key, visitor, seen) SELECT '2026-01-01', 'k', i, 0 FROM n");
+    raw.exec("INSERT INTO marks VALUES ('2026-01-02', 'k', 'v', 0)");
+  }
+  RawDb raw(path());
+  std::vector<std::int64_t> left;
+  for (int call = 0; call < 5; ++call) {
+    const bool done = db->forget_before(kDay2.day).value();
+    left.push_back(raw.number("SELECT count(*) FROM marks"));
+    if (done) break;
+  }
+  EXPECT_EQ(left, (std::vector<std::int64_t>{3001, 1001, 1}));  // 2,000 a call, then done
 }
 
 TEST_F(SqliteStoreTest, FullSyncDefersToSyncAndNormalDoesNot) {
