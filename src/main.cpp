@@ -57,6 +57,7 @@ std::expected<void, std::string> make_room_for(std::size_t connections) {
 // What both ways of running share: store → counter → app, built in that order.
 struct Core {
   std::unique_ptr<store::Store> store;
+  std::unique_ptr<store::Store> reader;  // serve on a network store: reads' own connection
   metrics::Registry metrics;
   std::optional<counting::WriteCombiner> counter;
   std::optional<app::App> app;
@@ -99,6 +100,12 @@ std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config
   if (!store) return std::unexpected(store.error());
   auto core = std::make_unique<Core>();
   core->store = std::move(*store);
+  if (io_threads && !core->store->in_process()) {
+    // A server's reads and health checks go through a second store (its own connections),
+    // so that a flood of them never queues ahead of counting. A Lambda function serves one
+    // request at a time and keeps one.
+    core->reader = core->store->open_reader();
+  }
   core->metrics.set_bounds(config.max_pending, config.max_connections);
   core->counter.emplace(
       *core->store, core->metrics,
@@ -108,7 +115,8 @@ std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config
           .repeat_window = config.rules.repeat_window,
           .max_counters = config.max_counters,
           .clock = {},
-          .run_on = core->store->in_process() ? std::move(io_threads) : counting::Runner()});
+          .run_on = core->store->in_process() ? std::move(io_threads) : counting::Runner(),
+          .reader = core->reader.get()});
   app::CountingOptions counting{
       .rules = config.rules, .is_bot = {}, .proxies = {}, .rate_limiter = nullptr};
   if (config.rules.ignore_bots) {

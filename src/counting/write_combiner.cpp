@@ -71,7 +71,8 @@ WriteCombiner::WriteCombiner(store::Store& store, metrics::Registry& metrics,
       max_counters_(options.max_counters),
       clock_(options.clock ? std::move(options.clock)
                            : Clock([] { return std::chrono::system_clock::now(); })),
-      run_on_(std::move(options.run_on)) {
+      run_on_(std::move(options.run_on)),
+      reader_(options.reader) {
   if (store_.defers_sync()) syncer_ = std::thread([this] { run_syncer(); });
 }
 
@@ -114,7 +115,35 @@ void WriteCombiner::hit(std::string key, Visitor visitor, HitCallback done) {
   done(std::unexpected(stopped()));
 }
 
+bool WriteCombiner::admit_read() {
+  std::size_t now = reads_pending_.load(std::memory_order_relaxed);
+  do {
+    if (now >= max_pending_) {
+      metrics_.count_shed();
+      return false;
+    }
+  } while (!reads_pending_.compare_exchange_weak(now, now + 1, std::memory_order_relaxed));
+  return true;
+}
+
 void WriteCombiner::read(std::string key, ReadCallback done) {
+  if (reader_ != nullptr) {
+    if (!admit_read()) return done(std::unexpected(overloaded()));
+    const auto send_by = queue_timeout_.count() > 0
+                             ? std::chrono::steady_clock::now() + queue_timeout_
+                             : std::chrono::steady_clock::time_point::max();
+    {
+      std::lock_guard lock(read_mutex_);
+      if (!read_stopping_) {
+        if (!read_worker_.joinable()) read_worker_ = std::thread([this] { run_reader(); });
+        reads_[std::move(key)].push_back({std::move(done), send_by});
+        read_wake_.notify_one();
+        return;
+      }
+    }
+    reads_pending_.fetch_sub(1, std::memory_order_relaxed);
+    return done(std::unexpected(stopped()));
+  }
   if (!admit()) return done(std::unexpected(overloaded()));
   enqueue([this, key = std::move(key), done = std::move(done)](store::Store& s) mutable {
     auto value = s.get(key);
@@ -142,21 +171,67 @@ void WriteCombiner::ping(PingCallback done) {
     if (answered_at_ && now - *answered_at_ < kPingReused) reused = health_of({}, now);
   }
   if (reused) return done(*reused);
-  enqueue([this, done = std::move(done)](store::Store& s) mutable {
-    const store::StoreResult<void> pinged = s.ping();
-    const auto at = std::chrono::steady_clock::now();
-    Health health = Health::ok;
+  if (reader_ != nullptr) {
     {
-      std::lock_guard lock(health_mutex_);
-      if (pinged) {
-        if (ping_failed_) write_failed_at_.reset();  // back after an outage
-        answered_at_ = at;
+      std::lock_guard lock(read_mutex_);
+      if (!read_stopping_) {
+        if (!read_worker_.joinable()) read_worker_ = std::thread([this] { run_reader(); });
+        pings_.push_back(std::move(done));
+        read_wake_.notify_one();
+        return;
       }
-      ping_failed_ = !pinged;
-      health = health_of(pinged, at);
     }
-    done(health);
-  });
+    return done(Health::unavailable);
+  }
+  enqueue([this, done = std::move(done)](store::Store& s) mutable { done(note_ping(s.ping())); });
+}
+
+Health WriteCombiner::note_ping(const store::StoreResult<void>& pinged) {
+  const auto at = std::chrono::steady_clock::now();
+  std::lock_guard lock(health_mutex_);
+  if (pinged) {
+    if (ping_failed_) write_failed_at_.reset();  // back after an outage
+    answered_at_ = at;
+  }
+  ping_failed_ = !pinged;
+  return health_of(pinged, at);
+}
+
+void WriteCombiner::run_reader() {
+  for (;;) {
+    std::unordered_map<std::string, std::vector<Read>> reads;
+    std::vector<PingCallback> pings;
+    {
+      std::unique_lock lock(read_mutex_);
+      read_wake_.wait(lock,
+                      [this] { return read_stopping_ || !reads_.empty() || !pings_.empty(); });
+      if (reads_.empty() && pings_.empty()) return;  // stopping, nothing left
+      reads.swap(reads_);
+      pings.swap(pings_);
+    }
+    read_round(reads, pings);
+  }
+}
+
+void WriteCombiner::read_round(std::unordered_map<std::string, std::vector<Read>>& reads,
+                               std::vector<PingCallback>& pings) {
+  if (!pings.empty()) {
+    const Health health = note_ping(reader_->ping());  // one ping answers all of them
+    for (PingCallback& done : pings) done(health);
+  }
+  for (auto& [key, waiting] : reads) {
+    // A read whose deadline passed before its turn is refused, not sent.
+    const auto now = std::chrono::steady_clock::now();
+    const auto on_time = std::partition(waiting.begin(), waiting.end(),
+                                        [now](const Read& r) { return r.send_by < now; });
+    const auto late = static_cast<std::size_t>(on_time - waiting.begin());
+    if (late > 0) metrics_.count_expired(late);
+    reads_pending_.fetch_sub(waiting.size(), std::memory_order_relaxed);
+    for (auto it = waiting.begin(); it != on_time; ++it) it->done(std::unexpected(expired()));
+    if (on_time == waiting.end()) continue;
+    const auto value = reader_->get(key);  // one read for every reader of this key
+    for (auto it = on_time; it != waiting.end(); ++it) it->done(value);
+  }
 }
 
 Health WriteCombiner::health_of(const store::StoreResult<void>& pinged,
@@ -205,6 +280,12 @@ void WriteCombiner::stop() {
     reap_wake_.notify_one();
   }
   if (reaper_.joinable()) reaper_.join();
+  {
+    std::lock_guard lock(read_mutex_);
+    read_stopping_ = true;  // the reader answers what is queued, then stops
+    read_wake_.notify_one();
+  }
+  if (read_worker_.joinable()) read_worker_.join();
   if (worker_.joinable()) {
     worker_.join();
   } else {

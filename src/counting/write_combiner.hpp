@@ -17,6 +17,12 @@
 // sent to the store within `queue_timeout` of its arrival is answered `overloaded` at that
 // moment (by a reaper thread), and never applied; a key's `send_by` tells the store the same.
 //
+// Reads and pings: with `CombinerOptions::reader` (a second store on the same data, for a
+// store that waits on the network) they take a path of their own: a reader thread with that
+// store, its own bound of `max_pending`, the reads of one key asked once per round however
+// many wait, and a read not started by its deadline refused. So a flood of reads never
+// holds up counting. Without it, they are run with the batches, after them.
+//
 // Who applies batches: by default a worker thread of the combiner's own owns the Store.
 // With `CombinerOptions::run_on` (the HTTP server's I/O threads, for a store on this
 // machine), there is no worker: the first hit that finds no commit scheduled schedules one
@@ -79,6 +85,9 @@ struct CombinerOptions {
   std::size_t max_counters = 0;  // no new counter past this many (store::Batch); 0: no limit
   Clock clock;                   // wall clock for UTC days; empty: the system's
   Runner run_on;                 // where commits run; empty: a worker thread of the combiner's own
+  // A second store on the same data, for reads and pings on a thread of their own; must
+  // outlive the combiner. Null: they go with the batches.
+  store::Store* reader = nullptr;
 };
 
 class WriteCombiner {
@@ -93,7 +102,8 @@ class WriteCombiner {
   // after it, once durable, or an error whose kind says whether the hit may have counted
   // (`outcome_unknown`) or did not (`failed`, `overloaded`).
   void hit(std::string key, Visitor visitor, HitCallback done);
-  // Reads a counter's totals after the writes queued before it.
+  // Reads a counter's totals: every hit acknowledged before the call is in them (without a
+  // reader, also the hits queued before it).
   void read(std::string key, ReadCallback done);
   // Runs `task` on the worker with the store, after the writes queued before it: for the
   // owner's reads and changes (history, listing, setting, removing). Bounded like read():
@@ -158,6 +168,18 @@ class WriteCombiner {
   void answer(std::vector<Pending>& waiters, const KeyResults& results,
               std::chrono::steady_clock::time_point batch_started, std::atomic<bool>& batch_failed);
   void enqueue(Task task);
+  // The reader's path: a read queued for the reader thread, and its loop.
+  struct Read {
+    ReadCallback done;
+    std::chrono::steady_clock::time_point send_by;
+  };
+  void run_reader();
+  void read_round(std::unordered_map<std::string, std::vector<Read>>& reads,
+                  std::vector<PingCallback>& pings);
+  // Takes one of the reader's pending slots; false (and counted as shed) when none is left.
+  bool admit_read();
+  // Records a store's ping answer and says what it means now.
+  Health note_ping(const store::StoreResult<void>& pinged);
   // Health: a write's outcome, and what a store's ping answer means now.
   void note_write(const KeyResults& results);
   Health health_of(const store::StoreResult<void>& pinged,
@@ -190,6 +212,15 @@ class WriteCombiner {
   std::thread worker_;           // without run_on_: started by the first hit or task
   std::condition_variable reap_wake_;
   std::thread reaper_;  // with a queue_timeout: started by the first hit
+
+  store::Store* const reader_;
+  std::atomic<std::size_t> reads_pending_{0};
+  std::mutex read_mutex_;
+  std::condition_variable read_wake_;
+  std::unordered_map<std::string, std::vector<Read>> reads_;
+  std::vector<PingCallback> pings_;
+  bool read_stopping_ = false;
+  std::thread read_worker_;  // with a reader: started by the first read or ping
 
   std::mutex health_mutex_;
   std::optional<std::chrono::steady_clock::time_point> write_failed_at_;  // the last failure's

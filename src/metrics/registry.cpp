@@ -97,7 +97,8 @@ std::string Registry::render() const {
          "Connections closed at once: connection bound reached.");
   out += line("vc_refused_connections_total", "", std::to_string(refused_connections_.load()));
   header(out, "vc_queue_timeouts_total", "counter",
-         "Hits refused, never counted: not sent to the store within --queue-timeout-ms.");
+         "Hits refused, never counted, and reads refused: not sent to the store within "
+         "--queue-timeout-ms.");
   out += line("vc_queue_timeouts_total", "", std::to_string(expired_.load()));
   header(out, "vc_new_counters_refused_total", "counter",
          "Hits refused, never counted: a new counter past --max-counters.");

@@ -244,6 +244,11 @@ class Store {
   // True when no call waits on the network (memory, SQLite: CPU and local disk only), so
   // batches may be applied on the HTTP server's I/O threads rather than a worker's.
   virtual bool in_process() const { return false; }
+
+  // A second store on the same data, with connections of its own and this one's settings
+  // and credentials, for reads from another thread; null where reads need none (memory,
+  // SQLite). Opens no connection yet.
+  virtual std::unique_ptr<Store> open_reader() const { return nullptr; }
 };
 
 // How durable SQLite commits are: `full` fsyncs every commit, `normal` may lose the

@@ -101,7 +101,18 @@ class SlowStoreTest(unittest.TestCase):
             resumed = threading.Timer(5, os.kill, (redis.proc.pid, signal.SIGCONT))
             resumed.start()
             try:
-                answers = count_at_once(s, keys)
+                # One hit first, until its batch is at the stopped Redis; then the others
+                # queue behind it.
+                first = {}
+                held = threading.Thread(target=lambda: first.update(count_at_once(s, keys[:1])))
+                held.start()
+                deadline = time.monotonic() + 10
+                while "\nvc_write_batch_hits_count 2\n" not in s.request("GET", "/metrics")[2]:
+                    self.assertLess(time.monotonic(), deadline, "the first hit's batch never began")
+                    time.sleep(0.01)
+                answers = count_at_once(s, keys[1:])
+                held.join()
+                answers.update(first)
             finally:
                 resumed.join()
                 os.kill(redis.proc.pid, signal.SIGCONT)

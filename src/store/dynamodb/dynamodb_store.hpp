@@ -63,6 +63,8 @@ class DynamoDbStore final : public Store {
   // reachable.
   static std::unique_ptr<DynamoDbStore> open(dynamodb::DynamoDbConfig config,
                                              std::shared_ptr<aws::CredentialProvider> credentials);
+  // open() again, with this store's table settings and credentials (refreshed once for both).
+  std::unique_ptr<Store> open_reader() const override { return open(config_, credentials_); }
 
   // For tests: every outside effect injected.
   DynamoDbStore(dynamodb::DynamoDbConfig config, aws::Credentials credentials, Transport transport,

@@ -32,6 +32,9 @@ class RedisStore final : public Store {
   // Connects on first use, so it cannot fail; a down Redis fails calls (and /healthz) until
   // it is back, and the client reconnects with backoff.
   explicit RedisStore(redis::RedisConfig config) : client_(std::move(config)) {}
+  std::unique_ptr<Store> open_reader() const override {
+    return std::make_unique<RedisStore>(client_.config());
+  }
 
   void add(const Batch& batch, const AddCallback& done) override;
   StoreResult<std::optional<Totals>> get(std::string_view key) override;
