@@ -72,7 +72,10 @@ WriteCombiner::WriteCombiner(store::Store& store, metrics::Registry& metrics,
       clock_(options.clock ? std::move(options.clock)
                            : Clock([] { return std::chrono::system_clock::now(); })),
       run_on_(std::move(options.run_on)),
-      reader_(options.reader) {
+      reader_(options.reader),
+      slow_sync_(queue_timeout_.count() > 0
+                     ? std::chrono::steady_clock::duration(queue_timeout_ / 4)
+                     : std::chrono::steady_clock::duration::max()) {
   if (store_.defers_sync()) syncer_ = std::thread([this] { run_syncer(); });
 }
 
@@ -388,6 +391,7 @@ void WriteCombiner::apply_queued() {
 }
 
 void WriteCombiner::turn() {
+  if (hold_for_sync()) return;  // run_syncer() runs this turn once its sync is done
   apply_queued();
   {
     std::lock_guard lock(mutex_);
@@ -398,6 +402,14 @@ void WriteCombiner::turn() {
   }
   // More came while this turn ran: the next one goes behind the requests the loop has ready.
   run_on_([this] { turn(); });
+}
+
+bool WriteCombiner::hold_for_sync() {
+  if (!syncer_.joinable()) return false;
+  std::lock_guard lock(sync_mutex_);
+  turn_held_ = sync_started_ && !applied_.empty() &&
+               std::chrono::steady_clock::now() - *sync_started_ > slow_sync_;
+  return turn_held_;
 }
 
 void WriteCombiner::process(Waiters& waiters, std::vector<Task>& tasks) {
@@ -526,9 +538,17 @@ void WriteCombiner::run_syncer() {
       sync_wake_.wait(lock, [this] { return sync_stopping_ || !applied_.empty(); });
       if (applied_.empty()) return;  // stopping, nothing left
       batches.swap(applied_);
+      sync_started_ = std::chrono::steady_clock::now();
     }
     const store::StoreResult<void> synced = store_.sync();  // covers every batch taken
+    bool resume = false;
+    {
+      std::lock_guard lock(sync_mutex_);
+      sync_started_.reset();
+      resume = std::exchange(turn_held_, false);
+    }
     for (Applied& batch : batches) acknowledge(batch, synced);
+    if (resume) run_on_([this] { turn(); });
   }
 }
 

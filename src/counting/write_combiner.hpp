@@ -145,8 +145,13 @@ class WriteCombiner {
                                            std::chrono::steady_clock::time_point now);
   void refuse_expired(std::vector<Pending>& expired);
   // One commit turn where `run_on` runs it: everything queued so far, then another turn if
-  // more came meanwhile.
+  // more came meanwhile. Put off while hold_for_sync() says so: the syncer runs it then.
   void turn();
+  // With a deferring store: true (and the turn held) while a sync has run for longer than
+  // slow_sync_ and a batch already waits for the next one. A slow disk then keeps new hits
+  // in the queue, where their deadline refuses them cleanly, instead of in the log, where
+  // they would wait for two slow syncs.
+  bool hold_for_sync();
   // With run_on: takes everything queued so far and applies it, one caller at a time.
   void apply_queued();
   // Applies `waiters`, then runs `tasks`, on the thread that holds the store.
@@ -230,6 +235,9 @@ class WriteCombiner {
   std::mutex sync_mutex_;
   std::condition_variable sync_wake_;
   std::vector<Applied> applied_;  // applied, not yet synced
+  const std::chrono::steady_clock::duration slow_sync_;
+  std::optional<std::chrono::steady_clock::time_point> sync_started_;  // while one runs
+  bool turn_held_ = false;
   bool sync_stopping_ = false;
   std::thread syncer_;  // only when the store defers its sync
 };

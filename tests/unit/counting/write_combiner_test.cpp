@@ -188,7 +188,10 @@ class GateStore final : public testing_support::ForwardingStore {
 class DeferredSyncStore final : public testing_support::ForwardingStore {
  public:
   explicit DeferredSyncStore(store::Store& inner) : ForwardingStore(inner) {}
-  void add(const store::Batch& b, const store::AddCallback& done) override { inner_.add(b, done); }
+  void add(const store::Batch& b, const store::AddCallback& done) override {
+    inner_.add(b, done);
+    ++adds_;
+  }
   store::StoreResult<std::optional<Totals>> get(std::string_view k) override {
     return inner_.get(k);
   }
@@ -207,6 +210,7 @@ class DeferredSyncStore final : public testing_support::ForwardingStore {
 
   std::latch release_{1};
   std::atomic<int> syncs_{0};
+  std::atomic<int> adds_{0};
   bool fail_ = false;
 
  private:
@@ -791,6 +795,39 @@ TEST(WriteCombinerOnRunner, HitsWaitingOnATurnBecomeOneBatch) {
   EXPECT_EQ(gate.batches_, (std::vector<std::int64_t>{1, 49}));
   EXPECT_EQ(seen.size(), 50U);
   EXPECT_EQ(loop.posted(), 2);
+}
+
+// A slow sync: one batch more is applied behind it, then turns are held, so the hits after
+// it wait in the queue, where their deadline refuses them, never applied.
+TEST(WriteCombinerOnRunner, HitsDuringASlowSyncWaitInTheQueueAndMeetTheirDeadline) {
+  store::MemoryStore memory;
+  DeferredSyncStore deferred(memory);
+  metrics::Registry metrics;
+  Loop loop(1);
+  CombinerOptions options = on(loop);
+  options.queue_timeout = 100ms;  // a sync is slow after 25 ms
+  WriteCombiner combiner(deferred, metrics, std::move(options));
+  std::promise<bool> a, b;
+  std::promise<store::StoreResult<HitResult>> c;
+  combiner.hit("a", anyone(), [&](auto v) { a.set_value(v.has_value()); });
+  while (deferred.adds_ < 1) std::this_thread::yield();
+  std::this_thread::sleep_for(50ms);  // the sync of "a" (held) is slow now
+  combiner.hit("b", anyone(), [&](auto v) { b.set_value(v.has_value()); });
+  while (deferred.adds_ < 2) std::this_thread::yield();  // one batch more behind the sync
+  combiner.hit("c", anyone(), [&](auto v) { c.set_value(std::move(v)); });
+  auto c_answer = c.get_future();
+  const bool answered_first = c_answer.wait_for(10s) == std::future_status::ready;
+  EXPECT_EQ(deferred.adds_, 2);  // "c" was never applied
+  deferred.release_.count_down();
+  ASSERT_TRUE(answered_first) << "\"c\" waited for the slow sync, not for its deadline";
+  const auto refused = c_answer.get();
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().kind, store::StoreError::Kind::overloaded);
+  EXPECT_TRUE(a.get_future().get());
+  EXPECT_TRUE(b.get_future().get());
+  EXPECT_EQ(hit_and_wait(combiner, "d", anyone()).value().totals.views, 1);  // turns resumed
+  combiner.stop();
+  EXPECT_EQ(memory.get("c").value(), std::nullopt);
 }
 
 TEST(WriteCombinerOnRunner, DeferredSyncAcknowledgesOnlyAfterTheSync) {
