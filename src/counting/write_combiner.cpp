@@ -18,6 +18,21 @@ store::StoreError expired() {
   return {"not sent to the store within --queue-timeout-ms", Kind::overloaded};
 }
 
+// Takes one of `bound` slots counted by `pending`; false when none is left.
+bool take_slot(std::atomic<std::size_t>& pending, std::size_t bound) {
+  std::size_t now = pending.load(std::memory_order_relaxed);
+  do {
+    if (now >= bound) return false;
+  } while (!pending.compare_exchange_weak(now, now + 1, std::memory_order_relaxed));
+  return true;
+}
+
+// When something queued now must be sent by: `timeout` from now, or never with 0.
+std::chrono::steady_clock::time_point deadline_after(std::chrono::milliseconds timeout) {
+  return timeout.count() > 0 ? std::chrono::steady_clock::now() + timeout
+                             : std::chrono::steady_clock::time_point::max();
+}
+
 // Stands in for the store when a call cannot reach it (the combiner stopped, or is over its
 // bound), so that call still gets an answer: `error`, from every method.
 class UnavailableStore final : public store::Store {
@@ -82,13 +97,10 @@ WriteCombiner::WriteCombiner(store::Store& store, metrics::Registry& metrics,
 WriteCombiner::~WriteCombiner() { stop(); }
 
 bool WriteCombiner::admit() {
-  std::size_t now = pending_.load(std::memory_order_relaxed);
-  do {
-    if (now >= max_pending_) {
-      metrics_.count_shed();
-      return false;
-    }
-  } while (!pending_.compare_exchange_weak(now, now + 1, std::memory_order_relaxed));
+  if (!take_slot(pending_, max_pending_)) {
+    metrics_.count_shed();
+    return false;
+  }
   metrics_.add_pending(1);
   return true;
 }
@@ -100,9 +112,7 @@ void WriteCombiner::release(std::size_t n) {
 
 void WriteCombiner::hit(std::string key, Visitor visitor, HitCallback done) {
   if (!admit()) return done(std::unexpected(overloaded()));
-  const auto send_by = queue_timeout_.count() > 0
-                           ? std::chrono::steady_clock::now() + queue_timeout_
-                           : std::chrono::steady_clock::time_point::max();
+  const auto send_by = deadline_after(queue_timeout_);
   {
     std::unique_lock lock(mutex_);
     if (!stopping_) {
@@ -119,22 +129,15 @@ void WriteCombiner::hit(std::string key, Visitor visitor, HitCallback done) {
 }
 
 bool WriteCombiner::admit_read() {
-  std::size_t now = reads_pending_.load(std::memory_order_relaxed);
-  do {
-    if (now >= max_pending_) {
-      metrics_.count_shed();
-      return false;
-    }
-  } while (!reads_pending_.compare_exchange_weak(now, now + 1, std::memory_order_relaxed));
-  return true;
+  if (take_slot(reads_pending_, max_pending_)) return true;
+  metrics_.count_shed();
+  return false;
 }
 
 void WriteCombiner::read(std::string key, ReadCallback done) {
   if (reader_ != nullptr) {
     if (!admit_read()) return done(std::unexpected(overloaded()));
-    const auto send_by = queue_timeout_.count() > 0
-                             ? std::chrono::steady_clock::now() + queue_timeout_
-                             : std::chrono::steady_clock::time_point::max();
+    const auto send_by = deadline_after(queue_timeout_);
     {
       std::lock_guard lock(read_mutex_);
       if (!read_stopping_) {

@@ -33,7 +33,7 @@ import time
 import unittest
 
 from server import Server, send
-from test_power_loss import PowerFS
+from test_power_loss import PowerFSTestCase
 
 CLIENTS = 8
 BEFORE = 300  # hits answered 200 before the failure is injected
@@ -95,19 +95,10 @@ def oks(answers):
     return sum(1 for _, status, _ in answers if status == 200)
 
 
-class SyncFailureTest(unittest.TestCase):
+class SyncFailureTest(PowerFSTestCase):
     def setUp(self):
-        missing = PowerFS.missing()
-        if missing:
-            self.fail(missing)  # never a skip: a missing FUSE must not pass silently
-        self.fs = PowerFS(tempfile.mkdtemp(prefix="vc-sync-"))
-        self.addCleanup(self.fs.close)
+        super().setUp()
         self.store = "sqlite:" + os.path.join(self.fs.mnt, "counter.db")
-
-    def restart_count(self):
-        """The count a server finds on what the disk kept."""
-        with Server(store="sqlite:" + os.path.join(self.fs.disk, "counter.db")) as s:
-            return s.count()
 
     def fail_a_wal_sync(self, load):
         """Fails the next WAL sync once BEFORE hits are answered; returns once it failed, with

@@ -175,7 +175,9 @@ class Load:
             t.join()
 
 
-class PowerLossTest(unittest.TestCase):
+class PowerFSTestCase(unittest.TestCase):
+    """A test with a powerfs at self.fs (mounted by the test), removed afterwards."""
+
     def setUp(self):
         missing = PowerFS.missing()
         if missing:
@@ -187,6 +189,9 @@ class PowerLossTest(unittest.TestCase):
         """The count a server finds on what the disk kept (no FUSE, nothing more lost)."""
         with Server(store="sqlite:" + os.path.join(self.fs.disk, "counter.db")) as s:
             return s.count()
+
+
+class PowerLossTest(PowerFSTestCase):
 
     def test_power_cut_under_load_loses_no_acknowledged_hit(self):
         # Round 1 cuts after ACKS hits, most likely with everything still in the WAL. Round 2
