@@ -116,9 +116,10 @@ void WriteCombiner::hit(std::string key, Visitor visitor, HitCallback done) {
   {
     std::unique_lock lock(mutex_);
     if (!stopping_) {
-      if (waiters_.empty() && queue_timeout_.count() > 0) {
+      if (queue_timeout_.count() > 0) {
+        // Woken only from its idle wait: a deadline it sleeps until comes before this one.
         if (!reaper_.joinable()) reaper_ = std::thread([this] { run_reaper(); });
-        reap_wake_.notify_one();
+        if (std::exchange(reaper_idle_, false)) reap_wake_.notify_one();
       }
       waiters_[std::move(key)].push_back({std::move(visitor), std::move(done), send_by});
       return schedule(lock);
@@ -336,7 +337,9 @@ void WriteCombiner::run_reaper() {
     auto next = std::chrono::steady_clock::time_point::max();
     for (const auto& [key, pending] : waiters_) next = std::min(next, pending.front().send_by);
     if (next == std::chrono::steady_clock::time_point::max()) {
-      reap_wake_.wait(lock);  // until a hit comes to an empty queue, or stop()
+      reaper_idle_ = true;
+      reap_wake_.wait(lock);  // until a hit comes, or stop()
+      reaper_idle_ = false;
       continue;
     }
     reap_wake_.wait_until(lock, next);

@@ -216,7 +216,8 @@ class WriteCombiner {
   std::mutex turn_mutex_;        // with run_on_: held by the one thread applying a turn
   std::thread worker_;           // without run_on_: started by the first hit or task
   std::condition_variable reap_wake_;
-  std::thread reaper_;  // with a queue_timeout: started by the first hit
+  bool reaper_idle_ = false;  // waiting for a hit to come, with no deadline to wake at
+  std::thread reaper_;        // with a queue_timeout: started by the first hit
 
   store::Store* const reader_;
   std::atomic<std::size_t> reads_pending_{0};
