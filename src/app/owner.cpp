@@ -104,8 +104,8 @@ void App::handle_history(const Request& request, std::string_view encoded_key, D
   if (!params) return reply(error_response(400, "bad_query", params.error()));
   auto range = parse_range(param(*params, "from"), param(*params, "to"), today());
   if (!range) return reply(error_response(400, "bad_range", range.error()));
-  counter_.with_store([key = std::move(*key), range = *range,
-                       reply = std::move(reply)](store::Store& store) mutable {
+  counter_.read_with_store([key = std::move(*key), range = *range,
+                            reply = std::move(reply)](store::Store& store) mutable {
     auto totals = store.get(key);
     if (!totals) return reply(unavailable(totals.error(), false));
     if (!*totals) return reply(error_response(404, "not_found", "this counter has never counted"));
@@ -191,8 +191,8 @@ void App::handle_change(const Request& request, std::string_view encoded_key, Do
 
 void App::handle_period_badge(std::string key, int days, Render render, Done done) {
   const DayRange range = last_days(today(), days);
-  counter_.with_store([key = std::move(key), range, render = std::move(render),
-                       done = std::move(done)](store::Store& store) mutable {
+  counter_.read_with_store([key = std::move(key), range, render = std::move(render),
+                            done = std::move(done)](store::Store& store) mutable {
     auto rows = store.history(key, range.first(), range.last());
     if (!rows) return done(unavailable(rows.error(), false));
     done(render(store::HitResult{.seen = store::Seen::repeat, .totals = sum(*rows)}));

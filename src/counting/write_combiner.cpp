@@ -139,14 +139,10 @@ void WriteCombiner::read(std::string key, ReadCallback done) {
   if (reader_ != nullptr) {
     if (!admit_read()) return done(std::unexpected(overloaded()));
     const auto send_by = deadline_after(queue_timeout_);
-    {
-      std::lock_guard lock(read_mutex_);
-      if (!read_stopping_) {
-        if (!read_worker_.joinable()) read_worker_ = std::thread([this] { run_reader(); });
-        reads_[std::move(key)].push_back({std::move(done), send_by});
-        read_wake_.notify_one();
-        return;
-      }
+    if (queue_read([&](ReadRound& round) {
+          round.reads[std::move(key)].push_back({std::move(done), send_by});
+        })) {
+      return;
     }
     reads_pending_.fetch_sub(1, std::memory_order_relaxed);
     return done(std::unexpected(stopped()));
@@ -170,6 +166,30 @@ void WriteCombiner::with_store(StoreTask task) {
   });
 }
 
+void WriteCombiner::read_with_store(StoreTask task) {
+  if (reader_ == nullptr) return with_store(std::move(task));
+  if (!admit_read()) {
+    UnavailableStore busy(overloaded());
+    return task(busy);
+  }
+  const auto send_by = deadline_after(queue_timeout_);
+  if (queue_read([&](ReadRound& round) { round.tasks.push_back({std::move(task), send_by}); })) {
+    return;
+  }
+  reads_pending_.fetch_sub(1, std::memory_order_relaxed);
+  UnavailableStore closed(stopped());
+  task(closed);
+}
+
+bool WriteCombiner::queue_read(const std::function<void(ReadRound&)>& add) {
+  std::lock_guard lock(read_mutex_);
+  if (read_stopping_) return false;
+  if (!read_worker_.joinable()) read_worker_ = std::thread([this] { run_reader(); });
+  add(queued_reads_);
+  read_wake_.notify_one();
+  return true;
+}
+
 void WriteCombiner::ping(PingCallback done) {
   const auto now = std::chrono::steady_clock::now();
   std::optional<Health> reused;
@@ -178,19 +198,22 @@ void WriteCombiner::ping(PingCallback done) {
     if (answered_at_ && now - *answered_at_ < kPingReused) reused = health_of({}, now);
   }
   if (reused) return done(*reused);
-  if (reader_ != nullptr) {
-    {
-      std::lock_guard lock(read_mutex_);
-      if (!read_stopping_) {
-        if (!read_worker_.joinable()) read_worker_ = std::thread([this] { run_reader(); });
-        pings_.push_back(std::move(done));
-        read_wake_.notify_one();
-        return;
-      }
-    }
-    return done(Health::unavailable);
+  {
+    // One ping at a time, on the store that counts (its connection is what a health check
+    // is about); the checks that come meanwhile wait for its answer.
+    std::lock_guard lock(health_mutex_);
+    ping_waiters_.push_back(std::move(done));
+    if (ping_waiters_.size() > 1) return;
   }
-  enqueue([this, done = std::move(done)](store::Store& s) mutable { done(note_ping(s.ping())); });
+  enqueue([this](store::Store& s) {
+    const Health health = note_ping(s.ping());
+    std::vector<PingCallback> waiting;
+    {
+      std::lock_guard lock(health_mutex_);
+      waiting.swap(ping_waiters_);
+    }
+    for (PingCallback& answer : waiting) answer(health);
+  });
 }
 
 Health WriteCombiner::note_ping(const store::StoreResult<void>& pinged) {
@@ -206,27 +229,29 @@ Health WriteCombiner::note_ping(const store::StoreResult<void>& pinged) {
 
 void WriteCombiner::run_reader() {
   for (;;) {
-    std::unordered_map<std::string, std::vector<Read>> reads;
-    std::vector<PingCallback> pings;
+    ReadRound round;
     {
       std::unique_lock lock(read_mutex_);
-      read_wake_.wait(lock,
-                      [this] { return read_stopping_ || !reads_.empty() || !pings_.empty(); });
-      if (reads_.empty() && pings_.empty()) return;  // stopping, nothing left
-      reads.swap(reads_);
-      pings.swap(pings_);
+      read_wake_.wait(lock, [this] { return read_stopping_ || !queued_reads_.empty(); });
+      if (queued_reads_.empty()) return;  // stopping, nothing left
+      std::swap(round, queued_reads_);
     }
-    read_round(reads, pings);
+    read_round(round);
   }
 }
 
-void WriteCombiner::read_round(std::unordered_map<std::string, std::vector<Read>>& reads,
-                               std::vector<PingCallback>& pings) {
-  if (!pings.empty()) {
-    const Health health = note_ping(reader_->ping());  // one ping answers all of them
-    for (PingCallback& done : pings) done(health);
+void WriteCombiner::read_round(ReadRound& round) {
+  for (ReadTask& queued : round.tasks) {
+    if (queued.send_by < std::chrono::steady_clock::now()) {
+      metrics_.count_expired(1);
+      UnavailableStore late(expired());
+      queued.task(late);
+    } else {
+      queued.task(*reader_);
+    }
+    reads_pending_.fetch_sub(1, std::memory_order_relaxed);
   }
-  for (auto& [key, waiting] : reads) {
+  for (auto& [key, waiting] : round.reads) {
     // A read whose deadline passed before its turn is refused, not sent.
     const auto now = std::chrono::steady_clock::now();
     const auto on_time = std::partition(waiting.begin(), waiting.end(),

@@ -17,11 +17,12 @@
 // sent to the store within `queue_timeout` of its arrival is answered `overloaded` at that
 // moment (by a reaper thread), and never applied; a key's `send_by` tells the store the same.
 //
-// Reads and pings: with `CombinerOptions::reader` (a second store on the same data, for a
-// store that waits on the network) they take a path of their own: a reader thread with that
-// store, its own bound of `max_pending`, the reads of one key asked once per round however
-// many wait, and a read not started by its deadline refused. So a flood of reads never
-// holds up counting. Without it, they are run with the batches, after them.
+// Reads: with `CombinerOptions::reader` (a second store on the same data, for a store that
+// waits on the network) they take a path of their own: a reader thread with that store, its
+// own bound of `max_pending`, the reads of one key asked once per round however many wait,
+// and a read not started by its deadline refused. So a flood of reads never holds up
+// counting. Without it, they are run with the batches, after them. Health checks ask the
+// store that counts, at most one ping at a time, and reuse a good answer for a second.
 //
 // Who applies batches: by default a worker thread of the combiner's own owns the Store.
 // With `CombinerOptions::run_on` (the HTTP server's I/O threads, for a store on this
@@ -85,8 +86,8 @@ struct CombinerOptions {
   std::size_t max_counters = 0;  // no new counter past this many (store::Batch); 0: no limit
   Clock clock;                   // wall clock for UTC days; empty: the system's
   Runner run_on;                 // where commits run; empty: a worker thread of the combiner's own
-  // A second store on the same data, for reads and pings on a thread of their own; must
-  // outlive the combiner. Null: they go with the batches.
+  // A second store on the same data, for reads on a thread of their own; must outlive the
+  // combiner. Null: they go with the batches.
   store::Store* reader = nullptr;
 };
 
@@ -111,9 +112,13 @@ class WriteCombiner {
   // (`overloaded` or `failed`). `task` must not keep the store.
   using StoreTask = std::move_only_function<void(store::Store&)>;
   void with_store(StoreTask task);
-  // The store's health. Not bounded by max_pending, so health checks still answer under load.
-  // A store that answered a ping is not asked again for kPingReused: later calls reuse that
-  // answer (a failed one is asked again, so a recovery shows at once).
+  // As with_store(), for a task that only reads (history, period badges): with a reader it
+  // runs on the reader's thread with the reader, bounded and timed like read().
+  void read_with_store(StoreTask task);
+  // The store's health. Not bounded by max_pending, so health checks still answer under load,
+  // but one ping at a time: the calls that come while it is out share its answer. A store
+  // that answered a ping is not asked again for kPingReused: later calls reuse that answer
+  // (a failed one is asked again, so a recovery shows at once).
   void ping(PingCallback done);
   static constexpr std::chrono::seconds kPingReused{1};
 
@@ -178,9 +183,20 @@ class WriteCombiner {
     ReadCallback done;
     std::chrono::steady_clock::time_point send_by;
   };
+  struct ReadTask {
+    StoreTask task;
+    std::chrono::steady_clock::time_point send_by;
+  };
+  // What the reader takes in one round.
+  struct ReadRound {
+    std::unordered_map<std::string, std::vector<Read>> reads;
+    std::vector<ReadTask> tasks;
+    bool empty() const { return reads.empty() && tasks.empty(); }
+  };
   void run_reader();
-  void read_round(std::unordered_map<std::string, std::vector<Read>>& reads,
-                  std::vector<PingCallback>& pings);
+  void read_round(ReadRound& round);
+  // Queues on the reader's path (starting its thread); false once stopping.
+  bool queue_read(const std::function<void(ReadRound&)>& add);
   // Takes one of the reader's pending slots; false (and counted as shed) when none is left.
   bool admit_read();
   // Records a store's ping answer and says what it means now.
@@ -223,12 +239,12 @@ class WriteCombiner {
   std::atomic<std::size_t> reads_pending_{0};
   std::mutex read_mutex_;
   std::condition_variable read_wake_;
-  std::unordered_map<std::string, std::vector<Read>> reads_;
-  std::vector<PingCallback> pings_;
+  ReadRound queued_reads_;
   bool read_stopping_ = false;
   std::thread read_worker_;  // with a reader: started by the first read or ping
 
   std::mutex health_mutex_;
+  std::vector<PingCallback> ping_waiters_;  // for the one ping queued or in flight
   std::optional<std::chrono::steady_clock::time_point> write_failed_at_;  // the last failure's
   std::optional<std::chrono::steady_clock::time_point> answered_at_;      // the last ping answered
   bool ping_failed_ = false;                                              // the last ping failed

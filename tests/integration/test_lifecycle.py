@@ -95,8 +95,9 @@ class LifecycleTest(unittest.TestCase):
                 self.assertEqual(again.count(), 1)
 
     def test_sigterm_answers_hits_in_flight_and_closes_idle_connections(self):
-        # Every DynamoDB call takes 0.3 s: the hits are at the store when SIGTERM comes.
-        with FakeDynamoDb(latency=0.3, scheduled=lambda operation, body: True) as fake, \
+        # Every DynamoDB call takes 1 s: the hits are at the store for 2 s (a mark, then the
+        # counter beside its day row) when SIGTERM comes, well within their 3 s deadline.
+        with FakeDynamoDb(latency=1.0, scheduled=lambda operation, body: True) as fake, \
                 Server(store=fake.store_url(), env=DUMMY_CREDENTIALS) as s:
             self.assertEqual(s.request("POST", "/count/warm-up")[0], 200)  # the day's salt
             idle = []

@@ -1,5 +1,5 @@
 """Reads do not starve counting: with a store that answers every call in 50 ms, 150 clients
-reading `/counters/KEY` and `/healthz` in a loop do not hold up the hits of 40 others, who
+reading `/counters/KEY`, `/history/KEY` and `/healthz` in a loop do not hold up the hits of 40 others, who
 all count (200) within the widget's patience, as the hits would if the reads queued ahead
 of them on the thread that writes. The reads get their own bounded path: answered, or
 refused at once with `503 overloaded` when their own bound is full."""
@@ -29,7 +29,7 @@ class ReadFloodTest(unittest.TestCase):
                 try:
                     conn = s.connection(timeout=30)
                     conn.connect()
-                    path = "/healthz" if i % 15 == 0 else "/counters/page"
+                    path = {0: "/healthz", 1: "/history/page"}.get(i % 15, "/counters/page")
                     together.wait()
                     while not stop.is_set():
                         status = send(conn, "GET", path)[0]

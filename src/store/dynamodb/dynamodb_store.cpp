@@ -106,6 +106,10 @@ std::unique_ptr<DynamoDbStore> DynamoDbStore::open(
                                          std::move(transport), std::move(hooks));
 }
 
+std::unique_ptr<Store> DynamoDbStore::open_reader() const {
+  return std::make_unique<DynamoDbStore>(config_, credentials_, http_transport(config_), hooks_);
+}
+
 DynamoDbStore::DynamoDbStore(dynamodb::DynamoDbConfig config,
                              std::shared_ptr<aws::CredentialProvider> credentials,
                              Transport transport, Hooks hooks)

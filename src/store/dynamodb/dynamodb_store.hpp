@@ -63,8 +63,9 @@ class DynamoDbStore final : public Store {
   // reachable.
   static std::unique_ptr<DynamoDbStore> open(dynamodb::DynamoDbConfig config,
                                              std::shared_ptr<aws::CredentialProvider> credentials);
-  // open() again, with this store's table settings and credentials (refreshed once for both).
-  std::unique_ptr<Store> open_reader() const override { return open(config_, credentials_); }
+  // Its own connections, with this store's table settings, credentials (refreshed once for
+  // both) and log limit.
+  std::unique_ptr<Store> open_reader() const override;
 
   // For tests: every outside effect injected.
   DynamoDbStore(dynamodb::DynamoDbConfig config, aws::Credentials credentials, Transport transport,

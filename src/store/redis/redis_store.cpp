@@ -40,8 +40,8 @@ std::string glob_escaped(std::string_view text) {
 }  // namespace
 
 StoreError RedisStore::failure(const redis::ClientError& error) {
-  failure_log_.log("redis: " + error.message +
-                   (error.outcome_unknown ? " (the write may have applied; not resent)" : ""));
+  failure_log_->log("redis: " + error.message +
+                    (error.outcome_unknown ? " (the write may have applied; not resent)" : ""));
   return {error.message,
           error.outcome_unknown ? StoreError::Kind::outcome_unknown : StoreError::Kind::failed};
 }

@@ -31,9 +31,11 @@ class RedisStore final : public Store {
  public:
   // Connects on first use, so it cannot fail; a down Redis fails calls (and /healthz) until
   // it is back, and the client reconnects with backoff.
-  explicit RedisStore(redis::RedisConfig config) : client_(std::move(config)) {}
+  explicit RedisStore(redis::RedisConfig config)
+      : RedisStore(std::move(config), std::make_shared<util::LogThrottle>(util::log_to_stderr)) {}
+  // Its own connection; its failures count in this store's log limit.
   std::unique_ptr<Store> open_reader() const override {
-    return std::make_unique<RedisStore>(client_.config());
+    return std::unique_ptr<Store>(new RedisStore(client_.config(), failure_log_));
   }
 
   void add(const Batch& batch, const AddCallback& done) override;
@@ -68,7 +70,9 @@ class RedisStore final : public Store {
   StoreError failure(const redis::ClientError& error);
 
   redis::RedisClient client_;
-  util::LogThrottle failure_log_{util::log_to_stderr};
+  RedisStore(redis::RedisConfig config, std::shared_ptr<util::LogThrottle> failure_log)
+      : client_(std::move(config)), failure_log_(std::move(failure_log)) {}
+  std::shared_ptr<util::LogThrottle> failure_log_;        // shared with its reader
   std::map<std::string, std::string, std::less<>> shas_;  // script name -> SHA-1, once loaded
 };
 
