@@ -133,7 +133,7 @@ const Option kOptions[] = {
      }},
     {"--max-counters", "VC_MAX_COUNTERS",
      "once the store holds this many counters, a new key gets 403 and creates nothing; "
-     "existing counters go on counting (0: no limit) (0)",
+     "existing counters go on counting; 0: no limit (0)",
      true,
      [](Config& c, std::string_view v) -> Result {
        auto n = number<std::size_t>(v, 0, 1'000'000'000, "--max-counters");
