@@ -14,7 +14,7 @@
 #include "cli/progress.hpp"
 #include "cli/transfer_format.hpp"
 #include "config/config.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sqlite/sqlite_backup.hpp"
 #include "util/durable_file.hpp"
 #include "util/text.hpp"
 #include "util/url.hpp"

@@ -1,27 +1,21 @@
-// SQLite Store: prepared statements, one IMMEDIATE transaction per batch.
+// SQLite Store: opening (schema and migration), batches (prepared statements, one
+// IMMEDIATE transaction per batch), salts and clean-ups.
 #include "store/sqlite/sqlite_store.hpp"
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <system_error>
 #include <unordered_set>
 
+#include "store/sqlite/sqlite_helpers.hpp"
 #include "util/crypto.hpp"
-#include "util/durable_file.hpp"
-#include "util/log_throttle.hpp"
 #include "util/utc_day.hpp"
 
 namespace store {
 namespace {
 
 constexpr int kSchemaVersion = 2;
-// SQLite's default: a checkpoint once a commit leaves this many frames in the WAL.
-constexpr int kCheckpointFrames = 1000;
 // Rows of a kind forget_before() deletes per call: a few milliseconds between two batches.
 constexpr int kForgetChunk = 2000;
 
@@ -44,53 +38,6 @@ constexpr const char* kMigrateToV2 =
     " views INTEGER NOT NULL, visitors INTEGER NOT NULL, expires INTEGER NOT NULL,"
     " PRIMARY KEY (key, idempotency_key)) WITHOUT ROWID;";
 
-constexpr const char* kAddTotals =
-    "INSERT INTO counters (id, count, visitors) VALUES (?1, ?2, ?3)"
-    " ON CONFLICT (id) DO UPDATE SET count = count + excluded.count,"
-    " visitors = visitors + excluded.visitors";
-constexpr const char* kAddDay =
-    "INSERT INTO days (key, day, views, visitors) VALUES (?1, ?2, ?3, ?4)"
-    " ON CONFLICT (key, day) DO UPDATE SET views = views + excluded.views,"
-    " visitors = visitors + excluded.visitors";
-
-void bind_text(sqlite3_stmt* stmt, int index, std::string_view text) {
-  sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
-}
-
-// Runs a statement that returns no rows, then resets it for reuse.
-bool step_done(sqlite3_stmt* stmt) {
-  const int rc = sqlite3_step(stmt);
-  sqlite3_reset(stmt);
-  sqlite3_clear_bindings(stmt);
-  return rc == SQLITE_DONE;
-}
-
-std::expected<void, std::string> exec(sqlite3* db, const std::string& sql) {
-  char* error = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) == SQLITE_OK) return {};
-  std::string message = error != nullptr ? error : sqlite3_errmsg(db);
-  sqlite3_free(error);
-  return std::unexpected(message);
-}
-
-void bind_optional(sqlite3_stmt* stmt, int index, std::optional<std::int64_t> value) {
-  if (value) {
-    sqlite3_bind_int64(stmt, index, *value);
-  } else {
-    sqlite3_bind_null(stmt, index);
-  }
-}
-
-std::string column_text(sqlite3_stmt* stmt, int column) {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
-  return text == nullptr ? std::string() : std::string(text, sqlite3_column_bytes(stmt, column));
-}
-
-Totals column_totals(sqlite3_stmt* stmt, int first) {
-  return {.views = sqlite3_column_int64(stmt, first),
-          .visitors = sqlite3_column_int64(stmt, first + 1)};
-}
-
 std::expected<void, std::string> make_parent_folder(const std::string& path) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (parent.empty()) return {};
@@ -101,6 +48,8 @@ std::expected<void, std::string> make_parent_folder(const std::string& path) {
 }
 
 }  // namespace
+
+using namespace sqlite_detail;
 
 std::expected<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const std::string& path,
                                                                            SyncMode sync) {
@@ -189,74 +138,6 @@ std::expected<void, std::string> SqliteStore::migrate() {
   auto versioned = exec(db_, "PRAGMA user_version = " + std::to_string(kSchemaVersion));
   if (!versioned) return rollback(versioned.error());
   return exec(db_, "COMMIT");
-}
-
-// Opens the WAL file for sync() and makes its directory entry durable once.
-std::expected<void, std::string> SqliteStore::open_wal(const std::string& path) {
-  // A read makes SQLite create the WAL file if this connection has not yet.
-  if (auto read = get(""); !read) return std::unexpected("cannot read " + path);
-  const std::string wal = path + "-wal";
-  wal_fd_ = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
-  if (wal_fd_ < 0) return std::unexpected("cannot open " + wal + ": " + std::strerror(errno));
-  return util::sync_folder_of(path);
-}
-
-// Under the write lock, so that no other connection appends to the WAL meanwhile.
-std::expected<void, std::string> SqliteStore::make_durable(const std::string& path) {
-  if (auto locked = exec(db_, "BEGIN IMMEDIATE"); !locked) {
-    return std::unexpected("cannot lock " + path + ": " + locked.error());
-  }
-  auto rewritten = util::rewrite_durably(path + "-wal");
-  exec(db_, "COMMIT");
-  if (!rewritten) {
-    return std::unexpected("cannot make the log of " + path + " durable before serving (" +
-                           rewritten.error() + "): the disk may be failing");
-  }
-  sqlite3_wal_hook(db_, &SqliteStore::on_wal_commit, this);
-  return {};
-}
-
-// SQLite's automatic checkpoint, with its result kept: a commit succeeded whatever the
-// checkpoint after it did, but a failed sync in the checkpoint halts the store. A failed write
-// or a full disk does not: the checkpoint copies the same frames again next time.
-int SqliteStore::on_wal_commit(void* self, sqlite3* db, const char* name, int frames) {
-  if (frames < kCheckpointFrames) return SQLITE_OK;
-  if (sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
-      SQLITE_OK) {
-    return SQLITE_OK;
-  }
-  const int error = sqlite3_extended_errcode(db);
-  if (error == SQLITE_IOERR_FSYNC || error == SQLITE_IOERR_DIR_FSYNC) {
-    static_cast<SqliteStore*>(self)->halt(std::string("a checkpoint's sync failed: ") +
-                                          sqlite3_errmsg(db));
-  }
-  return SQLITE_OK;
-}
-
-void SqliteStore::halt(std::string why) {
-  std::lock_guard lock(halt_mutex_);
-  if (!halted_.empty()) return;
-  halted_ = std::move(why);
-  util::log_to_stderr("sqlite: " + halted_ +
-                      "; the store has stopped writing: nothing more is counted until the "
-                      "server restarts, which makes the log durable again first "
-                      "(docs/troubleshooting.md)");
-}
-
-std::optional<StoreError> SqliteStore::halted() const {
-  std::lock_guard lock(halt_mutex_);
-  if (halted_.empty()) return std::nullopt;
-  return StoreError{"halted after a failed sync: " + halted_, StoreError::Kind::halted};
-}
-
-StoreResult<void> SqliteStore::sync() {
-  if (auto stopped = halted()) return std::unexpected(*stopped);
-  if (wal_fd_ < 0) return {};
-  if (::fdatasync(wal_fd_) != 0) {
-    halt(std::string("fdatasync of the WAL failed: ") + std::strerror(errno));
-    return std::unexpected(*halted());
-  }
-  return {};
 }
 
 SqliteStore::~SqliteStore() {
@@ -465,17 +346,6 @@ StoreResult<bool> SqliteStore::forget_before(std::string_view day) {
   return done;
 }
 
-template <typename T>
-StoreResult<T> SqliteStore::in_transaction(const std::function<StoreResult<T>()>& body) {
-  if (auto stopped = halted()) return std::unexpected(*stopped);
-  if (!step_done(begin_)) return std::unexpected(fail("begin failed"));
-  StoreResult<T> result = body();
-  if (result && step_done(commit_)) return result;
-  if (result) result = std::unexpected(fail("commit failed"));
-  exec(db_, "ROLLBACK");
-  return result;
-}
-
 void SqliteStore::Finalize::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
 
 StoreResult<SqliteStore::Statement> SqliteStore::statement(const char* sql) const {
@@ -487,195 +357,10 @@ StoreResult<SqliteStore::Statement> SqliteStore::statement(const char* sql) cons
   return Statement(stmt);
 }
 
-StoreResult<std::vector<DayRow>> SqliteStore::history(std::string_view key, std::string_view from,
-                                                      std::string_view to) {
-  auto stmt = statement(
-      "SELECT day, views, visitors FROM days WHERE key = ?1 AND day BETWEEN ?2 AND ?3"
-      " ORDER BY day");
-  if (!stmt) return std::unexpected(stmt.error());
-  bind_text(stmt->get(), 1, key);
-  bind_text(stmt->get(), 2, from);
-  bind_text(stmt->get(), 3, to);
-  std::vector<DayRow> rows;
-  int rc = SQLITE_ROW;
-  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
-    rows.push_back({column_text(stmt->get(), 0), column_totals(stmt->get(), 1)});
-  }
-  if (rc != SQLITE_DONE) return std::unexpected(fail("reading the history failed"));
-  return rows;
-}
-
-StoreResult<CounterPage> SqliteStore::list(std::string_view prefix, std::string_view after,
-                                           std::size_t limit) {
-  auto stmt = statement(
-      "SELECT id, count, visitors, (SELECT max(day) FROM days WHERE key = counters.id)"
-      " FROM counters WHERE id >= ?1 AND id > ?2 ORDER BY id LIMIT ?3");
-  if (!stmt) return std::unexpected(stmt.error());
-  bind_text(stmt->get(), 1, prefix);
-  bind_text(stmt->get(), 2, after);
-  sqlite3_bind_int64(stmt->get(), 3, static_cast<std::int64_t>(limit) + 1);
-  CounterPage page;
-  int rc = SQLITE_ROW;
-  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
-    std::string key = column_text(stmt->get(), 0);
-    if (!key.starts_with(prefix)) break;
-    if (page.counters.size() == limit) {
-      if (page.counters.empty()) break;
-      page.next = page.counters.back().key;
-      break;
-    }
-    page.counters.push_back(
-        {std::move(key), column_totals(stmt->get(), 1), column_text(stmt->get(), 3)});
-  }
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return std::unexpected(fail("listing failed"));
-  return page;
-}
-
-StoreResult<void> SqliteStore::set_totals(std::string_view key, std::optional<std::int64_t> views,
-                                          std::optional<std::int64_t> visitors) {
-  counters_.reset();  // may add or remove counters
-  if (auto stopped = halted()) return std::unexpected(*stopped);
-  auto stmt = statement(
-      "INSERT INTO counters (id, count, visitors) VALUES (?1, coalesce(?2, 0), coalesce(?3, 0))"
-      " ON CONFLICT (id) DO UPDATE SET count = coalesce(?2, count),"
-      " visitors = coalesce(?3, visitors)");
-  if (!stmt) return std::unexpected(stmt.error());
-  bind_text(stmt->get(), 1, key);
-  bind_optional(stmt->get(), 2, views);
-  bind_optional(stmt->get(), 3, visitors);
-  if (sqlite3_step(stmt->get()) != SQLITE_DONE) return std::unexpected(fail("setting failed"));
-  return {};
-}
-
-StoreResult<bool> SqliteStore::remove(std::string_view key) {
-  counters_.reset();  // may add or remove counters
-  return in_transaction<bool>([&]() -> StoreResult<bool> {
-    bool existed = false;
-    for (const char* sql :
-         {"DELETE FROM counters WHERE id = ?1", "DELETE FROM days WHERE key = ?1",
-          "DELETE FROM marks WHERE key = ?1", "DELETE FROM answers WHERE key = ?1"}) {
-      auto stmt = statement(sql);
-      if (!stmt) return std::unexpected(stmt.error());
-      bind_text(stmt->get(), 1, key);
-      if (sqlite3_step(stmt->get()) != SQLITE_DONE) return std::unexpected(fail("removal failed"));
-      if (std::string_view(sql).starts_with("DELETE FROM counters")) {
-        existed = sqlite3_changes(db_) > 0;
-      }
-    }
-    return existed;
-  });
-}
-
-StoreResult<void> SqliteStore::import(std::span<const CounterRecord> records, ImportMode mode) {
-  counters_.reset();  // may add or remove counters
-  const bool set = mode == ImportMode::set;
-  auto put_totals = set ? statement(
-                              "INSERT INTO counters (id, count, visitors) VALUES (?1, ?2, ?3)"
-                              " ON CONFLICT (id) DO UPDATE SET count = excluded.count,"
-                              " visitors = excluded.visitors")
-                        : statement(kAddTotals);
-  auto put_day = set ? statement(
-                           "INSERT INTO days (key, day, views, visitors) VALUES (?1, ?2, ?3, ?4)"
-                           " ON CONFLICT (key, day) DO UPDATE SET views = excluded.views,"
-                           " visitors = excluded.visitors")
-                     : statement(kAddDay);
-  if (!put_totals) return std::unexpected(put_totals.error());
-  if (!put_day) return std::unexpected(put_day.error());
-  return in_transaction<void>([&]() -> StoreResult<void> {
-    for (const CounterRecord& record : records) {
-      bind_text(put_totals->get(), 1, record.key);
-      sqlite3_bind_int64(put_totals->get(), 2, record.totals.views);
-      sqlite3_bind_int64(put_totals->get(), 3, record.totals.visitors);
-      if (!step_done(put_totals->get())) return std::unexpected(fail("importing a counter failed"));
-      for (const DayRow& row : record.days) {
-        bind_text(put_day->get(), 1, record.key);
-        bind_text(put_day->get(), 2, row.day);
-        sqlite3_bind_int64(put_day->get(), 3, row.totals.views);
-        sqlite3_bind_int64(put_day->get(), 4, row.totals.visitors);
-        if (!step_done(put_day->get())) return std::unexpected(fail("importing a day failed"));
-      }
-    }
-    return {};
-  });
-}
-
-StoreResult<void> SqliteStore::dump(const DumpSink& each) {
-  auto count = statement("SELECT count(*) FROM counters");
-  auto counters = statement("SELECT id, count, visitors FROM counters ORDER BY id");
-  auto days = statement("SELECT key, day, views, visitors FROM days ORDER BY key, day");
-  if (!count || !counters || !days) return std::unexpected(fail("cannot prepare the dump"));
-  if (sqlite3_step(count->get()) != SQLITE_ROW) return std::unexpected(fail("counting failed"));
-  const auto total = static_cast<std::size_t>(sqlite3_column_int64(count->get(), 0));
-  int day_rc = sqlite3_step(days->get());
-  int rc = SQLITE_ROW;
-  while ((rc = sqlite3_step(counters->get())) == SQLITE_ROW) {
-    CounterRecord record{.key = column_text(counters->get(), 0),
-                         .totals = column_totals(counters->get(), 1),
-                         .days = {}};
-    // Day rows sort by key as the counters do; rows of keys without a counter are skipped.
-    for (; day_rc == SQLITE_ROW; day_rc = sqlite3_step(days->get())) {
-      const auto* key = reinterpret_cast<const char*>(sqlite3_column_text(days->get(), 0));
-      const int order = record.key.compare(key == nullptr ? "" : key);
-      if (order < 0) break;
-      if (order == 0) {
-        record.days.push_back({column_text(days->get(), 1), column_totals(days->get(), 2)});
-      }
-    }
-    if (day_rc != SQLITE_ROW && day_rc != SQLITE_DONE) break;
-    each(std::move(record), total);
-  }
-  if (rc != SQLITE_DONE || (day_rc != SQLITE_ROW && day_rc != SQLITE_DONE)) {
-    return std::unexpected(fail("the dump failed"));
-  }
-  return {};
-}
-
 StoreResult<void> SqliteStore::ping() {
   if (auto stopped = halted()) return std::unexpected(*stopped);
   auto value = get("");
   if (!value) return std::unexpected(value.error());
-  return {};
-}
-
-std::expected<void, std::string> backup_sqlite(const std::string& path, const std::string& output) {
-  sqlite3* source = nullptr;
-  sqlite3* copy = nullptr;
-  const std::string partial = output + ".partial";
-  const auto close_both = [&] {
-    sqlite3_close(copy);
-    sqlite3_close(source);
-  };
-  if (sqlite3_open_v2(path.c_str(), &source, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    std::string why = "cannot open " + path + ": " + sqlite3_errmsg(source);
-    close_both();
-    return std::unexpected(why);
-  }
-  sqlite3_busy_timeout(source, 5000);
-  std::filesystem::remove(partial);
-  if (sqlite3_open(partial.c_str(), &copy) != SQLITE_OK) {
-    std::string why = "cannot write " + partial + ": " + sqlite3_errmsg(copy);
-    close_both();
-    return std::unexpected(why);
-  }
-  sqlite3_backup* backup = sqlite3_backup_init(copy, "main", source, "main");
-  int rc = backup == nullptr ? SQLITE_ERROR : SQLITE_OK;
-  // -1: every page in one step (see the header); BUSY or LOCKED only while another
-  // connection recovers the WAL, so a short wait and the same step again.
-  while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-    rc = sqlite3_backup_step(backup, -1);
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(5);
-  }
-  const int finished = backup == nullptr ? SQLITE_ERROR : sqlite3_backup_finish(backup);
-  if (rc != SQLITE_DONE || finished != SQLITE_OK) {
-    std::string why = "the backup failed: " + std::string(sqlite3_errmsg(copy));
-    close_both();
-    std::filesystem::remove(partial);
-    return std::unexpected(why);
-  }
-  close_both();
-  if (auto done = util::sync_and_rename(partial, output); !done) {
-    return std::unexpected("cannot finish " + output + ": " + done.error());
-  }
   return {};
 }
 
