@@ -5,76 +5,12 @@
 #include <algorithm>
 #include <chrono>
 
+#include "counting/combiner_detail.hpp"
 #include "util/utc_day.hpp"
 
 namespace counting {
-namespace {
 
-using Kind = store::StoreError::Kind;
-
-store::StoreError stopped() { return {"the counter is shutting down", Kind::failed}; }
-store::StoreError overloaded() { return {"too many hits and reads pending", Kind::overloaded}; }
-store::StoreError expired() {
-  return {"not sent to the store within --queue-timeout-ms", Kind::overloaded};
-}
-
-// Takes one of `bound` slots counted by `pending`; false when none is left.
-bool take_slot(std::atomic<std::size_t>& pending, std::size_t bound) {
-  std::size_t now = pending.load(std::memory_order_relaxed);
-  do {
-    if (now >= bound) return false;
-  } while (!pending.compare_exchange_weak(now, now + 1, std::memory_order_relaxed));
-  return true;
-}
-
-// When something queued now must be sent by: `timeout` from now, or never with 0.
-std::chrono::steady_clock::time_point deadline_after(std::chrono::milliseconds timeout) {
-  return timeout.count() > 0 ? std::chrono::steady_clock::now() + timeout
-                             : std::chrono::steady_clock::time_point::max();
-}
-
-// Stands in for the store when a call cannot reach it (the combiner stopped, or is over its
-// bound), so that call still gets an answer: `error`, from every method.
-class UnavailableStore final : public store::Store {
- public:
-  explicit UnavailableStore(store::StoreError error) : error_(std::move(error)) {}
-  void add(const store::Batch& batch, const store::AddCallback& done) override {
-    store::report_batch(std::unexpected(error_), batch.keys.size(), done);
-  }
-  store::StoreResult<std::optional<store::Totals>> get(std::string_view) override {
-    return std::unexpected(error_);
-  }
-  store::StoreResult<std::string> salt(std::string_view) override {
-    return std::unexpected(error_);
-  }
-  store::StoreResult<bool> forget_before(std::string_view) override {
-    return std::unexpected(error_);
-  }
-  store::StoreResult<std::vector<store::DayRow>> history(std::string_view, std::string_view,
-                                                         std::string_view) override {
-    return std::unexpected(error_);
-  }
-  store::StoreResult<store::CounterPage> list(std::string_view, std::string_view,
-                                              std::size_t) override {
-    return std::unexpected(error_);
-  }
-  store::StoreResult<void> set_totals(std::string_view, std::optional<std::int64_t>,
-                                      std::optional<std::int64_t>) override {
-    return std::unexpected(error_);
-  }
-  store::StoreResult<bool> remove(std::string_view) override { return std::unexpected(error_); }
-  store::StoreResult<void> import(std::span<const store::CounterRecord>,
-                                  store::ImportMode) override {
-    return std::unexpected(error_);
-  }
-  store::StoreResult<void> dump(const DumpSink&) override { return std::unexpected(error_); }
-  store::StoreResult<void> ping() override { return std::unexpected(error_); }
-
- private:
-  store::StoreError error_;
-};
-
-}  // namespace
+using namespace combiner_detail;
 
 WriteCombiner::WriteCombiner(store::Store& store, metrics::Registry& metrics,
                              CombinerOptions options)
@@ -129,32 +65,6 @@ void WriteCombiner::hit(std::string key, Visitor visitor, HitCallback done) {
   done(std::unexpected(stopped()));
 }
 
-bool WriteCombiner::admit_read() {
-  if (take_slot(reads_pending_, max_pending_)) return true;
-  metrics_.count_shed();
-  return false;
-}
-
-void WriteCombiner::read(std::string key, ReadCallback done) {
-  if (reader_ != nullptr) {
-    if (!admit_read()) return done(std::unexpected(overloaded()));
-    const auto send_by = deadline_after(queue_timeout_);
-    if (queue_read([&](ReadRound& round) {
-          round.reads[std::move(key)].push_back({std::move(done), send_by});
-        })) {
-      return;
-    }
-    reads_pending_.fetch_sub(1, std::memory_order_relaxed);
-    return done(std::unexpected(stopped()));
-  }
-  if (!admit()) return done(std::unexpected(overloaded()));
-  enqueue([this, key = std::move(key), done = std::move(done)](store::Store& s) mutable {
-    auto value = s.get(key);
-    release(1);
-    done(std::move(value));
-  });
-}
-
 void WriteCombiner::with_store(StoreTask task) {
   if (!admit()) {
     UnavailableStore busy(overloaded());
@@ -164,131 +74,6 @@ void WriteCombiner::with_store(StoreTask task) {
     task(s);
     release(1);
   });
-}
-
-void WriteCombiner::read_with_store(StoreTask task) {
-  if (reader_ == nullptr) return with_store(std::move(task));
-  if (!admit_read()) {
-    UnavailableStore busy(overloaded());
-    return task(busy);
-  }
-  const auto send_by = deadline_after(queue_timeout_);
-  if (queue_read([&](ReadRound& round) { round.tasks.push_back({std::move(task), send_by}); })) {
-    return;
-  }
-  reads_pending_.fetch_sub(1, std::memory_order_relaxed);
-  UnavailableStore closed(stopped());
-  task(closed);
-}
-
-bool WriteCombiner::queue_read(const std::function<void(ReadRound&)>& add) {
-  std::lock_guard lock(read_mutex_);
-  if (read_stopping_) return false;
-  if (!read_worker_.joinable()) read_worker_ = std::thread([this] { run_reader(); });
-  add(queued_reads_);
-  read_wake_.notify_one();
-  return true;
-}
-
-void WriteCombiner::ping(PingCallback done) {
-  const auto now = std::chrono::steady_clock::now();
-  std::optional<Health> reused;
-  {
-    std::lock_guard lock(health_mutex_);
-    if (answered_at_ && now - *answered_at_ < kPingReused) reused = health_of({}, now);
-  }
-  if (reused) return done(*reused);
-  {
-    // One ping at a time, on the store that counts (its connection is what a health check
-    // is about); the checks that come meanwhile wait for its answer.
-    std::lock_guard lock(health_mutex_);
-    ping_waiters_.push_back(std::move(done));
-    if (ping_waiters_.size() > 1) return;
-  }
-  enqueue([this](store::Store& s) {
-    const Health health = note_ping(s.ping());
-    std::vector<PingCallback> waiting;
-    {
-      std::lock_guard lock(health_mutex_);
-      waiting.swap(ping_waiters_);
-    }
-    for (PingCallback& answer : waiting) answer(health);
-  });
-}
-
-Health WriteCombiner::note_ping(const store::StoreResult<void>& pinged) {
-  const auto at = std::chrono::steady_clock::now();
-  std::lock_guard lock(health_mutex_);
-  if (pinged) {
-    if (ping_failed_) write_failed_at_.reset();  // back after an outage
-    answered_at_ = at;
-  }
-  ping_failed_ = !pinged;
-  return health_of(pinged, at);
-}
-
-void WriteCombiner::run_reader() {
-  for (;;) {
-    ReadRound round;
-    {
-      std::unique_lock lock(read_mutex_);
-      read_wake_.wait(lock, [this] { return read_stopping_ || !queued_reads_.empty(); });
-      if (queued_reads_.empty()) return;  // stopping, nothing left
-      std::swap(round, queued_reads_);
-    }
-    read_round(round);
-  }
-}
-
-void WriteCombiner::read_round(ReadRound& round) {
-  for (ReadTask& queued : round.tasks) {
-    if (queued.send_by < std::chrono::steady_clock::now()) {
-      metrics_.count_expired(1);
-      UnavailableStore late(expired());
-      queued.task(late);
-    } else {
-      queued.task(*reader_);
-    }
-    reads_pending_.fetch_sub(1, std::memory_order_relaxed);
-  }
-  for (auto& [key, waiting] : round.reads) {
-    // A read whose deadline passed before its turn is refused, not sent.
-    const auto now = std::chrono::steady_clock::now();
-    const auto on_time = std::partition(waiting.begin(), waiting.end(),
-                                        [now](const Read& r) { return r.send_by < now; });
-    const auto late = static_cast<std::size_t>(on_time - waiting.begin());
-    if (late > 0) metrics_.count_expired(late);
-    reads_pending_.fetch_sub(waiting.size(), std::memory_order_relaxed);
-    for (auto it = waiting.begin(); it != on_time; ++it) it->done(std::unexpected(expired()));
-    if (on_time == waiting.end()) continue;
-    const auto value = reader_->get(key);  // one read for every reader of this key
-    for (auto it = on_time; it != waiting.end(); ++it) it->done(value);
-  }
-}
-
-Health WriteCombiner::health_of(const store::StoreResult<void>& pinged,
-                                std::chrono::steady_clock::time_point now) {
-  if (!pinged && pinged.error().kind == Kind::halted) {
-    metrics_.set_store_halted();
-    return Health::halted;
-  }
-  if (!pinged) return Health::unavailable;
-  const bool failing = write_failed_at_ && now - *write_failed_at_ < kWriteFailureShown;
-  metrics_.set_write_failing(failing);
-  return failing ? Health::cannot_write : Health::ok;
-}
-
-void WriteCombiner::note_write(const KeyResults& results) {
-  const bool failed =
-      !results && results.error().kind != Kind::overloaded && results.error().kind != Kind::refused;
-  if (!results && results.error().kind == Kind::halted) metrics_.set_store_halted();
-  std::lock_guard lock(health_mutex_);
-  if (failed) {
-    write_failed_at_ = std::chrono::steady_clock::now();
-  } else if (results) {
-    write_failed_at_.reset();
-  }
-  metrics_.set_write_failing(failed);
 }
 
 void WriteCombiner::enqueue(Task task) {
@@ -354,47 +139,6 @@ void WriteCombiner::run() {
     }
     process(waiters, tasks);
   }
-}
-
-void WriteCombiner::run_reaper() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    auto next = std::chrono::steady_clock::time_point::max();
-    for (const auto& [key, pending] : waiters_) next = std::min(next, pending.front().send_by);
-    if (next == std::chrono::steady_clock::time_point::max()) {
-      reaper_idle_ = true;
-      reap_wake_.wait(lock);  // until a hit comes, or stop()
-      reaper_idle_ = false;
-      continue;
-    }
-    reap_wake_.wait_until(lock, next);
-    std::vector<Pending> late = take_expired(waiters_, std::chrono::steady_clock::now());
-    if (late.empty()) continue;
-    lock.unlock();
-    refuse_expired(late);
-    lock.lock();
-  }
-}
-
-std::vector<WriteCombiner::Pending> WriteCombiner::take_expired(
-    Waiters& waiters, std::chrono::steady_clock::time_point now) {
-  std::vector<Pending> late;
-  for (auto it = waiters.begin(); it != waiters.end();) {
-    std::vector<Pending>& pending = it->second;  // in arrival order: the late ones first
-    auto first_on_time = std::find_if(pending.begin(), pending.end(),
-                                      [now](const Pending& p) { return p.send_by > now; });
-    std::move(pending.begin(), first_on_time, std::back_inserter(late));
-    pending.erase(pending.begin(), first_on_time);
-    it = pending.empty() ? waiters.erase(it) : std::next(it);
-  }
-  return late;
-}
-
-void WriteCombiner::refuse_expired(std::vector<Pending>& expired_hits) {
-  if (expired_hits.empty()) return;
-  metrics_.count_expired(expired_hits.size());
-  release(expired_hits.size());
-  for (Pending& p : expired_hits) p.done(std::unexpected(expired()));
 }
 
 void WriteCombiner::schedule(std::unique_lock<std::mutex>& lock) {
