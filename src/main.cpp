@@ -114,6 +114,7 @@ std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config
           .queue_timeout = config.queue_timeout,
           .repeat_window = config.rules.repeat_window,
           .max_counters = config.max_counters,
+          .create_counters = !config.rules.owner_creates_counters,
           .clock = {},
           .run_on = core->store->in_process() ? std::move(io_threads) : counting::Runner(),
           .reader = core->reader.get()});

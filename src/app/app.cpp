@@ -254,8 +254,14 @@ void App::count(const Request& request, std::string key, bool from_image_proxy, 
              counting_.is_bot(user_agent)) {
     ignored = metrics::Ignored::bot;
   }
-  auto answer = [reply = std::move(reply),
-                 render = std::move(render)](store::StoreResult<store::HitResult> result) mutable {
+  auto answer = [reply = std::move(reply), render = std::move(render),
+                 owner_creates = counting_.rules.owner_creates_counters](
+                    store::StoreResult<store::HitResult> result) mutable {
+    if (!result && owner_creates && result.error().kind == store::StoreError::Kind::refused) {
+      return reply(error_response(404, "unknown_counter",
+                                  "this counter does not exist, and only its owner creates "
+                                  "counters (PUT /counters/KEY)"));
+    }
     if (!result) return reply(unavailable(result.error(), true));
     if (result->seen == store::Seen::conflict) {
       Response response =

@@ -175,6 +175,13 @@ const Option kOptions[] = {
        if (patterns.empty()) return c.rules.keys = {}, Result{};  // "": every key
        return c.rules.keys.merge(*keys), Result{};
      }},
+    {"--owner-creates-counters", "VC_OWNER_CREATES_COUNTERS",
+     "counting never creates a counter: a key that has none gets 404; the owner creates "
+     "counters with the admin API, PUT /counters/KEY (false)",
+     false,
+     [](Config& c, std::string_view v) {
+       return set_bool(c.rules.owner_creates_counters, "--owner-creates-counters", v);
+     }},
     {"--repeat-window", "VC_REPEAT_WINDOW",
      "seconds in which the same visitor on the same counter counts once (0: every hit)", true,
      [](Config& c, std::string_view v) -> Result {
@@ -446,6 +453,7 @@ std::string describe(const Config& c) {
          " max_pending=" + std::to_string(c.max_pending) +
          " queue_timeout_ms=" + std::to_string(c.queue_timeout.count()) +
          " max_counters=" + std::to_string(c.max_counters) +
+         " owner_creates_counters=" + (c.rules.owner_creates_counters ? "true" : "false") +
          " max_connections=" + std::to_string(c.max_connections) + " count_unit=" +
          (c.rules.unit == counting::policy::CountUnit::views ? "views" : "visitors") +
          " ignore_bots=" + (c.rules.ignore_bots ? "true" : "false") +

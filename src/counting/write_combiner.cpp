@@ -20,6 +20,7 @@ WriteCombiner::WriteCombiner(store::Store& store, metrics::Registry& metrics,
       queue_timeout_(options.queue_timeout),
       repeat_window_(options.repeat_window.count()),
       max_counters_(options.max_counters),
+      create_counters_(options.create_counters),
       clock_(options.clock ? std::move(options.clock)
                            : Clock([] { return std::chrono::system_clock::now(); })),
       run_on_(std::move(options.run_on)),
@@ -264,7 +265,8 @@ void WriteCombiner::commit(Waiters& waiters) {
       .repeat_window = repeat_window_,
       .marker_expires = util::next_utc_midnight(now),
       .keys = keys,
-      .max_counters = max_counters_};
+      .max_counters = max_counters_,
+      .create_counters = create_counters_};
 
   if (syncer_.joinable()) {
     // Deferred sync: every result waits for a sync that begins after this batch.

@@ -84,6 +84,7 @@ struct CombinerOptions {
   std::chrono::milliseconds queue_timeout{0};  // a hit not sent by then: 503; 0: no limit
   std::chrono::seconds repeat_window{0};       // a visitor counted less than this ago repeats
   std::size_t max_counters = 0;  // no new counter past this many (store::Batch); 0: no limit
+  bool create_counters = true;   // false: hits never create a counter (store::Batch)
   Clock clock;                   // wall clock for UTC days; empty: the system's
   Runner run_on;                 // where commits run; empty: a worker thread of the combiner's own
   // A second store on the same data, for reads on a thread of their own; must outlive the
@@ -215,6 +216,7 @@ class WriteCombiner {
   const std::chrono::milliseconds queue_timeout_;
   const std::int64_t repeat_window_;
   const std::size_t max_counters_;
+  const bool create_counters_;
   const Clock clock_;
   const Runner run_on_;
   std::string salt_day_;  // the committing thread's: the day of ids_

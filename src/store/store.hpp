@@ -92,6 +92,8 @@ struct Batch {
   // A key that has no counter yet is refused (`refused`, nothing of it applied) while the
   // store holds this many counters or more; the other keys of the batch go on. 0: no limit.
   std::size_t max_counters = 0;
+  // False: every key that has no counter yet is refused so (only the owner creates them).
+  bool create_counters = true;
 };
 
 // Receives one key's results (one per hit, in order), by the key's index in the batch, or

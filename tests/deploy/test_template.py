@@ -452,7 +452,9 @@ class TemplateContents(unittest.TestCase):
                                              ("VC_REPEAT_WINDOW", "RepeatWindow", 10),
                                              ("VC_RESPECT_DNT", "RespectDnt", "false"),
                                              ("VC_KEYS", "Keys", ""),
-                                             ("VC_MAX_COUNTERS", "MaxCounters", 10000)):
+                                             ("VC_MAX_COUNTERS", "MaxCounters", 10000),
+                                             ("VC_OWNER_CREATES_COUNTERS",
+                                              "OwnerCreatesCounters", "false")):
             self.assertEqual(env[variable], {"Ref": parameter})
             self.assertEqual(params[parameter]["Default"], default)
         self.assertNotIn("VC_RATE_LIMIT", env, "on Lambda the stage throttling is the limit")

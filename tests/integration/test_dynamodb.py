@@ -10,6 +10,7 @@ import tempfile
 import unittest
 
 from dynalite import DUMMY_CREDENTIALS, TablePerTest, check_policy_items
+from owner import ADMIN_ENV, BEARER
 from server import BINARY, Clients, Server
 
 CLIENTS, HITS = 16, 250
@@ -68,6 +69,19 @@ class DynamoDbStoreTest(TablePerTest, unittest.TestCase):
         self.assertEqual([i for i in ids if i.startswith("c")], [], "the refused key wrote items")
         self.assertEqual(self.dynalite.item(table, "#counters")["count"], {"N": "2"})
         self.assertEqual(self.dynalite.item(table, "a")["count"], {"N": "2"})
+
+    def test_only_the_owner_creates_counters(self):
+        table = self.new_table()
+        with Server("--owner-creates-counters", store=self.dynalite.store_url(table),
+                    env={**DUMMY_CREDENTIALS, **ADMIN_ENV}) as s:
+            status, _, body = s.request("POST", "/count/new")
+            self.assertEqual((status, json.loads(body)["error"]), (404, "unknown_counter"))
+            self.assertEqual([item["id"]["S"] for item in self.dynalite.scan(table)
+                              if item["id"]["S"].startswith("new")], [])
+            status = s.request("PUT", "/counters/new", BEARER, '{"views":0,"visitors":0}')[0]
+            self.assertEqual(status, 200)
+            status, _, body = s.request("POST", "/count/new")
+            self.assertEqual((status, json.loads(body)["count"]), (200, 1))
 
     def test_processes_share_the_days_salt(self):
         # Two processes, one after the other and then side by side: the second keeps the

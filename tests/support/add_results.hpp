@@ -20,6 +20,7 @@ struct BatchAt {
   std::int64_t now = 1767268800;  // 2026-01-01T12:00:00Z
   std::int64_t window = 0;        // Batch::repeat_window, seconds
   std::size_t max_counters = 0;   // Batch::max_counters
+  bool create_counters = true;    // Batch::create_counters
 };
 
 // A Batch that owns its keys and visitor ids, written as
@@ -52,7 +53,8 @@ class HitBatch {
                           .repeat_window = at.window,
                           .marker_expires = at.now + 86400,
                           .keys = key_hits_,
-                          .max_counters = at.max_counters};
+                          .max_counters = at.max_counters,
+                          .create_counters = at.create_counters};
   }
   HitBatch(const HitBatch&) = delete;
   HitBatch& operator=(const HitBatch&) = delete;

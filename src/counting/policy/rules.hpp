@@ -28,6 +28,7 @@ struct Rules {
   std::vector<std::string> trusted_proxies;  // CIDRs whose forwarded addresses are believed
   ForwardedHeader forwarded_header = ForwardedHeader::x_forwarded_for;
   KeyPatterns keys;  // which counters may count (and so be created); empty: every key
+  bool owner_creates_counters = false;  // true: counting never creates a counter (PUT does)
 };
 
 }  // namespace counting::policy

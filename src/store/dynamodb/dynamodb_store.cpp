@@ -250,13 +250,20 @@ StoreResult<void> DynamoDbStore::admit_key(const Batch& batch, const KeyHits& ke
   if (std::chrono::steady_clock::now() > key.send_by) {
     return std::unexpected(StoreError{"not sent to the store in time", Kind::overloaded});
   }
-  if (batch.max_counters == 0 || known_counters_.contains("", std::string(key.key))) return {};
+  if ((batch.max_counters == 0 && batch.create_counters) ||
+      known_counters_.contains("", std::string(key.key))) {
+    return {};
+  }
   auto existing = get(key.key);
   if (!existing) return std::unexpected(existing.error());
   if (*existing) {
     known_counters_.insert("", std::string(key.key));
     return {};
   }
+  if (!batch.create_counters) {
+    return std::unexpected(StoreError{"only the owner creates counters", Kind::refused});
+  }
+  if (batch.max_counters == 0) return {};
   // A new counter takes a place in the count of counters first, while there is one.
   auto reserved =
       call("UpdateItem", dynamodb::reserve_counter_request(config_.table, batch.max_counters),
@@ -347,7 +354,9 @@ StoreResult<std::vector<HitResult>> DynamoDbStore::add_key(const Batch& batch, c
     const auto day_write =
         queue.push_beside([&] { day = call("UpdateItem", day_request(1), /*idempotent=*/false); });
     auto body = call("UpdateItem", request, /*idempotent=*/false);
-    if (body && batch.max_counters > 0) known_counters_.insert("", std::string(key.key));
+    if (body && (batch.max_counters > 0 || !batch.create_counters)) {
+      known_counters_.insert("", std::string(key.key));
+    }
     if (body || body.error().outcome_unknown) {
       day_write->join();  // the counter took the hits, or may have: so does the history
     } else if (!day_write->drop_or_join() && day) {

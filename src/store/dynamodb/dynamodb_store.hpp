@@ -153,7 +153,8 @@ class DynamoDbStore final : public Store {
   // Why a call failed after its retries (not yet logged), and whether it may have applied.
   // Whether a key's requests may go out at all: its send_by has not passed, and with
   // Batch::max_counters, its counter exists or takes one of the places left in the item
-  // dynamodb::kCountersId. Nothing of the key is written when it fails.
+  // dynamodb::kCountersId (without Batch::create_counters, it exists). Nothing of the key
+  // is written when it fails.
   StoreResult<void> admit_key(const Batch& batch, const KeyHits& key);
   struct CallError {
     std::string why;

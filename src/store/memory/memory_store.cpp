@@ -11,7 +11,9 @@ void MemoryStore::add(const Batch& batch, const AddCallback& done) {
   for (std::size_t i = 0; i < batch.keys.size(); ++i) {
     const KeyHits& key = batch.keys[i];
     const std::string name(key.key);
-    if (batch.max_counters > 0 && !totals_.contains(name) && totals_.size() >= batch.max_counters) {
+    if (!totals_.contains(name) &&
+        (!batch.create_counters ||
+         (batch.max_counters > 0 && totals_.size() >= batch.max_counters))) {
       done(i, std::unexpected(StoreError{"too many counters", StoreError::Kind::refused}));
       continue;
     }

@@ -4,7 +4,8 @@
 -- them hit by hit).
 --
 -- ARGV: prefix, day, now, repeat window (s), marks' expiry (epoch s), answers' lifetime (s),
--- the number of keys, the most counters there may be (0: no limit), then per key: the key,
+-- the number of keys, the most counters there may be (0: no limit; -1: no new one), then
+-- per key: the key,
 -- its number of hits, then per hit: the visitor id ('' untracked) and the Idempotency-Key
 -- (''). Returns per hit: what it did (0 new visitor, 1 returning, 2 repeat, 3 replayed, 4
 -- refused: a new counter past the limit, nothing written), then the views and visitors
@@ -24,8 +25,8 @@ for _ = 1, tonumber(ARGV[7]) do
   local marks = prefix .. 'm:' .. day .. ':' .. key
   local before = redis.call('HMGET', counter, 'views', 'visitors')
   repeat  -- once; `break` goes on to the next key (Lua 5.1 has no goto)
-    if max_counters > 0 and not before[1] and
-        redis.call('ZCARD', prefix .. 'keys') >= max_counters then
+    if not before[1] and (max_counters < 0 or (max_counters > 0 and
+        redis.call('ZCARD', prefix .. 'keys') >= max_counters)) then
       for _ = 1, hits do
         out[#out + 1] = REFUSED
         out[#out + 1] = 0

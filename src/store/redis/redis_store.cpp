@@ -93,14 +93,15 @@ std::expected<Reply, redis::ClientError> RedisStore::script(std::string_view scr
 }
 
 void RedisStore::add(const Batch& batch, const AddCallback& done) {
-  std::vector<std::string> args{client_.config().prefix,
-                                std::string(batch.day),
-                                std::to_string(batch.now),
-                                std::to_string(batch.repeat_window),
-                                std::to_string(batch.marker_expires),
-                                std::to_string(kIdempotencySeconds),
-                                std::to_string(batch.keys.size()),
-                                std::to_string(batch.max_counters)};
+  std::vector<std::string> args{
+      client_.config().prefix,
+      std::string(batch.day),
+      std::to_string(batch.now),
+      std::to_string(batch.repeat_window),
+      std::to_string(batch.marker_expires),
+      std::to_string(kIdempotencySeconds),
+      std::to_string(batch.keys.size()),
+      batch.create_counters ? std::to_string(batch.max_counters) : std::string("-1")};
   std::size_t hit_count = 0;
   for (const KeyHits& key : batch.keys) {
     hit_count += key.hits.size();

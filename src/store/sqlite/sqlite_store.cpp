@@ -161,6 +161,10 @@ StoreResult<std::vector<HitResult>> SqliteStore::add_key(const Batch& batch, con
                                                          std::size_t& created) {
   auto before = get(key.key);
   if (!before) return std::unexpected(before.error());
+  if (!*before && !batch.create_counters) {
+    return std::unexpected(
+        StoreError{"only the owner creates counters", StoreError::Kind::refused});
+  }
   if (!*before && batch.max_counters > 0) {  // a new counter, if any hit counts
     if (!counters_) {
       auto counted = count_counters();

@@ -469,5 +469,30 @@ TEST_F(AppTest, OnlyTheListedKeysCountOrAreCreated) {
   EXPECT_EQ(stored("blog/x"), 1);
 }
 
+TEST_F(AppTest, WhenOnlyTheOwnerCreatesCountersANewKeyIs404UntilPut) {
+  store::MemoryStore memory;
+  metrics::Registry metrics;
+  counting::CombinerOptions options;
+  options.create_counters = false;
+  counting::WriteCombiner counter(memory, metrics, std::move(options));
+  CountingOptions counting;
+  counting.rules.owner_creates_counters = true;
+  App app(counter, metrics, *OriginPolicy::create({}, false), std::move(counting),
+          OwnerOptions{.admin = *AdminToken::create("0123456789abcdef"),
+                       .private_stats = false,
+                       .metrics_listener = false,
+                       .demo_page = true,
+                       .clock = {}});
+  const Response refused = send(app, request("POST", "/count/new"));
+  EXPECT_EQ(refused.status, 404);
+  EXPECT_NE(refused.body.find("\"error\":\"unknown_counter\""), std::string::npos) << refused.body;
+  EXPECT_EQ(memory.get("new").value(), std::nullopt);
+  const Response put =
+      send(app, request("PUT", "/counters/new", {{"authorization", "Bearer 0123456789abcdef"}},
+                        R"({"views":0,"visitors":0})"));
+  EXPECT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(send(app, request("POST", "/count/new")).body, R"({"count":1})");
+}
+
 }  // namespace
 }  // namespace app

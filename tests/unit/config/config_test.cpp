@@ -146,8 +146,9 @@ TEST(Config, Bounds) {
   EXPECT_EQ(c->max_connections, 200U);
   EXPECT_EQ(c->queue_timeout.count(), 0);
   EXPECT_NE(describe(*c).find("max_pending=50 queue_timeout_ms=0 max_counters=0 "
-                              "max_connections=200"),
+                              "owner_creates_counters=false max_connections=200"),
             std::string::npos);
+  EXPECT_TRUE(parse_with({"serve", "--owner-creates-counters"})->rules.owner_creates_counters);
   EXPECT_EQ(parse_with({"serve", "--max-counters", "7"})->max_counters, 7U);
   EXPECT_NE(parse_with({"--max-counters", "-1"}).error().find("--max-counters"), std::string::npos);
   EXPECT_EQ(parse_with({"serve"})->queue_timeout.count(), 3000);

@@ -131,6 +131,10 @@ TEST_P(OwnerOpsTest, MaxCountersRefusesNewCountersAndARemovalMakesRoom) {
   EXPECT_TRUE(testing_support::add_one(*store_, room).has_value());
 }
 
+TEST_P(OwnerOpsTest, WithoutCreateCountersOnlyTheOwnerMakesCounters) {
+  testing_support::expect_owner_created_counters_kept(*store_);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, OwnerOpsTest, ::testing::Values("memory", "sqlite"));
 
 }  // namespace

@@ -138,6 +138,10 @@ TEST_F(RedisStoreTest, MaxCountersRefusesNewCounters) {
   testing_support::expect_max_counters_kept(*store_);
 }
 
+TEST_F(RedisStoreTest, WithoutCreateCountersOnlyTheOwnerMakesCounters) {
+  testing_support::expect_owner_created_counters_kept(*store_);
+}
+
 TEST_F(RedisStoreTest, OwnerCallsKeepTheirContracts) {
   const std::vector<CounterRecord> records = {
       {"a", {10, 4}, {{"2026-01-01", {3, 1}}, {"2026-01-05", {7, 3}}}},
