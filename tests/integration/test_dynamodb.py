@@ -82,6 +82,9 @@ class DynamoDbStoreTest(TablePerTest, unittest.TestCase):
             self.assertEqual(status, 200)
             status, _, body = s.request("POST", "/count/new")
             self.assertEqual((status, json.loads(body)["count"]), (200, 1))
+            self.assertEqual(s.request("DELETE", "/counters/new", BEARER)[0], 200)
+        # Without --max-counters, a removal leaves no count of counters behind.
+        self.assertIsNone(self.dynalite.item(table, "#counters"))
 
     def test_processes_share_the_days_salt(self):
         # Two processes, one after the other and then side by side: the second keeps the

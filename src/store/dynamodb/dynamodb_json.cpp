@@ -71,6 +71,18 @@ std::string reserve_counter_request(std::string_view table, std::size_t max) {
   return json::serialize(body);
 }
 
+std::string release_counter_request(std::string_view table) {
+  json::object body;
+  body["TableName"] = table;
+  body["Key"] = key_of(kCountersId);
+  body["UpdateExpression"] = "ADD #n :minus_one";
+  body["ConditionExpression"] = "attribute_exists(#n)";
+  body["ExpressionAttributeNames"] = json::object{{"#n", "count"}};
+  body["ExpressionAttributeValues"] = json::object{{":minus_one", number_value(-1)}};
+  body["ReturnValues"] = "NONE";
+  return json::serialize(body);
+}
+
 std::string add_request(std::string_view table, std::string_view id,
                         std::initializer_list<NumberAttribute> addends, bool return_new) {
   json::object body;

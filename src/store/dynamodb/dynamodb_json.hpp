@@ -44,6 +44,9 @@ inline constexpr std::string_view kCountersId = "#counters";
 // UpdateItem on kCountersId: one counter more, only while fewer than `max` are counted; a
 // ConditionalCheckFailedException when `max` are.
 std::string reserve_counter_request(std::string_view table, std::size_t max);
+// UpdateItem on kCountersId: one counter less, only where that count exists (a table that
+// never had --max-counters gets no such item); a ConditionalCheckFailedException otherwise.
+std::string release_counter_request(std::string_view table);
 
 // UpdateItem: `ADD` each addend on item `id`; with `return_new`, the answer holds the new
 // values (UPDATED_NEW).

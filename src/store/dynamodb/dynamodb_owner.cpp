@@ -206,11 +206,11 @@ StoreResult<bool> DynamoDbStore::remove(std::string_view key) {
   if (!scanned) return std::unexpected(scanned.error());
   if (auto deleted = write_batches(deletes); !deleted) return std::unexpected(deleted.error());
   if (*existed) {  // its place in the count of counters (--max-counters) is free again
-    auto freed = call("UpdateItem",
-                      dynamodb::add_request(config_.table, dynamodb::kCountersId, {{"count", -1}},
-                                            /*return_new=*/false),
+    auto freed = call("UpdateItem", dynamodb::release_counter_request(config_.table),
                       /*idempotent=*/false);
-    if (!freed) fail("UpdateItem", "count of counters not lowered: " + freed.error().why);
+    if (!freed && freed.error().type != "ConditionalCheckFailedException") {
+      fail("UpdateItem", "count of counters not lowered: " + freed.error().why);
+    }
   }
   return *existed;
 }
