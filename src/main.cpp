@@ -197,6 +197,12 @@ int main(int argc, char** argv) {
     if (!args.empty() && (args[0] == "export" || args[0] == "import" || args[0] == "backup" ||
                           args[0] == "healthcheck")) {
       const auto rest = std::span(args).subspan(1);
+      for (const std::string_view arg : rest) {
+        if (arg == "--help" || arg == "-h") {
+          std::cout << cli::help(args[0]);
+          return 0;
+        }
+      }
       if (args[0] == "backup") return cli::run_backup(rest);
       if (args[0] == "healthcheck") return cli::run_healthcheck(rest, environment);
       return args[0] == "export" ? cli::run_export(rest, environment)

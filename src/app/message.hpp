@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/text.hpp"
+
 namespace app {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -47,7 +49,15 @@ struct Response {
   // An answer to HEAD: the headers (Content-Length the body's) without the body.
   bool head = false;
 
+  // Sets header `name` to `value`, replacing any value it had (names compare ignoring case),
+  // so a header is never sent twice with two values.
   void set(std::string name, std::string value) {
+    for (auto& [key, old] : headers) {
+      if (util::equals_ignoring_case(key, name)) {
+        old = std::move(value);
+        return;
+      }
+    }
     headers.emplace_back(std::move(name), std::move(value));
   }
 };

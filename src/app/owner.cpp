@@ -125,13 +125,14 @@ void App::handle_list(const Request& request, Done done) {
   const auto limit_text = param(*params, "limit");
   const auto limit =
       limit_text ? util::bounded_number<std::int64_t>(*limit_text, 1, kMaxPage) : kDefaultPage;
-  const auto days =
-      util::bounded_number<std::int64_t>(param(*params, "days").value_or("0"), 0, kMaxHistoryDays);
+  const auto days_text = param(*params, "days");  // absent: no days in the listing
+  const auto days = days_text ? util::bounded_number<std::int64_t>(*days_text, 1, kMaxHistoryDays)
+                              : std::optional<std::int64_t>(0);
   if (prefix.size() > kMaxKeyBytes || cursor.size() > kMaxKeyBytes) {
     return done(error_response(400, "bad_query", "prefix and cursor are keys: at most 128 bytes"));
   }
   if (!limit) return done(error_response(400, "bad_query", "limit must be 1-1000"));
-  if (!days) return done(error_response(400, "bad_query", "days must be 0-366"));
+  if (!days) return done(error_response(400, "bad_query", "days must be 1-366"));
   const DayRange range = last_days(today(), static_cast<int>(std::max<std::int64_t>(*days, 1)));
   counter_.with_store([=, this, done = std::move(done)](store::Store& store) mutable {
     auto page = store.list(prefix, cursor, static_cast<std::size_t>(*limit));

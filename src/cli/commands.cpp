@@ -9,6 +9,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <string>
 
 #include "aws/http_client.hpp"
 #include "cli/progress.hpp"
@@ -71,14 +72,64 @@ struct CloseFile {
   void operator()(std::FILE* file) const { std::fclose(file); }
 };
 
+constexpr std::string_view kExitCodes =
+    "exit status: 0 done, 1 the store or a file failed, 2 bad usage or a bad input line\n";
+
 }  // namespace
+
+std::string_view help(std::string_view command) {
+  static const std::string kExport =
+      std::string(
+          "usage: visitor-counter export --store URL [--output FILE]\n\n"
+          "Writes every counter, its totals and its daily history, as JSON Lines: a first line\n"
+          "naming the format, then one counter per line, sorted by key. Reads the store only:\n"
+          "a SQLite file that does not exist is an error, never created.\n\n"
+          "  --store URL     sqlite:PATH, dynamodb://TABLE?region=REGION or redis://HOST:PORT\n"
+          "  --output FILE   write FILE (complete or not at all: written beside it, synced,\n"
+          "                  renamed); without it, stdout\n\n") +
+      std::string(kExitCodes);
+  static const std::string kImport =
+      std::string(
+          "usage: visitor-counter import --store URL [--input FILE] [--mode set|add] "
+          "[--dry-run]\n\n"
+          "Reads an export (or a key,count CSV), checks every line first, then writes in\n"
+          "batches. A bad line is reported with its number and nothing is written.\n\n"
+          "  --store URL     sqlite:PATH (created if missing), dynamodb://... or redis://...\n"
+          "  --input FILE    read FILE; without it, stdin\n"
+          "  --mode set      make each counter and listed day equal to the input's (default;\n"
+          "                  running it twice changes nothing)\n"
+          "  --mode add      add the input's numbers to the store's\n"
+          "  --dry-run       check the input, write nothing\n\n") +
+      std::string(kExitCodes);
+  static const std::string kBackup =
+      std::string(
+          "usage: visitor-counter backup --store sqlite:PATH --output FILE\n\n"
+          "Copies a SQLite store with SQLite's online backup API: one consistent snapshot,\n"
+          "also while a server writes to it. The copy holds the counters and their history,\n"
+          "not the day's salt or visitor marks. It is synced, then renamed into place.\n\n"
+          "  --store sqlite:PATH   the database to copy (never created)\n"
+          "  --output FILE         the copy\n\n") +
+      std::string(kExitCodes);
+  static const std::string kHealthcheck =
+      "usage: visitor-counter healthcheck [--listen HOST:PORT] [--timeout-ms N]\n\n"
+      "Asks a running server for GET /healthz, for a container's HEALTHCHECK.\n\n"
+      "  --listen HOST:PORT   where the server listens (default $VC_LISTEN, then\n"
+      "                       127.0.0.1:8080; a wildcard address is asked on loopback)\n"
+      "  --timeout-ms N       give up after N ms (2000)\n\n"
+      "exit status: 0 the server answered 200, 1 anything else, 2 bad usage\n";
+  if (command == "export") return kExport;
+  if (command == "import") return kImport;
+  if (command == "backup") return kBackup;
+  if (command == "healthcheck") return kHealthcheck;
+  return {};
+}
 
 int run_export(std::span<const std::string_view> args, const store::Environment& env) {
   constexpr std::string_view kKnown[] = {"--store=", "--output="};
   auto flags = parse_flags(args, kKnown);
   if (!flags)
     return fail("export", flags.error() + " (usage: export --store URL [--output FILE])", 2);
-  auto store = store::make_store(flags->at("--store"), {}, env);
+  auto store = store::make_store(flags->at("--store"), {.sync = {}, .create = false}, env);
   if (!store) return fail("export", store.error(), 1);
 
   const auto output = flags->find("--output");

@@ -17,6 +17,10 @@
 
 namespace cli {
 
+// The help of `command` (export, import, backup or healthcheck): its usage line, what it
+// does, each flag and its exit codes; empty for any other word.
+std::string_view help(std::string_view command);
+
 // `args` are the words after the command's name. Returns the process's exit code: 0 done,
 // 1 the store or a file failed, 2 bad usage or a bad input line (nothing written).
 int run_export(std::span<const std::string_view> args, const store::Environment& env);

@@ -78,19 +78,23 @@ const Option kOptions[] = {
      "(127.0.0.1:8080)",
      true, set_listen},
     {"--store", "VC_STORE",
-     "store URL: sqlite:PATH, memory: or dynamodb://TABLE[?region=REGION&...] "
+     "store URL: sqlite:PATH, memory:, dynamodb://TABLE[?region=REGION&...], or "
+     "redis://[[USER]:PASSWORD@]HOST:PORT[/DB][?prefix=P&timeout_ms=N] (rediss:// for TLS) "
      "(sqlite:var/counter.db)",
      true, [](Config& c, std::string_view v) -> Result { return c.store = v, Result{}; }},
     {"--allow-origin", "VC_ALLOW_ORIGINS",
-     "origin allowed to count: exact, * or http://host:* (repeatable; env: comma-separated; "
-     "default: none, only requests without Origin)",
+     "origin whose pages may count and read (/count, /counters, /history, /badge): exact, * "
+     "or http://host:* (repeatable; env: comma-separated; default: none, only requests "
+     "without Origin)",
      true, [](Config& c, std::string_view v) -> Result { return split_origins(c, v), Result{}; }},
     {"--public-url", "VC_PUBLIC_URL",
      "origin the demo page is served from, http(s)://host[:port], no path; it may count "
      "without being on the allow-list (default: the listen address if it is a loopback "
      "address, e.g. http://127.0.0.1:8080; otherwise, and on Lambda, none)",
      true, [](Config& c, std::string_view v) -> Result { return c.public_url = v, Result{}; }},
-    {"--require-origin", "VC_REQUIRE_ORIGIN", "refuse counting requests without Origin (false)",
+    {"--require-origin", "VC_REQUIRE_ORIGIN",
+     "refuse requests without Origin on /count, /counters, /history and /badge: counting and "
+     "reading alike (false)",
      false,
      [](Config& c, std::string_view v) {
        return set_bool(c.require_origin, "--require-origin", v);
@@ -421,7 +425,7 @@ std::string help_text() {
       "       visitor-counter healthcheck [--listen HOST:PORT] [--timeout-ms N]\n"
       "           asks the server at HOST:PORT (or $VC_LISTEN) for /healthz: exit 0 on 200\n"
       "       visitor-counter --version\n"
-      "       visitor-counter --help\n\nflags "
+      "       visitor-counter --help, or COMMAND --help for one command\n\nflags "
       "(each also settable by its environment variable; a flag wins):\n";
   for (const Option& option : kOptions) {
     out += "  " + std::string(option.flag) + (option.takes_value ? " VALUE" : "") + "  [" +

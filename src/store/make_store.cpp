@@ -42,7 +42,7 @@ std::expected<std::unique_ptr<Store>, std::string> make_store(std::string_view u
   if (url.starts_with("sqlite:")) {
     const std::string path(url.substr(7));
     if (path.empty()) return std::unexpected("store URL sqlite:PATH needs a path");
-    auto opened = SqliteStore::open(path, options.sync);
+    auto opened = SqliteStore::open(path, options.sync, options.create);
     if (!opened) return std::unexpected(opened.error());
     return std::unique_ptr<Store>(std::move(*opened));
   }

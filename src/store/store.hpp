@@ -259,6 +259,9 @@ enum class SyncMode { full, normal };
 
 struct StoreOptions {
   SyncMode sync = SyncMode::full;
+  // False for commands that only read (export): a SQLite file that does not exist is an
+  // error, and nothing is created. (DynamoDB and Redis stores never create anything.)
+  bool create = true;
 };
 
 // Returns the variable's value or nullptr, like std::getenv.

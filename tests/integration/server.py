@@ -109,6 +109,9 @@ def send(conn, method, path, headers=None, body=None):
     conn.request(method, path, body=body, headers=headers or {})
     response = conn.getresponse()
     data = response.read().decode()
+    names = [k.lower() for k, _ in response.getheaders()]
+    # The server never sends a header twice (a repeated Cache-Control once did).
+    assert len(names) == len(set(names)), ("a header sent twice", method, path, names)
     return response.status, {k.lower(): v for k, v in response.getheaders()}, data
 
 

@@ -64,6 +64,19 @@ class BackupTest(unittest.TestCase):
             with sqlite3.connect(copy) as db:
                 self.assertEqual(db.execute("PRAGMA integrity_check").fetchall(), [("ok",)])
                 [(backed_up,)] = db.execute("SELECT count FROM counters WHERE id = 'page'")
+                # No salt and no visitor mark: a kept backup cannot tie a visitor id to an
+                # address. The copy is one file (not in WAL mode).
+                self.assertEqual(db.execute("SELECT count(*) FROM salts").fetchone(), (0,))
+                self.assertEqual(db.execute("SELECT count(*) FROM marks").fetchone(), (0,))
+                self.assertEqual(db.execute("PRAGMA journal_mode").fetchone(), ("delete",))
+            self.assertFalse(os.path.exists(copy + "-wal"))
+            with sqlite3.connect(s.db_path) as live:
+                [(salt,)] = live.execute("SELECT salt FROM salts")
+                [(mark,)] = live.execute("SELECT visitor FROM marks LIMIT 1")
+            with open(copy, "rb") as f:
+                raw = f.read()
+            self.assertNotIn(bytes(salt), raw)  # overwritten, not just unlinked from the tree
+            self.assertNotIn(mark.encode() if isinstance(mark, str) else bytes(mark), raw)
             self.assertGreaterEqual(backed_up, 50)
             self.assertLessEqual(backed_up, 50 + sent[0])
             self.assertEqual(s.stop()[0], 0)

@@ -189,7 +189,8 @@ class OwnerApi:
             self.assertEqual(len(only["days"]), 7)
             self.assertEqual(only["days"][-1]["date"], day(0))
             self.assertEqual(only["days"][-2], {"date": day(-1), "views": 3, "visitors": 1})
-            for query in ["limit=0", "limit=1001", "days=367", "limit=x", "prefix=" + "p" * 129]:
+            for query in ["limit=0", "limit=1001", "days=0", "days=367", "limit=x",
+                          "prefix=" + "p" * 129]:
                 status, _, body = self.get_json(s, "/counters?" + query)
                 self.assertEqual((status, body["error"]), (400, "bad_query"), query)
 

@@ -44,6 +44,33 @@ std::expected<void, std::string> backup_sqlite(const std::string& path, const st
     std::filesystem::remove(partial);
     return std::unexpected(why);
   }
+  // The copy keeps the counters, their history and the Idempotency-Key answers, but not the
+  // day's salt nor the visitor marks made with it: a backup kept for years must not let
+  // anyone recompute who visited. secure_delete overwrites the freed pages; the rollback
+  // journal (the copy leaves WAL mode, so no -wal file is left beside it) is deleted at
+  // commit.
+  // (A file of schema version 1, never opened by a newer server, has neither table.)
+  std::string clear = "PRAGMA journal_mode=DELETE; PRAGMA secure_delete=ON; BEGIN;";
+  for (const char* table : {"marks", "salts"}) {
+    sqlite3_stmt* exists = nullptr;
+    const std::string query =
+        std::string("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '") + table + "'";
+    if (sqlite3_prepare_v2(copy, query.c_str(), -1, &exists, nullptr) == SQLITE_OK &&
+        sqlite3_step(exists) == SQLITE_ROW) {
+      clear += std::string(" DELETE FROM ") + table + ";";
+    }
+    sqlite3_finalize(exists);
+  }
+  clear += " COMMIT;";
+  char* error = nullptr;
+  if (sqlite3_exec(copy, clear.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string why = "cannot clear the day's salt from the copy: " +
+                      std::string(error != nullptr ? error : sqlite3_errmsg(copy));
+    sqlite3_free(error);
+    close_both();
+    std::filesystem::remove(partial);
+    return std::unexpected(why);
+  }
   close_both();
   if (auto done = util::sync_and_rename(partial, output); !done) {
     return std::unexpected("cannot finish " + output + ": " + done.error());

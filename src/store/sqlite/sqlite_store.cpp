@@ -52,10 +52,18 @@ std::expected<void, std::string> make_parent_folder(const std::string& path) {
 using namespace sqlite_detail;
 
 std::expected<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const std::string& path,
-                                                                           SyncMode sync) {
-  if (auto made = make_parent_folder(path); !made) return std::unexpected(made.error());
+                                                                           SyncMode sync,
+                                                                           bool create) {
+  if (!create) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+      return std::unexpected("no database at " + path + " (this command never creates one)");
+    }
+  } else if (auto made = make_parent_folder(path); !made) {
+    return std::unexpected(made.error());
+  }
   sqlite3* db = nullptr;
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   std::unique_ptr<SqliteStore> store(new SqliteStore(db));
   if (rc != SQLITE_OK) {

@@ -41,9 +41,11 @@ namespace store {
 class SqliteStore final : public Store {
  public:
   // Opens or creates the database at `path` (and its parent folder). Fails when the path
-  // is unusable or the file is not an SQLite database.
+  // is unusable or the file is not an SQLite database, and, with `create` false, when there
+  // is no file at `path` (then it creates nothing).
   static std::expected<std::unique_ptr<SqliteStore>, std::string> open(const std::string& path,
-                                                                       SyncMode sync);
+                                                                       SyncMode sync,
+                                                                       bool create = true);
   ~SqliteStore() override;
 
   // One transaction: every key or none. A failed commit reports `failed` to all.

@@ -234,7 +234,7 @@ TEST_F(AppTest, BadgeCountsAndAnswersSvg) {
   EXPECT_EQ(header(r, "Cache-Control"), "no-cache, no-store, must-revalidate, max-age=0");
   EXPECT_EQ(header(r, "ETag"), entity_tag(r.body));
   EXPECT_EQ(header(r, "X-Content-Type-Options"), "nosniff");
-  EXPECT_EQ(call("GET", "/badge/home.svg?cache=bust").status, 200);
+  EXPECT_EQ(call("GET", "/badge/home.svg?count=true").status, 200);
   EXPECT_EQ(stored("home"), 2);
   const Response big = call("GET", "/badge/blog%2Fa.svg");
   EXPECT_EQ(stored("blog/a"), 1);
@@ -266,7 +266,8 @@ TEST_F(AppTest, BadgeUnchangedIs304) {
 TEST_F(AppTest, BadBadgeRequestsAre400JsonAndCountNothing) {
   for (const char* target :
        {"/badge/.svg", "/badge/%2e%2e.svg", "/badge/a%20b.svg", "/badge/x.svg?color=nope",
-        "/badge/x.svg?label=", "/badge/x.svg?count=maybe", "/badge/x.svg?label=%zz"}) {
+        "/badge/x.svg?label=", "/badge/x.svg?count=maybe", "/badge/x.svg?label=%zz",
+        "/badge/x.svg?colour=green", "/badge/x.svg?foo=bar", "/badge/x.svg?period=7d&x=1"}) {
     const Response r = call("GET", target);
     EXPECT_EQ(r.status, 400) << target;
     EXPECT_EQ(header(r, "Content-Type"), "application/json") << target;

@@ -22,14 +22,27 @@ int number_after(const std::string& svg, std::string_view prefix) {
   return std::stoi(svg.substr(at + prefix.size(), end - at - prefix.size()));
 }
 
-TEST(BadgeQuery, DefaultsWhenEmptyOrUnknown) {
-  for (const char* query : {"", "&", "cache=123", "x&y=&=z", "Label=ignored"}) {
+TEST(BadgeQuery, DefaultsWhenEmpty) {
+  for (const char* query : {"", "&", "&&"}) {
     const auto options = parse_badge_query(query);
     ASSERT_TRUE(options) << query;
     EXPECT_EQ(options->label, "visitors") << query;
     EXPECT_EQ(options->color, "#007ec6") << query;
     EXPECT_TRUE(options->count) << query;
   }
+}
+
+// A misspelt or unknown option is refused, not ignored: ignoring it would count a hit the
+// owner meant to style. A plain name is echoed; anything else is not.
+TEST(BadgeQuery, UnknownOptionsAreRefused) {
+  for (const char* query : {"colour=green", "cache=123", "x", "=z", "Label=views", "foo=bar"}) {
+    const auto options = parse_badge_query(query);
+    ASSERT_FALSE(options) << query;
+    EXPECT_NE(options.error().find("label, color, count and period"), std::string::npos) << query;
+  }
+  EXPECT_NE(parse_badge_query("colour=green").error().find("'colour'"), std::string::npos);
+  EXPECT_EQ(parse_badge_query("%22%3E=1").error().find('"'), std::string::npos);
+  EXPECT_FALSE(parse_badge_query("color=green&foo=1"));
 }
 
 TEST(BadgeQuery, Label) {

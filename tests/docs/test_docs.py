@@ -1,0 +1,47 @@
+"""The docs' examples (run_docs.py): the matcher's rules, a file whose example is wrong is
+caught, and every `console` example of README.md and docs/*.md prints what the docs show."""
+import os
+import tempfile
+import unittest
+
+import run_docs
+
+
+class MatcherTest(unittest.TestCase):
+    def test_lines_and_ellipses(self):
+        self.assertTrue(run_docs.matches(["a", "b"], ["a", "b"]))
+        self.assertFalse(run_docs.matches(["a"], ["a", "b"]))
+        self.assertTrue(run_docs.matches(["...", "b"], ["a", "x", "b"]))
+        self.assertTrue(run_docs.matches(["a", "...", "b"], ["a", "b"]))
+        self.assertTrue(run_docs.matches(['{"count":...}'], ['{"count":12}']))
+        self.assertFalse(run_docs.matches(['{"count":1}'], ['{"count":12}']))
+        self.assertFalse(run_docs.matches(["a.c"], ["abc"]))  # only ... is special
+
+
+class RunnerTest(unittest.TestCase):
+    def test_a_wrong_example_fails_and_a_right_one_passes(self):
+        with tempfile.TemporaryDirectory() as folder:
+            page = os.path.join(folder, "page.md")
+            with open(page, "w") as f:
+                f.write("```console\n$ echo one\none\n$ false\n[exit 1]\n"
+                        "$ echo a \\\n  b\na b\n```\n"
+                        "```sh\n$ this is not run\n```\n"
+                        "```console\n$ echo two\nthree\n```\n")
+            failures = run_docs.run_file(page)
+        self.assertEqual(len(failures), 1, failures)
+        self.assertIn("page.md:14: $ echo two", failures[0])
+
+    def test_every_example_in_the_docs(self):
+        paths = [os.path.join(run_docs.ROOT, "README.md")] + sorted(
+            os.path.join(run_docs.ROOT, "docs", name)
+            for name in os.listdir(os.path.join(run_docs.ROOT, "docs")) if name.endswith(".md"))
+        total, failures = 0, []
+        for path in paths:
+            total += len(run_docs.examples(path)[0])
+            failures += run_docs.run_file(path)
+        self.assertGreater(total, 20)  # the docs do show runnable examples
+        self.assertEqual(failures, [], "\n\n".join(failures))
+
+
+if __name__ == "__main__":
+    unittest.main()
