@@ -11,7 +11,7 @@ VC_REPEAT_WINDOW ?= 10
 VC_RATE_LIMIT ?= 5/s,burst=20
 VC_MAX_COUNTERS ?= 10000
 
-.PHONY: all deps build run fleet-demo package image test test-asan test-fresh fuzz format-check bench soak clean
+.PHONY: all deps build run fleet-demo package dist deb image test test-asan test-fresh fuzz format-check bench soak clean
 
 all: build
 
@@ -39,6 +39,19 @@ package: deps
 	cmake --preset lambda $(CMAKE_FLAGS) >/dev/null
 	cmake --build build/lambda -j$(JOBS)
 	deploy/package.sh build/lambda/visitor-counter dist/visitor-counter-lambda.zip
+
+# The self-hosting release: one fully static binary (Redis included), packed as
+# dist/visitor-counter-VERSION-linux-ARCH.tar.gz (deploy/make-tarball) ...
+dist: deps
+	cmake --preset dist $(CMAKE_FLAGS) >/dev/null
+	cmake --build build/dist -j$(JOBS)
+	deploy/make-tarball build/dist/visitor-counter dist
+
+# ... and as dist/visitor-counter_VERSION_ARCH.deb (deploy/debian/build-deb): the binary, the
+# hardened systemd unit, /etc/default/visitor-counter. `apt-get install ./dist/visitor-counter_*.deb`.
+deb: dist
+	@scripts/install-deps deb
+	deploy/debian/build-deb build/dist/visitor-counter dist
 
 # The container image (deploy/container, docs/container.md): the static binary of `package`
 # FROM scratch, built with podman into its usual storage (podman run finds it there) and
