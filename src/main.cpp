@@ -95,8 +95,10 @@ std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config
   if (!origins) return std::unexpected(origins.error());
   auto admin = admin_token(config);
   if (!admin) return std::unexpected(admin.error());
-  auto store =
-      store::make_store(config.store, store::StoreOptions{.sync = config.sync}, environment);
+  auto store = store::make_store(
+      config.store,
+      store::StoreOptions{.sync = config.sync, .create = true, .keep_days = config.keep_days},
+      environment);
   if (!store) return std::unexpected(store.error());
   auto core = std::make_unique<Core>();
   core->store = std::move(*store);

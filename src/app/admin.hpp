@@ -1,5 +1,5 @@
 // The owner's access: the admin token that guards the admin API and the dashboard
-// (README "Admin API"). Without a configured token those routes do not exist (404).
+// (docs/owners.md). Without a configured token those routes do not exist (404).
 #pragma once
 
 #include <expected>

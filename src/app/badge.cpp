@@ -1,7 +1,6 @@
 // Badge options and SVG drawing.
 #include "app/badge.hpp"
 
-#include <algorithm>
 #include <array>
 #include <cmath>
 #include <optional>
@@ -223,16 +222,6 @@ std::expected<void, std::string> apply_option(BadgeOptions& options, std::string
     } else {
       return std::unexpected("period must be 7d or 30d");
     }
-  } else {
-    // A misspelt option (colour=) silently ignored would count a hit the owner meant to
-    // style: refuse it instead, before anything counts.
-    const bool plain = name.size() <= 32 && std::ranges::all_of(name, [](char c) {
-                         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                                (c >= '0' && c <= '9') || c == '_';
-                       });
-    return std::unexpected(
-        (plain ? "unknown option '" + std::string(name) + "'" : std::string("unknown option")) +
-        ": a badge takes label, color, count and period");
   }
   return {};
 }
@@ -242,6 +231,11 @@ std::expected<void, std::string> apply_option(BadgeOptions& options, std::string
 std::expected<BadgeOptions, std::string> parse_badge_query(std::string_view query) {
   auto params = parse_query(query);
   if (!params) return std::unexpected(std::move(params.error()));
+  if (auto known = only_known(*params, {"label", "color", "count", "period"},
+                              "a badge takes label, color, count and period");
+      !known) {
+    return std::unexpected(std::move(known.error()));
+  }
   BadgeOptions options;
   for (auto& [name, value] : *params) {
     if (auto applied = apply_option(options, name, std::move(value)); !applied) {

@@ -1,4 +1,4 @@
-// The README badge of GET /badge/{key}.svg (README "HTTP API"): its query options and a flat
+// The README badge of GET /badge/{key}.svg (docs/http-api.md): its query options and a flat
 // two-part SVG ("visitors | 1,234"), drawn from scratch. Pure functions; thread-safe.
 #pragma once
 
@@ -27,8 +27,10 @@ struct BadgeOptions {
 //   count=false     show the number without counting (count=true is the default)
 //   period=7d|30d   show the views of the last 7 or 30 UTC days, today included, instead of
 //                   the total; reads without counting
-// Unknown parameters are ignored (cache busters are common); a later repeat of a parameter
-// wins. A malformed escape or a bad value fails with a one-line reason for a 400.
+// An unknown parameter fails, so that a misspelt option (colour=) never counts a hit the
+// owner meant to style (no cache buster is needed: the badge is sent with no-cache). A later
+// repeat of a parameter wins. A malformed escape, an unknown parameter or a bad value fails
+// with a one-line reason for a 400.
 std::expected<BadgeOptions, std::string> parse_badge_query(std::string_view query);
 
 // "1,234" or "-5": the count with a comma every three digits.

@@ -1,5 +1,5 @@
 // The few JSON bodies the API answers, built directly (no allocation-heavy DOM on the hot
-// path), and the error format of README "HTTP API". Pure functions.
+// path), and the error format of docs/http-api.md. Pure functions.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Counter keys (README "HTTP API"): 1 to 128 bytes after percent-decoding, from
+// Counter keys (docs/http-api.md): 1 to 128 bytes after percent-decoding, from
 // `A-Z a-z 0-9 - . _ ~ /`, with no empty, `.` or `..` segment. Pure functions.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The origin policy (README "Origins"). CORS alone only stops a browser from reading the
+// The origin policy (docs/configuration.md). CORS alone only stops a browser from reading the
 // answer, so a counting request from an origin off the allow-list is refused outright.
 // The server's own pages are exempt only through its configured public URL, never through
 // the request's Host header (anyone can point a domain of theirs at the server).

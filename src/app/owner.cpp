@@ -102,6 +102,9 @@ void App::handle_history(const Request& request, std::string_view encoded_key, D
   if (!key) return reply(error_response(400, "bad_key", kKeyRule));
   auto params = parse_query(query_of(request.target));
   if (!params) return reply(error_response(400, "bad_query", params.error()));
+  if (auto known = only_known(*params, {"from", "to"}, "/history takes from and to"); !known) {
+    return reply(error_response(400, "bad_query", known.error()));
+  }
   auto range = parse_range(param(*params, "from"), param(*params, "to"), today());
   if (!range) return reply(error_response(400, "bad_range", range.error()));
   counter_.read_with_store([key = std::move(*key), range = *range,
@@ -120,6 +123,11 @@ void App::handle_list(const Request& request, Done done) {
   if (auto refused = refuse_admin(request)) return done(std::move(*refused));
   auto params = parse_query(query_of(request.target));
   if (!params) return done(error_response(400, "bad_query", params.error()));
+  if (auto known = only_known(*params, {"prefix", "limit", "cursor", "days"},
+                              "/counters takes prefix, limit, cursor and days");
+      !known) {
+    return done(error_response(400, "bad_query", known.error()));
+  }
   const std::string prefix(param(*params, "prefix").value_or(""));
   const std::string cursor(param(*params, "cursor").value_or(""));
   const auto limit_text = param(*params, "limit");

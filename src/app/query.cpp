@@ -1,6 +1,7 @@
 // Query strings on Boost.URL.
 #include "app/query.hpp"
 
+#include <algorithm>
 #include <boost/url/encoding_opts.hpp>
 #include <boost/url/parse_query.hpp>
 
@@ -33,6 +34,22 @@ std::optional<std::string_view> param(const QueryParams& params, std::string_vie
     if (key == name) found = value;
   }
   return found;
+}
+
+std::expected<void, std::string> only_known(const QueryParams& params,
+                                            std::initializer_list<std::string_view> known,
+                                            std::string_view what) {
+  for (const auto& [name, value] : params) {
+    if (std::ranges::find(known, name) != known.end()) continue;
+    const bool plain = name.size() <= 32 && std::ranges::all_of(name, [](char c) {
+                         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                (c >= '0' && c <= '9') || c == '_';
+                       });
+    return std::unexpected(
+        (plain ? "unknown option '" + name + "'" : std::string("unknown option")) + ": " +
+        std::string(what));
+  }
+  return {};
 }
 
 }  // namespace app

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <expected>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,5 +22,12 @@ std::string_view query_of(std::string_view target);
 
 // The last value of parameter `name`, if any.
 std::optional<std::string_view> param(const QueryParams& params, std::string_view name);
+
+// Fails when `params` holds a name not in `known`, with "unknown option 'NAME': WHAT" (the
+// name shown only when it is plain ASCII letters, digits and '_', so an answer never echoes
+// arbitrary bytes). A misspelt option silently ignored would do what the caller did not ask.
+std::expected<void, std::string> only_known(const QueryParams& params,
+                                            std::initializer_list<std::string_view> known,
+                                            std::string_view what);
 
 }  // namespace app

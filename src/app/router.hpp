@@ -1,4 +1,4 @@
-// Maps a request path to an endpoint (README "HTTP API"). Pure; the key stays encoded so the
+// Maps a request path to an endpoint (docs/http-api.md). Pure; the key stays encoded so the
 // handler can answer a bad key with 400 rather than 404.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Where the AWS credentials come from: the standard provider chain (README "DynamoDB"), and
+// Where the AWS credentials come from: the standard provider chain (docs/configuration.md), and
 // temporary credentials refreshed before they expire on a thread of their own, so signing a
 // request never waits for a refresh.
 //

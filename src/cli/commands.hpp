@@ -1,4 +1,4 @@
-// The operator commands beside serve and lambda (README "Export and import"):
+// The operator commands beside serve and lambda (docs/owners.md):
 //   visitor-counter export --store URL [--output FILE]
 //   visitor-counter import --store URL [--input FILE] [--mode set|add] [--dry-run]
 //   visitor-counter backup --store sqlite:PATH --output FILE

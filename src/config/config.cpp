@@ -144,6 +144,15 @@ const Option kOptions[] = {
        if (!n) return std::unexpected(n.error());
        return c.max_counters = *n, Result{};
      }},
+    {"--keep-days", "VC_KEEP_DAYS",
+     "keep the history of the last N UTC days (today included) and delete older day rows, "
+     "once a day; the totals stay. sqlite: and memory: stores only; 0: keep every day (0)",
+     true,
+     [](Config& c, std::string_view v) -> Result {
+       auto n = number<int>(v, 0, 36'600, "--keep-days");
+       if (!n) return std::unexpected(n.error());
+       return c.keep_days = *n, Result{};
+     }},
     {"--max-connections", "VC_MAX_CONNECTIONS",
      "open client connections; more are closed as soon as accepted (10000)", true,
      [](Config& c, std::string_view v) -> Result {
@@ -457,6 +466,7 @@ std::string describe(const Config& c) {
          " max_pending=" + std::to_string(c.max_pending) +
          " queue_timeout_ms=" + std::to_string(c.queue_timeout.count()) +
          " max_counters=" + std::to_string(c.max_counters) +
+         " keep_days=" + (c.keep_days == 0 ? std::string("all") : std::to_string(c.keep_days)) +
          " owner_creates_counters=" + (c.rules.owner_creates_counters ? "true" : "false") +
          " max_connections=" + std::to_string(c.max_connections) + " count_unit=" +
          (c.rules.unit == counting::policy::CountUnit::views ? "views" : "visitors") +

@@ -42,6 +42,8 @@ struct Config {
   std::chrono::milliseconds queue_timeout{3000};
   // No new counter once the store holds this many (store::Batch::max_counters); 0: no limit.
   std::size_t max_counters = 0;
+  // Days of history kept (store::Store::keep_days); 0: every day.
+  int keep_days = 0;
   std::size_t max_connections = 10'000;  // open client connections; more: closed at once
   counting::policy::Rules rules;  // what counts: unit, bots, repeats, DNT (classic: all views)
   // The admin token's file (--admin-token-file) or the token itself (VC_ADMIN_TOKEN, never a

@@ -35,9 +35,10 @@ std::expected<std::unique_ptr<Store>, std::string> make_dynamodb_store(std::stri
 
 }  // namespace
 
-std::expected<std::unique_ptr<Store>, std::string> make_store(std::string_view url,
-                                                              const StoreOptions& options,
-                                                              const Environment& env) {
+// The store `url` names, as its backend opens it.
+static std::expected<std::unique_ptr<Store>, std::string> open_store(std::string_view url,
+                                                                     const StoreOptions& options,
+                                                                     const Environment& env) {
   if (url == "memory:") return std::make_unique<MemoryStore>();
   if (url.starts_with("sqlite:")) {
     const std::string path(url.substr(7));
@@ -60,6 +61,17 @@ std::expected<std::unique_ptr<Store>, std::string> make_store(std::string_view u
   return std::unexpected(
       "unknown store URL '" + std::string(url) +
       "' (expected sqlite:PATH, memory:, dynamodb://TABLE or redis://HOST:PORT)");
+}
+
+std::expected<std::unique_ptr<Store>, std::string> make_store(std::string_view url,
+                                                              const StoreOptions& options,
+                                                              const Environment& env) {
+  auto store = open_store(url, options, env);
+  if (!store) return store;
+  if (auto kept = (*store)->keep_days(options.keep_days); !kept) {
+    return std::unexpected(kept.error());
+  }
+  return store;
 }
 
 }  // namespace store

@@ -202,6 +202,15 @@ class Store {
   // call again (between batches) for the rest.
   virtual StoreResult<bool> forget_before(std::string_view day) = 0;
 
+  // Retention (--keep-days): from now on, forget_before(day) also deletes the history rows
+  // of days before the last `days` (day itself included), in the same bounded chunks; the
+  // totals stay. 0, the default, keeps every day. Fails, changing nothing, on a store that
+  // does not support it.
+  virtual std::expected<void, std::string> keep_days(int days) {
+    if (days == 0) return {};
+    return std::unexpected("--keep-days works with sqlite: and memory: stores only");
+  }
+
   // The rows of `key`'s history for the days from `from` to `to` (inclusive, "YYYY-MM-DD"),
   // ascending; days without hits have no row.
   virtual StoreResult<std::vector<DayRow>> history(std::string_view key, std::string_view from,
@@ -262,6 +271,8 @@ struct StoreOptions {
   // False for commands that only read (export): a SQLite file that does not exist is an
   // error, and nothing is created. (DynamoDB and Redis stores never create anything.)
   bool create = true;
+  // --keep-days: see Store::keep_days. 0 keeps every day.
+  int keep_days = 0;
 };
 
 // Returns the variable's value or nullptr, like std::getenv.

@@ -36,6 +36,12 @@ std::optional<std::chrono::sys_days> parse_utc_day(std::string_view text) {
   return std::chrono::sys_days{date};
 }
 
+std::string days_before(std::string_view text, int days) {
+  const std::optional<std::chrono::sys_days> day = parse_utc_day(text);
+  if (!day) return {};
+  return utc_day(*day - std::chrono::days{days});
+}
+
 std::int64_t day_start(std::string_view text) {
   const std::optional<std::chrono::sys_days> day = parse_utc_day(text);
   if (!day) return 0;

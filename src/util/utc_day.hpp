@@ -17,6 +17,10 @@ std::string utc_day(std::chrono::sys_days day);
 // The day `text` names ("YYYY-MM-DD", a real date), or nullopt.
 std::optional<std::chrono::sys_days> parse_utc_day(std::string_view text);
 
+// The day `days` days before `text` ("YYYY-MM-DD"; negative: after), or "" if `text` is not
+// a day.
+std::string days_before(std::string_view text, int days);
+
 // Seconds since the epoch at the start of day `text` ("YYYY-MM-DD"); 0 if it is not one.
 std::int64_t day_start(std::string_view text);
 

@@ -3,6 +3,7 @@ token (404 without one, 401 with a wrong one), GET /history, the admin listing, 
 DELETE /counters/{key}, --private-stats, period badges, and that no admin answer lets
 another site read it."""
 import json
+import time
 import unittest
 
 from dynalite import DUMMY_CREDENTIALS, TablePerTest
@@ -127,7 +128,8 @@ class OwnerApi:
             for query, error in [("from=%s&to=%s" % (day(-1), day(-2)), "bad_range"),
                                  ("from=%s&to=%s" % (day(-366), day(0)), "bad_range"),
                                  ("from=2026-02-30", "bad_range"), ("to=yesterday", "bad_range"),
-                                 ("from=%zz", "bad_query")]:
+                                 ("from=%zz", "bad_query"), ("days=0", "bad_query"),
+                                 ("form=" + day(-3), "bad_query")]:
                 status, _, body = self.get_json(s, "/history/a?" + query, headers={})
                 self.assertEqual((status, body["error"]), (400, error), query)
             status, _, body = self.get_json(s, "/history/a?from=%s&to=%s" % (day(-365), day(0)))
@@ -190,7 +192,7 @@ class OwnerApi:
             self.assertEqual(only["days"][-1]["date"], day(0))
             self.assertEqual(only["days"][-2], {"date": day(-1), "views": 3, "visitors": 1})
             for query in ["limit=0", "limit=1001", "days=0", "days=367", "limit=x",
-                          "prefix=" + "p" * 129]:
+                          "prefix=" + "p" * 129, "perfix=b", "limit=5&x=1"]:
                 status, _, body = self.get_json(s, "/counters?" + query)
                 self.assertEqual((status, body["error"]), (400, "bad_query"), query)
 
@@ -258,6 +260,32 @@ class SqliteOwnerTest(OwnerApi, unittest.TestCase):
             Server(store=self.store(), env={"VC_ADMIN_TOKEN": "short"}).start()
         with self.assertRaisesRegex(RuntimeError, "cannot read --admin-token-file"):
             Server("--admin-token-file", path + ".missing", store=self.store()).start()
+
+
+    def test_keep_days_deletes_older_history_and_keeps_the_totals(self):
+        self.seed(export_text([
+            ("a", 50, 5, [(day(-40), 10, 1), (day(-30), 10, 1), (day(-29), 10, 1),
+                          (day(-1), 20, 2)]),
+            ("b", 10, 1, [(day(-100), 10, 1)])]))
+        with self.server("--keep-days", "30") as s:
+            self.assertEqual(s.request("GET", "/count/a")[0], 200)  # the first batch starts it
+            deadline, days = time.monotonic() + 10, None
+            while time.monotonic() < deadline:
+                _, _, body = self.get_json(s, "/history/a?from=%s&to=%s" % (day(-45), day(0)))
+                days = {d["date"]: d["views"] for d in body["days"] if d["views"]}
+                if day(-30) not in days:
+                    break
+                time.sleep(0.05)
+            # 30 days kept, today included: from 29 days ago.
+            self.assertEqual(days, {day(-29): 10, day(-1): 20, day(0): 1})
+            _, _, b = self.get_json(s, "/history/b?from=%s&to=%s" % (day(-120), day(0)))
+            self.assertEqual(sum(d["views"] for d in b["days"]), 0)
+            self.assertEqual(s.count("a"), 51)  # the totals stay
+            self.assertEqual(s.count("b"), 10)
+
+    def test_keep_days_is_refused_where_it_is_not_built(self):
+        with self.assertRaisesRegex(RuntimeError, "--keep-days works with sqlite: and memory:"):
+            Server("--keep-days", "30", store="redis://127.0.0.1:1").start()
 
 
 class DynamoDbOwnerTest(OwnerApi, TablePerTest, unittest.TestCase):

@@ -68,7 +68,16 @@ StoreResult<bool> MemoryStore::forget_before(std::string_view day) {
   std::erase_if(marks_, [&](const auto& entry) { return std::get<0>(entry.first) < day; });
   const std::int64_t start = util::day_start(day);
   std::erase_if(answers_, [&](const auto& entry) { return entry.second.expires <= start; });
+  if (keep_days_ > 0) {
+    const std::string first_kept = util::days_before(day, keep_days_ - 1);
+    std::erase_if(days_, [&](const auto& entry) { return entry.first.second < first_kept; });
+  }
   return true;
+}
+
+std::expected<void, std::string> MemoryStore::keep_days(int days) {
+  keep_days_ = days;
+  return {};
 }
 
 StoreResult<std::vector<DayRow>> MemoryStore::history(std::string_view key, std::string_view from,

@@ -15,6 +15,7 @@ class MemoryStore final : public Store {
   StoreResult<std::optional<Totals>> get(std::string_view key) override;
   StoreResult<std::string> salt(std::string_view day) override;
   StoreResult<bool> forget_before(std::string_view day) override;
+  std::expected<void, std::string> keep_days(int days) override;
   StoreResult<std::vector<DayRow>> history(std::string_view key, std::string_view from,
                                            std::string_view to) override;
   StoreResult<CounterPage> list(std::string_view prefix, std::string_view after,
@@ -43,6 +44,7 @@ class MemoryStore final : public Store {
     std::int64_t expires;
   };
   std::map<std::pair<std::string, std::string>, Remembered> answers_;  // (key, idempotency key)
+  int keep_days_ = 0;
 };
 
 }  // namespace store

@@ -1,4 +1,4 @@
-// A Store on Redis, shared by a fleet of `serve` processes (README "Redis"). Keys, under the
+// A Store on Redis, shared by a fleet of `serve` processes (docs/redis.md). Keys, under the
 // URL's prefix P (default "vc:"; `#` never occurs in a counter key, `:` may not either):
 //   P c:KEY             hash: views, visitors, last_day, v:DAY and u:DAY (the day's views and
 //                       visitors): one hash per counter, its totals and its history

@@ -66,6 +66,7 @@ std::expected<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const
   const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   std::unique_ptr<SqliteStore> store(new SqliteStore(db));
+  store->upgrade_ = create;  // a command that only reads neither creates nor upgrades
   if (rc != SQLITE_OK) {
     return std::unexpected("cannot open " + path + ": " +
                            (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
@@ -133,6 +134,12 @@ std::expected<void, std::string> SqliteStore::migrate() {
                     "); use a newer visitor-counter");
   }
   if (version == kSchemaVersion) return exec(db_, "COMMIT");
+  if (!upgrade_) {
+    return rollback("schema version " + std::to_string(version) +
+                    " is older than this program's (" + std::to_string(kSchemaVersion) +
+                    "); this command only reads: start `visitor-counter serve` on the file once "
+                    "to upgrade it");
+  }
   if (auto made = exec(db_, kMigrateToV2); !made) return rollback(made.error());
   if (sqlite3_prepare_v2(db_, "SELECT 1 FROM pragma_table_info('counters') WHERE name = 'visitors'",
                          -1, &stmt, nullptr) == SQLITE_OK) {
@@ -355,7 +362,47 @@ StoreResult<bool> SqliteStore::forget_before(std::string_view day) {
     if (rc != SQLITE_DONE) return std::unexpected(fail("clean-up failed"));
     if (sqlite3_changes(db_) >= kForgetChunk) done = false;  // maybe more
   }
+  if (keep_days_ > 0) {
+    auto reached_end = forget_old_days(util::days_before(day, keep_days_ - 1));
+    if (!reached_end) return std::unexpected(reached_end.error());
+    if (!*reached_end) done = false;
+  }
   return done;
+}
+
+std::expected<void, std::string> SqliteStore::keep_days(int days) {
+  keep_days_ = days;
+  return {};
+}
+
+StoreResult<bool> SqliteStore::forget_old_days(const std::string& first_kept) {
+  // Counters in key order, kRetentionChunk at a time: each one's old rows are one range of
+  // the primary key (key, day), so a chunk costs as many index seeks as it has counters,
+  // whatever the size of the history. The counters' last key in the chunk is the cursor.
+  constexpr int kRetentionChunk = 500;
+  auto chunk = statement(
+      "SELECT count(*), max(id) FROM"
+      " (SELECT id FROM counters WHERE id > ?1 ORDER BY id LIMIT ?2)");
+  auto remove = statement(
+      "DELETE FROM days WHERE key IN"
+      " (SELECT id FROM counters WHERE id > ?1 ORDER BY id LIMIT ?2) AND day < ?3");
+  if (!chunk) return std::unexpected(chunk.error());
+  if (!remove) return std::unexpected(remove.error());
+  for (sqlite3_stmt* stmt : {chunk->get(), remove->get()}) {
+    bind_text(stmt, 1, retention_cursor_);
+    sqlite3_bind_int64(stmt, 2, kRetentionChunk);
+  }
+  bind_text(remove->get(), 3, first_kept);
+  if (sqlite3_step(chunk->get()) != SQLITE_ROW) return std::unexpected(fail("retention failed"));
+  const std::int64_t counters = sqlite3_column_int64(chunk->get(), 0);
+  const auto* last = sqlite3_column_text(chunk->get(), 1);
+  std::string next = last != nullptr ? reinterpret_cast<const char*>(last) : "";
+  if (sqlite3_step(remove->get()) != SQLITE_DONE) {
+    return std::unexpected(fail("deleting old days failed"));
+  }
+  const bool reached_end = counters < kRetentionChunk;
+  retention_cursor_ = reached_end ? std::string() : std::move(next);
+  return reached_end;
 }
 
 void SqliteStore::Finalize::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }

@@ -41,8 +41,9 @@ namespace store {
 class SqliteStore final : public Store {
  public:
   // Opens or creates the database at `path` (and its parent folder). Fails when the path
-  // is unusable or the file is not an SQLite database, and, with `create` false, when there
-  // is no file at `path` (then it creates nothing).
+  // is unusable or the file is not an SQLite database, and, with `create` false (a command
+  // that only reads), when there is no file at `path` or its schema is older (then it
+  // neither creates nor upgrades anything).
   static std::expected<std::unique_ptr<SqliteStore>, std::string> open(const std::string& path,
                                                                        SyncMode sync,
                                                                        bool create = true);
@@ -53,6 +54,7 @@ class SqliteStore final : public Store {
   StoreResult<std::optional<Totals>> get(std::string_view key) override;
   StoreResult<std::string> salt(std::string_view day) override;
   StoreResult<bool> forget_before(std::string_view day) override;
+  std::expected<void, std::string> keep_days(int days) override;
   StoreResult<std::vector<DayRow>> history(std::string_view key, std::string_view from,
                                            std::string_view to) override;
   StoreResult<CounterPage> list(std::string_view prefix, std::string_view after,
@@ -114,6 +116,14 @@ class SqliteStore final : public Store {
   sqlite3_stmt* begin_ = nullptr;
   sqlite3_stmt* commit_ = nullptr;
   int wal_fd_ = -1;  // the WAL file, for sync(); -1 with SyncMode::normal
+  // Retention (keep_days): 0 keeps every day. The clean-up goes through the counters in key
+  // order, a chunk per forget_before() call; the cursor is the last key done ("" to start).
+  int keep_days_ = 0;
+  bool upgrade_ = true;  // false: an older schema is refused, not upgraded (open's `create`)
+  std::string retention_cursor_;
+  // One chunk of retention: deletes the day rows before `first_kept` of the next counters
+  // after the cursor. True when it reached the last counter.
+  StoreResult<bool> forget_old_days(const std::string& first_kept);
   // How many counters the file holds, once counted; forgotten by the owner's changes.
   std::optional<std::size_t> counters_;
   util::LogThrottle failure_log_{util::log_to_stderr};  // failed batches (a full disk)

@@ -145,9 +145,15 @@ TEST(Config, Bounds) {
   EXPECT_EQ(c->max_pending, 50U);
   EXPECT_EQ(c->max_connections, 200U);
   EXPECT_EQ(c->queue_timeout.count(), 0);
-  EXPECT_NE(describe(*c).find("max_pending=50 queue_timeout_ms=0 max_counters=0 "
+  EXPECT_NE(describe(*c).find("max_pending=50 queue_timeout_ms=0 max_counters=0 keep_days=all "
                               "owner_creates_counters=false max_connections=200"),
             std::string::npos);
+  EXPECT_EQ(c->keep_days, 0);
+  EXPECT_EQ(parse_with({"serve", "--keep-days", "400"})->keep_days, 400);
+  EXPECT_EQ(parse_with({"serve"}, {{"VC_KEEP_DAYS", "30"}})->keep_days, 30);
+  for (const char* bad : {"-1", "x", "36601"}) {
+    EXPECT_NE(parse_with({"--keep-days", bad}).error().find("--keep-days"), std::string::npos);
+  }
   EXPECT_TRUE(parse_with({"serve", "--owner-creates-counters"})->rules.owner_creates_counters);
   EXPECT_EQ(parse_with({"serve", "--max-counters", "7"})->max_counters, 7U);
   EXPECT_NE(parse_with({"--max-counters", "-1"}).error().find("--max-counters"), std::string::npos);

@@ -364,6 +364,16 @@ TEST_F(SqliteStoreTest, MigratesAVersion1File) {
     ASSERT_EQ(v1.number("PRAGMA user_version"), 0);
   }
   {
+    // A command that only reads (export) refuses to upgrade it, and leaves it as it was.
+    auto reading = SqliteStore::open(path().string(), SyncMode::full, /*create=*/false);
+    ASSERT_FALSE(reading.has_value());
+    EXPECT_NE(reading.error().find("schema version 0 is older"), std::string::npos)
+        << reading.error();
+    RawDb v1(path());
+    EXPECT_EQ(v1.rows("SELECT name FROM sqlite_schema WHERE type = 'table'"),
+              (std::vector<std::string>{"counters"}));
+  }
+  {
     auto db = open();
     EXPECT_EQ(db->get("home").value(), (Totals{.views = 41, .visitors = 0}));
     EXPECT_EQ(db->get("blog/a").value(), (Totals{.views = 7, .visitors = 0}));
@@ -453,6 +463,34 @@ TEST(MakeStore, ParsesUrls) {
   auto unknown = make_store("postgres://x", {});
   ASSERT_FALSE(unknown.has_value());
   EXPECT_NE(unknown.error().find("unknown store URL"), std::string::npos);
+}
+
+// Retention is refused where it is not built, rather than silently keeping every day.
+TEST(MakeStore, KeepDaysOnlyWhereSupported) {
+  const StoreOptions keep{.sync = SyncMode::full, .create = true, .keep_days = 30};
+  EXPECT_TRUE(make_store("memory:", keep).has_value());
+  const auto env = [](const char* name) -> const char* {
+    const std::string_view n(name);
+    if (n == "AWS_ACCESS_KEY_ID") return "AKIDEXAMPLE";
+    if (n == "AWS_SECRET_ACCESS_KEY") return "secret";
+    return nullptr;
+  };
+  for (const char* url :
+       {"redis://127.0.0.1:1", "dynamodb://table?region=eu-west-1&endpoint=http://127.0.0.1:1"}) {
+    EXPECT_TRUE(make_store(url, {}, env).has_value()) << url;
+    auto refused = make_store(url, keep, env);
+    ASSERT_FALSE(refused.has_value()) << url;
+    EXPECT_EQ(refused.error(), "--keep-days works with sqlite: and memory: stores only") << url;
+  }
+}
+
+// Commands that only read (export) never create a SQLite file or its folder.
+TEST_F(SqliteStoreTest, WithoutCreateAMissingFileIsAnErrorAndNothingIsMade) {
+  const std::string path = (dir_ / "sub" / "counter.db").string();
+  auto missing = SqliteStore::open(path, SyncMode::full, /*create=*/false);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().find("no database at"), std::string::npos) << missing.error();
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "sub"));
 }
 
 }  // namespace
