@@ -204,6 +204,51 @@ def run_file(path):
     return failures
 
 
+def slug(heading):
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to '-'."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", re.sub(r"<[^>]+>", "", heading))
+    text = re.sub(r"[^\w\- ]", "", text.replace("`", "").strip().lower())
+    return text.replace(" ", "-")
+
+
+def outside_fences(path):
+    """(line number, line) of the file's lines that are not in a fenced block."""
+    fenced = False
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if re.match(r"^\s*```", line):
+                fenced = not fenced
+            elif not fenced:
+                yield number, line
+
+
+def anchors(path):
+    found, seen = set(), {}
+    for _, line in outside_fences(path):
+        heading = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if heading:
+            name = slug(heading.group(1))
+            found.add(name if name not in seen else "%s-%d" % (name, seen[name]))
+            seen[name] = seen.get(name, 0) + 1
+    return found
+
+
+def broken_links(paths):
+    """Every relative link of `paths` whose file or #anchor does not exist."""
+    broken = []
+    for path in paths:
+        for number, line in outside_fences(path):
+            for target in re.findall(r"\]\(([^)\s]+)\)", re.sub(r"`[^`]*`", "", line)):
+                if re.match(r"^[a-z]+:", target):
+                    continue  # http:, https:, mailto:
+                name, _, anchor = target.partition("#")
+                dest = os.path.normpath(os.path.join(os.path.dirname(path), name)) if name else path
+                if not os.path.exists(dest) or (anchor and dest.endswith(".md")
+                                                and anchor not in anchors(dest)):
+                    broken.append("%s:%d: %s" % (os.path.relpath(path, ROOT), number, target))
+    return broken
+
+
 def main(paths):
     paths = paths or [os.path.join(ROOT, "README.md")] + sorted(
         glob.glob(os.path.join(ROOT, "docs", "*.md")))

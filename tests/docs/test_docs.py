@@ -1,10 +1,35 @@
-"""The docs' examples (run_docs.py): the matcher's rules, a file whose example is wrong is
-caught, and every `console` example of README.md and docs/*.md prints what the docs show."""
+"""The docs (run_docs.py): every relative link and anchor resolves, the README stays short,
+the matcher's rules hold, a file whose example is wrong is caught, and every `console`
+example of README.md and docs/*.md prints what the docs show."""
 import os
 import tempfile
 import unittest
 
 import run_docs
+
+
+def pages():
+    return [os.path.join(run_docs.ROOT, "README.md")] + sorted(
+        os.path.join(run_docs.ROOT, "docs", name)
+        for name in os.listdir(os.path.join(run_docs.ROOT, "docs")) if name.endswith(".md"))
+
+
+class PagesTest(unittest.TestCase):
+    def test_every_relative_link_and_anchor_resolves(self):
+        self.assertEqual(run_docs.broken_links(pages()), [])
+
+    def test_a_broken_link_is_found(self):
+        with tempfile.TemporaryDirectory() as folder:
+            page = os.path.join(folder, "page.md")
+            with open(page, "w") as f:
+                f.write("# A `title`, here\n[ok](#a-title-here) [gone](#nope) [file](none.md)\n"
+                        "```\n[in a fence](#ignored)\n```\n")
+            self.assertEqual([b.rsplit(": ", 1)[1] for b in run_docs.broken_links([page])],
+                             ["#nope", "none.md"])
+
+    def test_the_readme_stays_a_front_door(self):
+        with open(os.path.join(run_docs.ROOT, "README.md")) as f:
+            self.assertLessEqual(len(f.read().splitlines()), 250)
 
 
 class MatcherTest(unittest.TestCase):
@@ -32,9 +57,7 @@ class RunnerTest(unittest.TestCase):
         self.assertIn("page.md:14: $ echo two", failures[0])
 
     def test_every_example_in_the_docs(self):
-        paths = [os.path.join(run_docs.ROOT, "README.md")] + sorted(
-            os.path.join(run_docs.ROOT, "docs", name)
-            for name in os.listdir(os.path.join(run_docs.ROOT, "docs")) if name.endswith(".md"))
+        paths = pages()
         total, failures = 0, []
         for path in paths:
             total += len(run_docs.examples(path)[0])
