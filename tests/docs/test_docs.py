@@ -2,6 +2,8 @@
 the matcher's rules hold, a file whose example is wrong is caught, and every `console`
 example of README.md and docs/*.md prints what the docs show."""
 import os
+import re
+import subprocess
 import tempfile
 import unittest
 
@@ -26,6 +28,17 @@ class PagesTest(unittest.TestCase):
                         "```\n[in a fence](#ignored)\n```\n")
             self.assertEqual([b.rsplit(": ", 1)[1] for b in run_docs.broken_links([page])],
                              ["#nope", "none.md"])
+
+    def test_every_flag_and_variable_of_help_is_in_the_configuration_page(self):
+        out = subprocess.run([run_docs.BINARY, "--help"], capture_output=True, text=True,
+                             check=True).stdout
+        settings = re.findall(r"^  (--[a-z-]+)(?: VALUE)?  \[(VC_[A-Z_]+)\]$", out, re.M)
+        self.assertGreater(len(settings), 20)
+        with open(os.path.join(run_docs.ROOT, "docs", "configuration.md")) as f:
+            page = f.read()
+        for flag, variable in settings:
+            self.assertIn("`%s" % flag, page)
+            self.assertIn("`%s`" % variable, page)
 
     def test_the_readme_stays_a_front_door(self):
         with open(os.path.join(run_docs.ROOT, "README.md")) as f:
