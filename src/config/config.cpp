@@ -146,7 +146,7 @@ const Option kOptions[] = {
      }},
     {"--keep-days", "VC_KEEP_DAYS",
      "keep the history of the last N UTC days (today included) and delete older day rows, "
-     "once a day; the totals stay. sqlite: and memory: stores only; 0: keep every day (0)",
+     "once a day (on DynamoDB through its TTL); the totals stay; 0: keep every day (0)",
      true,
      [](Config& c, std::string_view v) -> Result {
        auto n = number<int>(v, 0, 36'600, "--keep-days");

@@ -202,13 +202,14 @@ class Store {
   // call again (between batches) for the rest.
   virtual StoreResult<bool> forget_before(std::string_view day) = 0;
 
-  // Retention (--keep-days): from now on, forget_before(day) also deletes the history rows
-  // of days before the last `days` (day itself included), in the same bounded chunks; the
-  // totals stay. 0, the default, keeps every day. Fails, changing nothing, on a store that
-  // does not support it.
+  // Retention (--keep-days): from now on, the history rows of days before the last `days`
+  // (the current day included) go; the totals stay. SQLite, memory and Redis delete them in
+  // forget_before(day), in its bounded chunks; DynamoDB lets its TTL delete the rows it
+  // writes from then on. 0, the default, keeps every day. Fails, changing nothing, on a
+  // store that cannot.
   virtual std::expected<void, std::string> keep_days(int days) {
     if (days == 0) return {};
-    return std::unexpected("--keep-days works with sqlite: and memory: stores only");
+    return std::unexpected("this store cannot keep fewer days (--keep-days)");
   }
 
   // The rows of `key`'s history for the days from `from` to `to` (inclusive, "YYYY-MM-DD"),

@@ -453,6 +453,7 @@ class TemplateContents(unittest.TestCase):
                                              ("VC_RESPECT_DNT", "RespectDnt", "false"),
                                              ("VC_KEYS", "Keys", ""),
                                              ("VC_MAX_COUNTERS", "MaxCounters", 10000),
+                                             ("VC_KEEP_DAYS", "KeepDays", 0),
                                              ("VC_OWNER_CREATES_COUNTERS",
                                               "OwnerCreatesCounters", "false")):
             self.assertEqual(env[variable], {"Ref": parameter})

@@ -2,6 +2,7 @@
 token (404 without one, 401 with a wrong one), GET /history, the admin listing, PUT and
 DELETE /counters/{key}, --private-stats, period badges, and that no admin answer lets
 another site read it."""
+import datetime
 import json
 import time
 import unittest
@@ -283,10 +284,6 @@ class SqliteOwnerTest(OwnerApi, unittest.TestCase):
             self.assertEqual(s.count("a"), 51)  # the totals stay
             self.assertEqual(s.count("b"), 10)
 
-    def test_keep_days_is_refused_where_it_is_not_built(self):
-        with self.assertRaisesRegex(RuntimeError, "--keep-days works with sqlite: and memory:"):
-            Server("--keep-days", "30", store="redis://127.0.0.1:1").start()
-
 
 class DynamoDbOwnerTest(OwnerApi, TablePerTest, unittest.TestCase):
     def setUp(self):
@@ -297,6 +294,16 @@ class DynamoDbOwnerTest(OwnerApi, TablePerTest, unittest.TestCase):
 
     def env(self):
         return DUMMY_CREDENTIALS
+
+    def test_keep_days_gives_the_day_rows_a_ttl(self):
+        with self.server("--keep-days", "30") as s:
+            self.assertEqual(s.request("GET", "/count/a")[0], 200)
+        row = self.dynalite.item(self.table, "a#day#" + day(0))
+        start = int(datetime.datetime.fromisoformat(day(0)).replace(
+            tzinfo=datetime.timezone.utc).timestamp())
+        # Kept while it is one of the last 30 days: until the end of the 29th day after it.
+        self.assertEqual(row["expires"], {"N": str(start + 30 * 86400)})
+        self.assertEqual(row["views"], {"N": "1"})
 
 
 if __name__ == "__main__":

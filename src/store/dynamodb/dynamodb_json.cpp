@@ -84,7 +84,8 @@ std::string release_counter_request(std::string_view table) {
 }
 
 std::string add_request(std::string_view table, std::string_view id,
-                        std::initializer_list<NumberAttribute> addends, bool return_new) {
+                        std::initializer_list<NumberAttribute> addends, bool return_new,
+                        std::optional<std::int64_t> expires) {
   json::object body;
   body["TableName"] = table;
   body["Key"] = key_of(id);
@@ -98,6 +99,11 @@ std::string add_request(std::string_view table, std::string_view id,
     expression += "#a" + n + " :v" + n;
     names["#a" + n] = addend.attribute;
     values[":v" + n] = number_value(addend.value);
+  }
+  if (expires) {
+    expression += " SET #expires = :expires";
+    names["#expires"] = "expires";
+    values[":expires"] = number_value(*expires);
   }
   body["UpdateExpression"] = expression;
   body["ExpressionAttributeNames"] = std::move(names);

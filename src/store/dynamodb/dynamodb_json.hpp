@@ -49,9 +49,10 @@ std::string reserve_counter_request(std::string_view table, std::size_t max);
 std::string release_counter_request(std::string_view table);
 
 // UpdateItem: `ADD` each addend on item `id`; with `return_new`, the answer holds the new
-// values (UPDATED_NEW).
+// values (UPDATED_NEW); with `expires`, also `SET expires` (the TTL attribute) to it.
 std::string add_request(std::string_view table, std::string_view id,
-                        std::initializer_list<NumberAttribute> addends, bool return_new);
+                        std::initializer_list<NumberAttribute> addends, bool return_new,
+                        std::optional<std::int64_t> expires = std::nullopt);
 // UpdateItem of a visitor mark: `SET seen = :now, expires = :expires`, returning the old
 // item (ALL_OLD). With `not_since`, only when the mark is absent or its `seen` is at most
 // that (else ConditionalCheckFailedException: the visitor is within the repeat window).

@@ -343,10 +343,16 @@ StoreResult<std::vector<HitResult>> DynamoDbStore::add_key(const Batch& batch, c
     const std::string request = dynamodb::add_request(
         config_.table, key.key, {{"count", gain.views}, {"visitors", gain.visitors}}, true);
     const std::string day_id = std::string(key.key) + "#day#" + std::string(batch.day);
+    // With keep_days, the row carries the TTL attribute: DynamoDB deletes it once its day
+    // has left the kept days.
+    const std::optional<std::int64_t> day_expires =
+        keep_days_ > 0
+            ? std::optional<std::int64_t>(util::day_start(batch.day) + keep_days_ * 86'400LL)
+            : std::nullopt;
     const auto day_request = [&](std::int64_t sign) {
       return dynamodb::add_request(
           config_.table, day_id, {{"views", sign * gain.views}, {"visitors", sign * gain.visitors}},
-          false);
+          false, day_expires);
     };
     // The day's row is raised beside the counter, by another of the batch's threads when
     // one is free: one round trip less per hit. Both are joined before anything returns.
@@ -424,6 +430,11 @@ StoreResult<std::string> DynamoDbStore::salt(std::string_view day) {
   auto salt = dynamodb::parse_updated_string(*body, "salt");
   if (!salt) return std::unexpected(fail("UpdateItem", "day's salt: " + salt.error()));
   return *salt;
+}
+
+std::expected<void, std::string> DynamoDbStore::keep_days(int days) {
+  keep_days_ = days;
+  return {};
 }
 
 StoreResult<bool> DynamoDbStore::forget_before(std::string_view day) {

@@ -103,6 +103,10 @@ class DynamoDbStore final : public Store {
   StoreResult<std::string> salt(std::string_view day) override;
   // Deletes the salts of the two days before `day` (marks expire through the TTL).
   StoreResult<bool> forget_before(std::string_view day) override;
+  // From now on, each day row written carries `expires` (the table's TTL attribute) at the
+  // end of the last day it is kept, and DynamoDB deletes it after that, usually within a few
+  // days. Rows written before, or without it, stay.
+  std::expected<void, std::string> keep_days(int days) override;
 
   // GetItem with ConsistentRead; nullopt when the item or its `count` does not exist.
   StoreResult<std::optional<Totals>> get(std::string_view key) override;
@@ -216,6 +220,7 @@ class DynamoDbStore final : public Store {
   // The counters this process has seen exist (under the day ""), for --max-counters: only
   // a counter not among them is raised conditionally (add_key).
   dynamodb::KnownMarks known_counters_{20'000};
+  int keep_days_ = 0;  // keep_days(): 0 writes day rows without a TTL
 };
 
 }  // namespace store

@@ -92,6 +92,27 @@ std::expected<Reply, redis::ClientError> RedisStore::script(std::string_view scr
   return client_.run(call);
 }
 
+StoreResult<bool> RedisStore::forget_before(std::string_view day) {
+  if (keep_days_ == 0) return true;
+  constexpr int kRetentionChunk = 100;  // counters per script: a few ms of Redis's time
+  const std::vector<std::string> args{client_.config().prefix, retention_cursor_,
+                                      std::to_string(kRetentionChunk),
+                                      util::days_before(day, keep_days_ - 1)};
+  auto reply = script("/forget_days.lua", args);
+  if (!reply) return std::unexpected(failure(reply.error()));
+  if (reply->type != Reply::Type::array || reply->elements.size() != 2) {
+    return std::unexpected(StoreError{"the retention script failed: " + reply->text});
+  }
+  const bool reached_end = reply->elements[0].integer < kRetentionChunk;
+  retention_cursor_ = reached_end ? std::string() : reply->elements[1].text;
+  return reached_end;
+}
+
+std::expected<void, std::string> RedisStore::keep_days(int days) {
+  keep_days_ = days;
+  return {};
+}
+
 void RedisStore::add(const Batch& batch, const AddCallback& done) {
   std::vector<std::string> args{
       client_.config().prefix,

@@ -6,6 +6,8 @@
 //   P m:DAY:KEY         hash: visitor id -> when counted; EXPIREAT the day after DAY
 //   P salt:DAY          the day's salt; EX 2 days
 //   P i:KEY:TOKEN       hash: views, visitors: an Idempotency-Key's answer; EX 24 h
+// With keep_days, forget_days.lua deletes the day fields of older days, a chunk of counters
+// per forget_before() call.
 // A batch is one EVALSHA of count_batch.lua: atomic, one round trip, whatever other processes
 // do at the same time, and each hit's totals come from the same script, so answers are
 // distinct across the fleet. NOSCRIPT (a restarted or flushed Redis) resends it as EVAL:
@@ -41,8 +43,10 @@ class RedisStore final : public Store {
   void add(const Batch& batch, const AddCallback& done) override;
   StoreResult<std::optional<Totals>> get(std::string_view key) override;
   StoreResult<std::string> salt(std::string_view day) override;
-  // Marks, salts and answers expire by themselves (EXPIREAT, EX).
-  StoreResult<bool> forget_before(std::string_view) override { return true; }
+  // Marks, salts and answers expire by themselves (EXPIREAT, EX). With keep_days, the day
+  // fields of older days go, 100 counters per call (one EVALSHA of forget_days.lua).
+  StoreResult<bool> forget_before(std::string_view day) override;
+  std::expected<void, std::string> keep_days(int days) override;
   StoreResult<std::vector<DayRow>> history(std::string_view key, std::string_view from,
                                            std::string_view to) override;
   StoreResult<CounterPage> list(std::string_view prefix, std::string_view after,
@@ -74,6 +78,8 @@ class RedisStore final : public Store {
       : client_(std::move(config)), failure_log_(std::move(failure_log)) {}
   std::shared_ptr<util::LogThrottle> failure_log_;        // shared with its reader
   std::map<std::string, std::string, std::less<>> shas_;  // script name -> SHA-1, once loaded
+  int keep_days_ = 0;                                     // retention: 0 keeps every day
+  std::string retention_cursor_;  // the last counter of the pass so far ("" to start)
 };
 
 }  // namespace store

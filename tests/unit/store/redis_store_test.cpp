@@ -19,6 +19,7 @@
 #include "store/memory/memory_store.hpp"
 #include "store/redis/redis_url.hpp"
 #include "support/add_results.hpp"
+#include "support/keep_days_contract.hpp"
 #include "support/max_counters_contract.hpp"
 
 extern char** environ;
@@ -140,6 +141,11 @@ TEST_F(RedisStoreTest, MaxCountersRefusesNewCounters) {
 
 TEST_F(RedisStoreTest, WithoutCreateCountersOnlyTheOwnerMakesCounters) {
   testing_support::expect_owner_created_counters_kept(*store_);
+}
+
+// 1,200 counters, 100 per forget_days.lua call: 12 full chunks and an empty one.
+TEST_F(RedisStoreTest, KeepDaysDeletesOlderDayFieldsAndKeepsTheTotals) {
+  testing_support::expect_keep_days_kept(*store_, 13);
 }
 
 TEST_F(RedisStoreTest, OwnerCallsKeepTheirContracts) {
