@@ -33,12 +33,10 @@ std::expected<std::unique_ptr<Store>, std::string> make_dynamodb_store(std::stri
   return std::unique_ptr<Store>(DynamoDbStore::open(std::move(*config), std::move(*credentials)));
 }
 
-}  // namespace
-
 // The store `url` names, as its backend opens it.
-static std::expected<std::unique_ptr<Store>, std::string> open_store(std::string_view url,
-                                                                     const StoreOptions& options,
-                                                                     const Environment& env) {
+std::expected<std::unique_ptr<Store>, std::string> open_store(std::string_view url,
+                                                              const StoreOptions& options,
+                                                              const Environment& env) {
   if (url == "memory:") return std::make_unique<MemoryStore>();
   if (url.starts_with("sqlite:")) {
     const std::string path(url.substr(7));
@@ -62,6 +60,8 @@ static std::expected<std::unique_ptr<Store>, std::string> open_store(std::string
       "unknown store URL '" + std::string(url) +
       "' (expected sqlite:PATH, memory:, dynamodb://TABLE or redis://HOST:PORT)");
 }
+
+}  // namespace
 
 std::expected<std::unique_ptr<Store>, std::string> make_store(std::string_view url,
                                                               const StoreOptions& options,

@@ -21,6 +21,7 @@ adds flags to that server with an HTML comment before its first block:
 
 Usage: VC_BINARY=build/release/visitor-counter tests/docs/run_docs.py [FILE.md ...]
 Exit status 0 when every example printed what its file shows."""
+import functools
 import glob
 import os
 import re
@@ -222,7 +223,9 @@ def outside_fences(path):
                 yield number, line
 
 
+@functools.lru_cache(maxsize=None)
 def anchors(path):
+    """The #anchors of a page's headings (read once per page)."""
     found, seen = set(), {}
     for _, line in outside_fences(path):
         heading = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)

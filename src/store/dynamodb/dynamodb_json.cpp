@@ -58,29 +58,33 @@ std::string_view string_member(const json::object& object, std::string_view name
 
 }  // namespace
 
-std::string reserve_counter_request(std::string_view table, std::size_t max) {
+namespace {
+
+// UpdateItem `ADD count :delta` on the item kCountersId, under `condition` (#n is `count`);
+// `values` holds :delta and whatever else the condition names.
+std::string counters_update(std::string_view table, std::string_view condition,
+                            json::object values) {
   json::object body;
   body["TableName"] = table;
   body["Key"] = key_of(kCountersId);
-  body["UpdateExpression"] = "ADD #n :one";
-  body["ConditionExpression"] = "attribute_not_exists(#n) OR #n < :max";
+  body["UpdateExpression"] = "ADD #n :delta";
+  body["ConditionExpression"] = condition;
   body["ExpressionAttributeNames"] = json::object{{"#n", "count"}};
-  body["ExpressionAttributeValues"] = json::object{
-      {":one", number_value(1)}, {":max", number_value(static_cast<std::int64_t>(max))}};
+  body["ExpressionAttributeValues"] = std::move(values);
   body["ReturnValues"] = "NONE";
   return json::serialize(body);
 }
 
+}  // namespace
+
+std::string reserve_counter_request(std::string_view table, std::size_t max) {
+  return counters_update(
+      table, "attribute_not_exists(#n) OR #n < :max",
+      {{":delta", number_value(1)}, {":max", number_value(static_cast<std::int64_t>(max))}});
+}
+
 std::string release_counter_request(std::string_view table) {
-  json::object body;
-  body["TableName"] = table;
-  body["Key"] = key_of(kCountersId);
-  body["UpdateExpression"] = "ADD #n :minus_one";
-  body["ConditionExpression"] = "attribute_exists(#n)";
-  body["ExpressionAttributeNames"] = json::object{{"#n", "count"}};
-  body["ExpressionAttributeValues"] = json::object{{":minus_one", number_value(-1)}};
-  body["ReturnValues"] = "NONE";
-  return json::serialize(body);
+  return counters_update(table, "attribute_exists(#n)", {{":delta", number_value(-1)}});
 }
 
 std::string add_request(std::string_view table, std::string_view id,
