@@ -101,6 +101,7 @@ format-check:
 
 bench: build package
 	@scripts/install-deps bench
+	bench/durable_bench.py
 	bench/http_bench.py
 	bench/idle_bench.py
 	bench/lambda_bench.py

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "counting/combiner_detail.hpp"
+#include "util/thread_name.hpp"
 #include "util/utc_day.hpp"
 
 namespace counting {
@@ -28,7 +29,7 @@ WriteCombiner::WriteCombiner(store::Store& store, metrics::Registry& metrics,
       slow_sync_(queue_timeout_.count() > 0
                      ? std::chrono::steady_clock::duration(queue_timeout_ / 4)
                      : std::chrono::steady_clock::duration::max()) {
-  if (store_.defers_sync()) syncer_ = std::thread([this] { run_syncer(); });
+  if (store_.defers_sync()) syncer_ = util::named_thread("vc-syncer", [this] { run_syncer(); });
 }
 
 WriteCombiner::~WriteCombiner() { stop(); }
@@ -55,7 +56,9 @@ void WriteCombiner::hit(std::string key, Visitor visitor, HitCallback done) {
     if (!stopping_) {
       if (queue_timeout_.count() > 0) {
         // Woken only from its idle wait: a deadline it sleeps until comes before this one.
-        if (!reaper_.joinable()) reaper_ = std::thread([this] { run_reaper(); });
+        if (!reaper_.joinable()) {
+          reaper_ = util::named_thread("vc-reaper", [this] { run_reaper(); });
+        }
         if (std::exchange(reaper_idle_, false)) reap_wake_.notify_one();
       }
       waiters_[std::move(key)].push_back({std::move(visitor), std::move(done), send_by});
@@ -145,7 +148,7 @@ void WriteCombiner::run() {
 void WriteCombiner::schedule(std::unique_lock<std::mutex>& lock) {
   if (!run_on_) {
     // Started on first need: a Lambda function's init does not wait for a thread.
-    if (!worker_.joinable()) worker_ = std::thread([this] { run(); });
+    if (!worker_.joinable()) worker_ = util::named_thread("vc-counter", [this] { run(); });
     return wake_.notify_one();
   }
   if (turn_scheduled_) return;  // the queued turn will take this too
@@ -310,14 +313,22 @@ void WriteCombiner::forget_if_due(const std::string& day) {
 void WriteCombiner::run_syncer() {
   for (;;) {
     std::vector<Applied> batches;
+    std::chrono::steady_clock::time_point started;
     {
       std::unique_lock lock(sync_mutex_);
       sync_wake_.wait(lock, [this] { return sync_stopping_ || !applied_.empty(); });
       if (applied_.empty()) return;  // stopping, nothing left
       batches.swap(applied_);
       sync_started_ = std::chrono::steady_clock::now();
+      started = *sync_started_;
     }
     const store::StoreResult<void> synced = store_.sync();  // covers every batch taken
+    std::uint64_t hits = 0;
+    for (const Applied& batch : batches) {
+      for (const auto& [key, pending] : batch.waiters) hits += pending.size();
+    }
+    metrics_.observe_sync(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), hits);
     bool resume = false;
     {
       std::lock_guard lock(sync_mutex_);

@@ -6,6 +6,7 @@
 
 #include "counting/combiner_detail.hpp"
 #include "counting/write_combiner.hpp"
+#include "util/thread_name.hpp"
 
 namespace counting {
 
@@ -55,7 +56,9 @@ void WriteCombiner::read_with_store(StoreTask task) {
 bool WriteCombiner::queue_read(const std::function<void(ReadRound&)>& add) {
   std::lock_guard lock(read_mutex_);
   if (read_stopping_) return false;
-  if (!read_worker_.joinable()) read_worker_ = std::thread([this] { run_reader(); });
+  if (!read_worker_.joinable()) {
+    read_worker_ = util::named_thread("vc-reader", [this] { run_reader(); });
+  }
   add(queued_reads_);
   read_wake_.notify_one();
   return true;

@@ -53,11 +53,19 @@ Registry::Registry()
     : batch_hits_({1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}),
       batch_keys_({1, 2, 4, 8, 16, 64, 256}),
       commit_seconds_(
-          {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}) {}
+          {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}),
+      sync_seconds_(
+          {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}),
+      sync_hits_({1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}) {}
 
 void Registry::count_request(std::string_view route, int status) {
   std::lock_guard lock(requests_mutex_);
   ++requests_[{route, status}];
+}
+
+void Registry::observe_sync(double seconds, std::uint64_t hits) {
+  sync_seconds_.observe(seconds);
+  sync_hits_.observe(static_cast<double>(hits));
 }
 
 void Registry::observe_batch(std::size_t keys, std::uint64_t hits) {
@@ -122,6 +130,9 @@ std::string Registry::render() const {
   commit_seconds_.render(out, "vc_store_commit_seconds",
                          "Seconds from a write batch's start until a counter's write in it was "
                          "durable, one observation per counter written.");
+  sync_seconds_.render(out, "vc_store_sync_seconds",
+                       "Seconds one sync of the store's log took (SQLite with --sync full).");
+  sync_hits_.render(out, "vc_store_sync_hits", "Hits one sync of the store's log made durable.");
   return out;
 }
 

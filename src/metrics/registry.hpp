@@ -61,6 +61,9 @@ class Registry {
   void observe_batch(std::size_t keys, std::uint64_t hits);
   // Seconds from a batch's start until one counter's write in it was durable.
   void observe_commit(double seconds) { commit_seconds_.observe(seconds); }
+  // One sync of a store that defers it (SQLite --sync full): how long it took and how many
+  // hits it made durable (the group commit's size).
+  void observe_sync(double seconds, std::uint64_t hits);
 
   // Gauges: the bounds and how much of them is in use.
   void set_bounds(std::uint64_t max_pending, std::uint64_t max_connections) {
@@ -92,6 +95,8 @@ class Registry {
   Histogram batch_hits_;
   Histogram batch_keys_;
   Histogram commit_seconds_;
+  Histogram sync_seconds_;
+  Histogram sync_hits_;
 };
 
 }  // namespace metrics

@@ -13,6 +13,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <latch>
@@ -230,6 +232,35 @@ TEST(WriteCombiner, DeferredSyncAcknowledgesOnlyAfterTheSync) {
   deferred.release_.count_down();
   EXPECT_EQ(pending.get(), (HitResult{Seen::new_visitor, {.views = 1, .visitors = 1}}));
   EXPECT_GE(deferred.syncs_, 1);
+}
+
+// Every sync is measured: /metrics has how many there were, how long they took and how many
+// hits they made durable, and the thread that runs them is named for `top -H` and the bench.
+TEST(WriteCombiner, SyncsAreMeasuredAndRunOnANamedThread) {
+  store::MemoryStore memory;
+  DeferredSyncStore deferred(memory);
+  metrics::Registry metrics;
+  WriteCombiner combiner(deferred, metrics);
+  std::vector<std::promise<store::StoreResult<HitResult>>> answers(20);
+  for (auto& answer : answers) {
+    combiner.hit("k", anyone(), [&answer](auto v) { answer.set_value(v); });
+  }
+  deferred.release_.count_down();
+  for (auto& answer : answers) ASSERT_TRUE(answer.get_future().get().has_value());
+  const std::string text = metrics.render();
+  EXPECT_NE(text.find("vc_store_sync_hits_sum 20\n"), std::string::npos) << text;
+  EXPECT_NE(
+      text.find("vc_store_sync_seconds_count " + std::to_string(deferred.syncs_.load()) + "\n"),
+      std::string::npos)
+      << text;
+  std::set<std::string> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    names.insert(name);
+  }
+  EXPECT_TRUE(names.contains("vc-syncer"));
 }
 
 TEST(WriteCombiner, FailedSyncFailsTheHitsOfThatSync) {
