@@ -222,10 +222,14 @@ StoreResult<std::vector<HitResult>> SqliteStore::add_key(const Batch& batch, con
   std::vector<HitResult> results =
       decide_hits(batch, key, before->value_or(Totals{}), seen_at, answered);
   if (read_failed) return std::unexpected(fail("reading a visitor mark or an answer failed"));
-  std::unordered_set<std::string_view> marked;  // one write per visitor, however many hits
+  // One write per visitor, however many hits; none for a returning visitor when no repeat
+  // window reads the mark's time: its mark already says what matters, that it came today.
+  std::unordered_set<std::string_view> marked;
   for (std::size_t i = 0; i < key.hits.size(); ++i) {
     const Hit& hit = key.hits[i];
-    if (counted(results[i].seen) && !hit.visitor.empty() && marked.insert(hit.visitor).second) {
+    const bool stamp = results[i].seen == Seen::new_visitor ||
+                       (results[i].seen == Seen::returning && batch.repeat_window > 0);
+    if (stamp && !hit.visitor.empty() && marked.insert(hit.visitor).second) {
       bind_text(put_mark_, 1, batch.day);
       bind_text(put_mark_, 2, key.key);
       bind_text(put_mark_, 3, hit.visitor);

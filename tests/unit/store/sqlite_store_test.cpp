@@ -180,6 +180,26 @@ TEST_F(SqliteStoreTest, RepeatWindowIgnoresAVisitorSeenWithinIt) {
             std::vector<std::string>{"2026-01-01|3|1"});
 }
 
+// Without a repeat window nothing reads a mark's time, so a returning visitor's hit leaves
+// its mark as it is: no write for the marks table on every view (bench/durable_bench.py's
+// visitors profile). With a window the time moves to the hit that counted.
+TEST_F(SqliteStoreTest, AReturningVisitorRewritesItsMarkOnlyForARepeatWindow) {
+  auto db = open();
+  RawDb raw(path());
+  const std::pair<std::int64_t, std::string> windows[] = {{0, "k0"}, {60, "k60"}};
+  for (const auto& [window, key] : windows) {
+    const HitBatch first({{key, {"v"}}}, {.day = kDay1.day, .now = kDay1Noon, .window = window});
+    add_one(*db, first).value();
+    const HitBatch later({{key, {"v"}}},
+                         {.day = kDay1.day, .now = kDay1Noon + 600, .window = window});
+    EXPECT_EQ(add_one(*db, later).value().at(0).seen, Seen::returning);
+    const std::int64_t stamped = window == 0 ? kDay1Noon : kDay1Noon + 600;
+    EXPECT_EQ(raw.rows("SELECT seen FROM marks WHERE key = '" + key + "'"),
+              std::vector<std::string>{std::to_string(stamped)});
+  }
+  EXPECT_EQ(db->get("k0").value(), (Totals{.views = 2, .visitors = 1}));
+}
+
 TEST_F(SqliteStoreTest, UntrackedHitsCountViewsOnly) {
   auto db = open();
   const HitBatch batch({{"k", {"", "", ""}}}, {.day = kDay1.day, .now = kDay1Noon, .window = 60});
