@@ -189,7 +189,11 @@ def median_row(runs):
         if isinstance(values[0], (int, float)) and not isinstance(values[0], bool):
             row[field] = statistics.median(values)
         else:
-            row[field] = values[-1] if field != "exact" else all(values)
+            row[field] = values[-1]
+    if "exact" in row:
+        row["exact"] = all(r["exact"] for r in runs)
+        row["check"] = "ok in all %d rounds" % len(runs) if row["exact"] else "MISMATCH: " + " / ".join(
+            r["check"] for r in runs)
     return row
 
 
