@@ -24,14 +24,13 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-from http_bench import BINARY, ROOT, free_port, parse_wrk, read_count, wait_listening
+from http_bench import BINARY, ROOT, free_port, parse_wrk, read_count, stop, wait_listening
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -81,12 +80,7 @@ class Server:
         return self
 
     def __exit__(self, *exc):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop(self.proc)
 
     def snapshot(self):
         """What the server has done so far: its count, CPU time and syncs."""

@@ -54,6 +54,16 @@ def wait_listening(port, proc, timeout=30):
     sys.exit("server did not listen on %d" % port)
 
 
+def stop(proc):
+    """Stops a server as systemd would: SIGTERM, then SIGKILL after 10 s."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def read_count(url):
     try:
         with urllib.request.urlopen(url, timeout=10) as r:
@@ -104,12 +114,7 @@ class Target:
         return self
 
     def __exit__(self, *exc):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop(self.proc)
 
     def read(self):
         return read_count(self.read_url) if self.read_url else None
