@@ -30,7 +30,8 @@ import sys
 import tempfile
 import time
 
-from http_bench import BINARY, ROOT, free_port, parse_wrk, read_count, stop, wait_listening
+from http_bench import (BINARY, ROOT, free_port, parse_wrk, read_count, stop, wait_listening,
+                        write_nginx_conf)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -97,14 +98,7 @@ class Server:
 
 def servers(workdir, scripts):
     nginx_port = free_port()
-    nginx_conf = os.path.join(workdir, "nginx.conf")
-    with open(nginx_conf, "w") as f:
-        f.write("""daemon off; worker_processes 1; pid %s/nginx.pid; error_log stderr crit;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:%d;
-    location / { default_type application/json; return 200 '{"count":1}'; } } }
-""" % (workdir, nginx_port))
+    nginx_conf = write_nginx_conf(workdir, nginx_port)
 
     def ours(name, *flags, script=scripts["post"], path="/count/bench"):
         port = free_port()

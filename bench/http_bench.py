@@ -54,6 +54,20 @@ def wait_listening(port, proc, timeout=30):
     sys.exit("server did not listen on %d" % port)
 
 
+def write_nginx_conf(workdir, port):
+    """An nginx.conf in `workdir`: one worker on 127.0.0.1:`port` answering every path with a
+    static {"count":1} (the ceiling: plain HTTP); returns its path."""
+    path = os.path.join(workdir, "nginx.conf")
+    with open(path, "w") as f:
+        f.write("""daemon off; worker_processes 1; pid %s/nginx.pid; error_log stderr crit;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:%d;
+    location / { default_type application/json; return 200 '{"count":1}'; } } }
+""" % (workdir, port))
+    return path
+
+
 def stop(proc):
     """Stops a server as systemd would: SIGTERM, then SIGKILL after 10 s."""
     proc.send_signal(signal.SIGTERM)
@@ -122,14 +136,7 @@ class Target:
 
 def targets(workdir):
     nginx_port, node_port, vc_port, visitors_port = free_port(), free_port(), free_port(), free_port()
-    nginx_conf = os.path.join(workdir, "nginx.conf")
-    with open(nginx_conf, "w") as f:
-        f.write("""daemon off; worker_processes 1; pid %s/nginx.pid; error_log stderr crit;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:%d;
-    location = /count { default_type application/json; return 200 '{"count":1}'; } } }
-""" % (workdir, nginx_port))
+    nginx_conf = write_nginx_conf(workdir, nginx_port)
     base = "http://127.0.0.1:%d"
     return [
         Target("nginx static", ["nginx", "-c", nginx_conf, "-p", workdir], nginx_port,

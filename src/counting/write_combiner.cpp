@@ -273,8 +273,10 @@ void WriteCombiner::commit(Waiters& waiters) {
 
   if (syncer_.joinable()) {
     // Deferred sync: every result waits for a sync that begins after this batch.
-    Applied applied{
-        .waiters = {}, .results = std::vector<KeyResults>(keys.size()), .started = started};
+    Applied applied{.waiters = {},
+                    .results = std::vector<KeyResults>(keys.size()),
+                    .started = started,
+                    .hits = total};
     store_.add(batch, [&applied](std::size_t i, KeyResults results) {
       applied.results[i] = std::move(results);
     });
@@ -324,9 +326,7 @@ void WriteCombiner::run_syncer() {
     }
     const store::StoreResult<void> synced = store_.sync();  // covers every batch taken
     std::uint64_t hits = 0;
-    for (const Applied& batch : batches) {
-      for (const auto& [key, pending] : batch.waiters) hits += pending.size();
-    }
+    for (const Applied& batch : batches) hits += batch.hits;
     metrics_.observe_sync(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), hits);
     bool resume = false;

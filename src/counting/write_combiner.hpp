@@ -141,6 +141,7 @@ class WriteCombiner {
     Waiters waiters;
     std::vector<KeyResults> results;  // per key, in iteration order
     std::chrono::steady_clock::time_point started;
+    std::uint64_t hits = 0;  // in all its keys
   };
 
   void run();

@@ -23,6 +23,12 @@ void header(std::string& out, std::string_view name, std::string_view type, std:
   out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
 }
 
+// The bounds of the histograms that count hits, and of those that time a store's work.
+std::vector<double> hit_bounds() { return {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}; }
+std::vector<double> second_bounds() {
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1};
+}
+
 }  // namespace
 
 Histogram::Histogram(std::vector<double> bounds)
@@ -50,13 +56,11 @@ void Histogram::render(std::string& out, std::string_view name, std::string_view
 }
 
 Registry::Registry()
-    : batch_hits_({1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}),
+    : batch_hits_(hit_bounds()),
       batch_keys_({1, 2, 4, 8, 16, 64, 256}),
-      commit_seconds_(
-          {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}),
-      sync_seconds_(
-          {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}),
-      sync_hits_({1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}) {}
+      commit_seconds_(second_bounds()),
+      sync_seconds_(second_bounds()),
+      sync_hits_(hit_bounds()) {}
 
 void Registry::count_request(std::string_view route, int status) {
   std::lock_guard lock(requests_mutex_);

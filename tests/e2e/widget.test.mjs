@@ -272,6 +272,9 @@ test("an owner's #vc-ignore stops this browser counting on the site, #vc-count u
 
   // A #vc-ignore link clicked on the page sets it too, without a reload.
   await page.click('a[href="#vc-ignore"]');
+  // The page hears the click as a hashchange event, after the click itself returns.
+  await page.waitForFunction(() => localStorage.getItem("vc-ignore") === "1", null,
+                             { timeout: 5000 });
   assert.equal(await page.evaluate(() => localStorage.getItem("vc-ignore")), "1");
   assert.equal(await load(""), formatted(start + 2));
   assert.equal(await server.count("visitors"), start + 2);
