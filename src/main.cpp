@@ -100,6 +100,7 @@ std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config
       store::StoreOptions{.sync = config.sync, .create = true, .keep_days = config.keep_days},
       environment);
   if (!store) return std::unexpected(store.error());
+  const bool serving = static_cast<bool>(io_threads);  // Lambda cannot stream
   auto core = std::make_unique<Core>();
   core->store = std::move(*store);
   if (io_threads && !core->store->in_process()) {
@@ -133,12 +134,16 @@ std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config
     counting.rate_limiter =
         std::make_shared<counting::policy::RateLimiter>(*config.rules.rate_limit);
   }
-  core->app.emplace(*core->counter, core->metrics, std::move(*origins), std::move(counting),
-                    app::OwnerOptions{.admin = std::move(*admin),
-                                      .private_stats = config.private_stats,
-                                      .metrics_listener = config.metrics_port.has_value(),
-                                      .demo_page = config.demo_page,
-                                      .clock = {}});
+  core->app.emplace(
+      *core->counter, core->metrics, std::move(*origins), std::move(counting),
+      app::OwnerOptions{
+          .admin = std::move(*admin),
+          .private_stats = config.private_stats,
+          .metrics_listener = config.metrics_port.has_value(),
+          .demo_page = config.demo_page,
+          .clock = {},
+          .live = serving ? std::optional(app::LiveOptions{.max_streams = config.max_streams})
+                          : std::nullopt});
   return core;
 }
 
@@ -173,6 +178,7 @@ int serve(const config::Config& config) {
             << (metrics.empty() ? "" : " (metrics on " + metrics + ")") << " ("
             << config::describe(effective) << ")" << std::endl;
   (*server)->run_until_signal(*(*core)->app);
+  (*core)->app->stop_live();  // before the server: open streams' wake-ups post to it
   (*core)->counter->stop();
   // The server goes first: connections it still holds refer to the app and its metrics
   // when they are destroyed.

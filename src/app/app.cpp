@@ -12,6 +12,23 @@
 
 namespace app {
 
+App::App(counting::WriteCombiner& counter, metrics::Registry& metrics, OriginPolicy origins,
+         CountingOptions counting, OwnerOptions owner)
+    : counter_(counter),
+      metrics_(metrics),
+      origins_(std::move(origins)),
+      counting_(std::move(counting)),
+      owner_(std::move(owner)) {
+  if (owner_.live) {
+    live_ = std::make_unique<LiveHub>(
+        counter_, metrics_,
+        [this](std::string_view key, const store::Totals& totals) {
+          return counter_body(key, count_of(totals), totals);
+        },
+        *owner_.live);
+  }
+}
+
 Response App::preflight(Endpoint endpoint) {
   Response response{.status = 204, .headers = {}, .body = {}};
   response.set("Access-Control-Allow-Methods", std::string(cors_methods(endpoint)));
@@ -123,6 +140,8 @@ void App::handle(const Request& request, Done done) {
       return finish(dashboard_file(matched.encoded_key));
     case Endpoint::badge:
       return handle_badge(request, matched.encoded_key, std::move(finish));
+    case Endpoint::stream:
+      return handle_stream(request, matched.encoded_key, std::move(finish));
     case Endpoint::healthz:
       return handle_health(std::move(finish));
     case Endpoint::metrics: {
@@ -255,8 +274,10 @@ void App::count(const Request& request, std::string key, bool from_image_proxy, 
     ignored = metrics::Ignored::bot;
   }
   auto answer = [reply = std::move(reply), render = std::move(render),
-                 owner_creates = counting_.rules.owner_creates_counters](
+                 owner_creates = counting_.rules.owner_creates_counters, live = live_.get(),
+                 watched_key = live_ ? key : std::string()](
                     store::StoreResult<store::HitResult> result) mutable {
+    if (live && result && store::counted(result->seen)) live->touch(watched_key);
     if (!result && owner_creates && result.error().kind == store::StoreError::Kind::refused) {
       return reply(error_response(404, "unknown_counter",
                                   "this counter does not exist, and only its owner creates "

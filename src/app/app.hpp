@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "app/admin.hpp"
+#include "app/live_hub.hpp"
 #include "app/message.hpp"
 #include "app/origin_policy.hpp"
 #include "app/router.hpp"
@@ -44,6 +45,9 @@ struct OwnerOptions {
   bool demo_page = true;
   // The wall clock that says which UTC day is today; empty: the system's.
   std::function<std::chrono::system_clock::time_point()> clock;
+  // Live streams (GET /stream/{key}) with these bounds; nullopt (Lambda, which cannot
+  // stream): the route answers 404.
+  std::optional<LiveOptions> live = std::nullopt;
 };
 
 class App {
@@ -51,17 +55,19 @@ class App {
   using Done = std::move_only_function<void(Response)>;
 
   // `counter` and `metrics` must outlive the App.
+  // With OwnerOptions::live, the App starts a LiveHub thread, stopped when it is destroyed.
   App(counting::WriteCombiner& counter, metrics::Registry& metrics, OriginPolicy origins,
-      CountingOptions counting = {}, OwnerOptions owner = {})
-      : counter_(counter),
-        metrics_(metrics),
-        origins_(std::move(origins)),
-        counting_(std::move(counting)),
-        owner_(std::move(owner)) {}
+      CountingOptions counting = {}, OwnerOptions owner = {});
 
   // Answers `request` by calling `done` exactly once, either before handle() returns or
   // later on the thread that finished the hit (after it is durable). Never throws.
   void handle(const Request& request, Done done);
+
+  // Ends the live streams' thread (nothing more is sent on open streams): the transport calls
+  // it before it goes, since the streams' wake-ups refer to it. Idempotent.
+  void stop_live() {
+    if (live_) live_->stop();
+  }
 
   // The registry the App counts requests in; transports add their own figures to it.
   metrics::Registry& metrics() const { return metrics_; }
@@ -74,6 +80,8 @@ class App {
                   Done done);
   void handle_badge(const Request& request, std::string_view encoded_key, Done done);
   void handle_health(Done done);
+  // GET /stream/{key} (app/stream.cpp): a live stream of the counter's totals.
+  void handle_stream(const Request& request, std::string_view encoded_key, Done done);
   // Counts one hit on `key` under the counting policy, or, when the policy ignores it,
   // reads the current totals, and answers `render(result)`. A request the policy refuses
   // (a bad forwarding header or Idempotency-Key: 400; past the rate limit: 429; its
@@ -114,6 +122,7 @@ class App {
   OriginPolicy origins_;
   CountingOptions counting_;
   OwnerOptions owner_;
+  std::unique_ptr<LiveHub> live_;  // with OwnerOptions::live
 };
 
 }  // namespace app

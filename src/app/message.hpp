@@ -2,12 +2,14 @@
 // server and the Lambda runtime map their wire formats to and from these.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "app/event_stream.hpp"
 #include "util/text.hpp"
 
 namespace app {
@@ -48,6 +50,10 @@ struct Response {
   std::string body;
   // An answer to HEAD: the headers (Content-Length the body's) without the body.
   bool head = false;
+  // A streamed answer (Server-Sent Events): `body` is its beginning, and the transport goes
+  // on writing what the stream gives until either side closes, then closes the stream. Only
+  // a transport that can stream gets one (the HTTP server, not Lambda).
+  std::shared_ptr<EventStream> stream = nullptr;
 
   // Sets header `name` to `value`, replacing any value it had (names compare ignoring case),
   // so a header is never sent twice with two values.

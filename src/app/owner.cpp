@@ -168,6 +168,13 @@ void App::handle_change(const Request& request, std::string_view encoded_key, Do
   if (auto refused = refuse_admin(request)) return done(std::move(*refused));
   std::optional<std::string> key = parse_key(encoded_key);
   if (!key) return done(error_response(400, "bad_key", kKeyRule));
+  if (live_) {
+    // Once the change is made, the counter's live streams hear of it.
+    done = [live = live_.get(), key = *key, done = std::move(done)](Response response) mutable {
+      live->touch(key);
+      done(std::move(response));
+    };
+  }
   if (request.method == "DELETE") {
     return counter_.with_store(
         [key = std::move(*key), done = std::move(done)](store::Store& store) mutable {

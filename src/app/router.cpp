@@ -23,6 +23,7 @@ constexpr std::array kEndpoints{
     EndpointInfo{Endpoint::counters, "counters", "GET, HEAD", ""},
     EndpointInfo{Endpoint::dashboard, "dashboard", "GET, HEAD", ""},
     EndpointInfo{Endpoint::badge, "badge", "GET, HEAD, OPTIONS", "GET, OPTIONS"},
+    EndpointInfo{Endpoint::stream, "stream", "GET, OPTIONS", "GET, OPTIONS"},
     EndpointInfo{Endpoint::healthz, "healthz", "GET, HEAD", ""},
     EndpointInfo{Endpoint::metrics, "metrics", "GET, HEAD", ""},
     EndpointInfo{Endpoint::index_page, "index", "GET, HEAD", ""},
@@ -54,6 +55,7 @@ Route route(std::string_view path) {
   if (path.starts_with("/badge/") && path.ends_with(".svg") && path.size() >= 11) {
     return {Endpoint::badge, path.substr(7, path.size() - 11)};
   }
+  if (path.starts_with("/stream/")) return {Endpoint::stream, path.substr(8)};
   if (path == "/healthz") return {Endpoint::healthz, {}};
   if (path == "/metrics") return {Endpoint::metrics, {}};
   if (path == "/" || path == "/index.html") return {Endpoint::index_page, {}};

@@ -13,6 +13,7 @@ enum class Endpoint {
   counters,      // the listing (admin)
   dashboard,     // the dashboard's files (admin); encoded_key is the file's path
   badge,         // /badge/{key}.svg
+  stream,        // /stream/{key}: live counts (Server-Sent Events)
   healthz,
   metrics,
   index_page,

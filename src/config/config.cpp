@@ -153,6 +153,15 @@ const Option kOptions[] = {
        if (!n) return std::unexpected(n.error());
        return c.keep_days = *n, Result{};
      }},
+    {"--max-streams", "VC_MAX_STREAMS",
+     "open live streams (GET /stream/KEY, each also a connection); more get 503; 0: no "
+     "streams (1000)",
+     true,
+     [](Config& c, std::string_view v) -> Result {
+       auto n = number<std::size_t>(v, 0, 1'000'000, "--max-streams");
+       if (!n) return std::unexpected(n.error());
+       return c.max_streams = *n, Result{};
+     }},
     {"--max-connections", "VC_MAX_CONNECTIONS",
      "open client connections; more are closed as soon as accepted (10000)", true,
      [](Config& c, std::string_view v) -> Result {
@@ -468,7 +477,8 @@ std::string describe(const Config& c) {
          " max_counters=" + std::to_string(c.max_counters) +
          " keep_days=" + (c.keep_days == 0 ? std::string("all") : std::to_string(c.keep_days)) +
          " owner_creates_counters=" + (c.rules.owner_creates_counters ? "true" : "false") +
-         " max_connections=" + std::to_string(c.max_connections) + " count_unit=" +
+         " max_connections=" + std::to_string(c.max_connections) +
+         " max_streams=" + std::to_string(c.max_streams) + " count_unit=" +
          (c.rules.unit == counting::policy::CountUnit::views ? "views" : "visitors") +
          " ignore_bots=" + (c.rules.ignore_bots ? "true" : "false") +
          " repeat_window=" + std::to_string(c.rules.repeat_window.count()) +

@@ -45,6 +45,7 @@ struct Config {
   // Days of history kept (store::Store::keep_days); 0: every day.
   int keep_days = 0;
   std::size_t max_connections = 10'000;  // open client connections; more: closed at once
+  std::size_t max_streams = 1000;        // open live streams (GET /stream/{key}); more: 503
   counting::policy::Rules rules;  // what counts: unit, bots, repeats, DNT (classic: all views)
   // The admin token's file (--admin-token-file) or the token itself (VC_ADMIN_TOKEN, never a
   // flag: command lines are visible to every user). Both empty: no admin routes.

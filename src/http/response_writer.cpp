@@ -43,9 +43,8 @@ bool is_single_line(std::string_view text) {
 // to state the length of the 200 it stands for; none of them has a body.
 bool carries_content_length(int status) { return status >= 200 && status != 204 && status != 304; }
 
-}  // namespace
-
-void write_response(const app::Response& response, bool keep_alive, std::string& out) {
+// The status line and the headers that are single lines.
+void write_head(const app::Response& response, std::string& out) {
   out.clear();
   out.append("HTTP/1.1 ").append(std::to_string(response.status)).append(" ");
   out.append(reason_phrase(response.status)).append("\r\n");
@@ -53,11 +52,35 @@ void write_response(const app::Response& response, bool keep_alive, std::string&
     if (!is_single_line(name) || !is_single_line(value)) continue;
     out.append(name).append(": ").append(value).append("\r\n");
   }
+}
+
+void append_chunk(std::string_view data, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string size;
+  for (std::size_t n = data.size(); n > 0; n /= 16) size.insert(size.begin(), kHex[n % 16]);
+  out.append(size).append("\r\n").append(data).append("\r\n");
+}
+
+}  // namespace
+
+void write_response(const app::Response& response, bool keep_alive, std::string& out) {
+  write_head(response, out);
   if (carries_content_length(response.status)) {
     out.append("Content-Length: ").append(std::to_string(response.body.size())).append("\r\n");
   }
   out.append(keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
   if (!response.head) out.append(response.body);
+}
+
+void write_stream_head(const app::Response& response, std::string& out) {
+  write_head(response, out);
+  out.append("Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+  if (!response.body.empty()) append_chunk(response.body, out);
+}
+
+void write_chunk(std::string_view data, std::string& out) {
+  out.clear();
+  append_chunk(data, out);
 }
 
 }  // namespace http

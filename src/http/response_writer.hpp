@@ -19,4 +19,13 @@ std::string_view reason_phrase(int status);
 // leaves the body out.
 void write_response(const app::Response& response, bool keep_alive, std::string& out);
 
+// The head of a streamed answer (`response.stream`): as write_response(), but with
+// Transfer-Encoding: chunked instead of Content-Length, Connection: close, and the body so
+// far as its first chunk.
+void write_stream_head(const app::Response& response, std::string& out);
+
+// Replaces `out` with `data` as one chunk of a chunked body; `data` must not be empty (an
+// empty chunk ends the body).
+void write_chunk(std::string_view data, std::string& out);
+
 }  // namespace http

@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/beast/http/error.hpp>
@@ -65,6 +66,7 @@ session::session(net::ip::tcp::socket&& socket, SessionContext& context, bool op
 }
 
 session::~session() {
+  if (stream_) stream_->close();
   if (socket_.is_open()) close_socket();
   context_.app->metrics().add_connections(-1);
   if (--context_.connections == 0 && context_.draining && context_.on_drained) {
@@ -168,10 +170,60 @@ void session::on_read(beast::error_code ec) {
 }
 
 void session::on_answer(app::Response answer, bool keep_alive) {
+  if (answer.stream) return start_stream(std::move(answer));
   keep_alive_ = keep_alive && !context_.draining;
   write_response(answer, keep_alive_, exchange_->response);
   exchange_->written = 0;
   write_some();
+}
+
+void session::start_stream(app::Response answer) {
+  keep_alive_ = false;
+  stream_ = std::move(answer.stream);
+  write_stream_head(answer, exchange_->response);
+  exchange_->written = 0;
+  stream_writing_ = true;
+  // Called on the hub's thread: the events are taken and written on this session's.
+  stream_->attach([weak = weak_from_this(), &inbox = context_.inbox] {
+    inbox.post([weak] {
+      auto self = weak.lock();
+      if (!self) return;
+      auto executor = self->socket_.get_executor();
+      net::dispatch(executor, [self = std::move(self)] {
+        if (!self->stream_writing_) self->pump_stream();
+      });
+    });
+  });
+  watch_peer();
+  write_some();
+}
+
+void session::pump_stream() {
+  stream_writing_ = false;
+  if (!socket_.is_open()) return;
+  if (stream_->overrun()) {
+    context_.app->metrics().count_overrun_stream();
+    return do_close();
+  }
+  const std::string events = stream_->take();
+  if (events.empty()) return;  // the next push wakes this session again
+  stream_writing_ = true;
+  write_chunk(events, exchange_->response);
+  exchange_->written = 0;
+  write_some();
+}
+
+void session::watch_peer() {
+  socket_.async_wait(
+      net::socket_base::wait_read, [self = shared_from_this()](beast::error_code ec) {
+        if (ec) return self->do_close();
+        std::array<char, 512> discarded{};
+        beast::error_code read_ec;
+        const std::size_t n = self->socket_.read_some(net::buffer(discarded), read_ec);
+        if (read_ec == net::error::would_block) return self->watch_peer();
+        if (read_ec || n == 0) return self->do_close();
+        self->watch_peer();  // nothing after a stream's request is read as a request
+      });
 }
 
 void session::write_some() {
@@ -192,6 +244,7 @@ void session::write_some() {
 void session::on_written(beast::error_code ec) {
   disarm_deadline();
   finish_request();
+  if (stream_ && !ec) return pump_stream();
   if (ec || !keep_alive_) return do_close();
   // An idle keep-alive connection keeps no buffers: thousands of them cost little memory.
   if (exchange_->buffer.size() == 0) exchange_.reset();
@@ -226,6 +279,7 @@ void session::on_deadline(beast::error_code ec) {
 }
 
 void session::do_close() {
+  if (stream_) stream_->close();
   disarm_deadline();  // its pending wait would keep the session alive until it fires
   beast::error_code ignored;
   socket_.shutdown(net::ip::tcp::socket::shutdown_send, ignored);

@@ -74,6 +74,13 @@ class session : public std::enable_shared_from_this<session> {
   void read_request();
   void on_read(boost::beast::error_code ec);
   void on_answer(app::Response answer, bool keep_alive);
+  // A streamed answer (Server-Sent Events): writes its head, then each batch of events the
+  // stream has waiting, one write at a time, until the client leaves, falls behind (the
+  // stream is overrun, or a write outlasts the deadline) or the server drains.
+  void start_stream(app::Response answer);
+  void pump_stream();
+  // While streaming: reads and discards what the client sends, and closes at its end.
+  void watch_peer();
   // Writes what the socket takes now, and waits for room only when it takes less: a small
   // answer costs one send and no pending operation.
   void write_some();
@@ -99,6 +106,8 @@ class session : public std::enable_shared_from_this<session> {
     std::size_t written = 0;               // of response
   };
   std::unique_ptr<Exchange> exchange_;
+  std::shared_ptr<app::EventStream> stream_;  // while streaming an answer
+  bool stream_writing_ = false;               // a write of the stream is out
   SessionContext& context_;
   std::string peer_;    // the client's address, as the socket says
   bool timed_ = false;  // the deadline applies now

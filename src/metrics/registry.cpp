@@ -129,6 +129,17 @@ std::string Registry::render() const {
   out += line("vc_connections", "", std::to_string(connections_.load()));
   header(out, "vc_max_connections", "gauge", "The bound on vc_connections (--max-connections).");
   out += line("vc_max_connections", "", std::to_string(max_connections_.load()));
+  header(out, "vc_streams", "gauge", "Open live streams (GET /stream/{key}).");
+  out += line("vc_streams", "", std::to_string(streams_.load()));
+  header(out, "vc_max_streams", "gauge", "The bound on vc_streams (--max-streams).");
+  out += line("vc_max_streams", "", std::to_string(max_streams_.load()));
+  header(out, "vc_streams_refused_total", "counter", "Live streams refused: --max-streams open.");
+  out += line("vc_streams_refused_total", "", std::to_string(refused_streams_.load()));
+  header(out, "vc_streams_dropped_total", "counter",
+         "Live streams closed because their reader fell too far behind.");
+  out += line("vc_streams_dropped_total", "", std::to_string(overrun_streams_.load()));
+  header(out, "vc_stream_events_total", "counter", "Events sent on live streams.");
+  out += line("vc_stream_events_total", "", std::to_string(stream_events_.load()));
   batch_hits_.render(out, "vc_write_batch_hits", "Hits merged into one store write batch.");
   batch_keys_.render(out, "vc_write_batch_keys", "Distinct counters in one store write batch.");
   commit_seconds_.render(out, "vc_store_commit_seconds",

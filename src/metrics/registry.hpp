@@ -73,6 +73,14 @@ class Registry {
   void add_pending(std::int64_t delta) { pending_ += delta; }
   void add_connections(std::int64_t delta) { connections_ += delta; }
 
+  // Live streams (GET /stream/{key}): open now and their bound (--max-streams), refused past
+  // it, dropped for falling behind, and the events sent.
+  void set_max_streams(std::uint64_t max_streams) { max_streams_ = max_streams; }
+  void add_streams(std::int64_t delta) { streams_ += delta; }
+  void count_refused_stream() { refused_streams_ += 1; }
+  void count_overrun_stream() { overrun_streams_ += 1; }
+  void count_stream_events(std::uint64_t n) { stream_events_ += n; }
+
   std::string render() const;
 
  private:
@@ -92,6 +100,11 @@ class Registry {
   std::atomic<std::uint64_t> max_connections_{0};
   std::atomic<std::int64_t> pending_{0};
   std::atomic<std::int64_t> connections_{0};
+  std::atomic<std::uint64_t> max_streams_{0};
+  std::atomic<std::int64_t> streams_{0};
+  std::atomic<std::uint64_t> refused_streams_{0};
+  std::atomic<std::uint64_t> overrun_streams_{0};
+  std::atomic<std::uint64_t> stream_events_{0};
   Histogram batch_hits_;
   Histogram batch_keys_;
   Histogram commit_seconds_;

@@ -1,0 +1,51 @@
+// GET /stream/{key}: the counter's totals now and on each change, as Server-Sent Events
+// (app/live_hub.hpp says how they are made; http/session.cpp writes them).
+#include "app/app.hpp"
+#include "app/json.hpp"
+#include "app/key.hpp"
+#include "app/query.hpp"
+
+namespace app {
+
+void App::handle_stream(const Request& request, std::string_view encoded_key, Done done) {
+  if (!live_) {
+    return done(error_response(404, "not_found",
+                               "live streams are served by `visitor-counter serve` only; poll "
+                               "GET /counters/{key} instead"));
+  }
+  Done reply;
+  // As history: with --private-stats, or when the owner's dashboard asks with its token, the
+  // admin token decides (no origin check, no CORS); otherwise the origin policy does.
+  const bool as_owner = owner_.admin && owner_.admin->accepts(request.header("authorization"));
+  if (owner_.private_stats || as_owner) {
+    if (auto refused = refuse_admin(request)) return done(std::move(*refused));
+    reply = std::move(done);
+    if (request.method == "OPTIONS") return reply({204, {}, {}});
+  } else {
+    std::optional<Done> admitted = admit(request, done);
+    if (!admitted) return;
+    reply = std::move(*admitted);
+    if (request.method == "OPTIONS") return reply(preflight(Endpoint::stream));
+  }
+  std::optional<std::string> key = parse_key(encoded_key);
+  if (!key) return reply(error_response(400, "bad_key", kKeyRule));
+  if (!query_of(request.target).empty()) {
+    return reply(error_response(400, "bad_query", "/stream takes no parameters"));
+  }
+  std::shared_ptr<EventStream> stream = live_->open(std::move(*key));
+  if (!stream) {
+    Response response = error_response(503, "too_many_streams",
+                                       "this server has as many live streams open as it allows "
+                                       "(--max-streams); try again later");
+    response.set("Retry-After", "30");
+    return reply(std::move(response));
+  }
+  Response response{.status = 200, .headers = {}, .body = live_->preamble()};
+  response.set("Content-Type", "text/event-stream; charset=utf-8");
+  response.set("Cache-Control", "no-cache");
+  response.set("X-Accel-Buffering", "no");  // nginx: pass events on as they come
+  response.stream = std::move(stream);
+  reply(std::move(response));
+}
+
+}  // namespace app
