@@ -1,8 +1,9 @@
 """The DynamoDB store against dynalite: 16 clients x 250 hits count exactly 4000 with
 distinct, gap-free answers, in the classic item shape (`id` = "visitors", number `count`,
 beside it `visitors`), with the counting policy's items beside the counter (its day's row,
-the visitor's mark, the day's salt); reads and /healthz work; a missing table fails fast
-with 503 + Retry-After and is logged; missing credentials stop start-up with one line."""
+the visitor's mark, the day's salt); reads and /healthz work; a live stream hears of a hit
+made through another process; a missing table fails fast with 503 + Retry-After and is
+logged; missing credentials stop start-up with one line."""
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ import unittest
 from dynalite import DUMMY_CREDENTIALS, TablePerTest, check_policy_items
 from owner import ADMIN_ENV, BEARER
 from server import BINARY, Clients, Server
+from sse import StreamClient
 
 CLIENTS, HITS = 16, 250
 
@@ -19,6 +21,16 @@ CLIENTS, HITS = 16, 250
 class DynamoDbStoreTest(TablePerTest, unittest.TestCase):
     def server(self, table, *args):
         return Server(*args, store=self.dynalite.store_url(table), env=DUMMY_CREDENTIALS)
+
+    def test_a_hit_through_another_process_shows_on_a_stream(self):
+        table = self.new_table()
+        with self.server(table) as watching, self.server(table, "--count-unit", "views") as other:
+            with StreamClient(watching, "/stream/live") as stream:
+                self.assertEqual(stream.event()[1]["views"], 0)
+                self.assertEqual(other.request("POST", "/count/live",
+                                               {"User-Agent": "Mozilla/5.0 (X11)"})[0], 200)
+                _, data = stream.event_where(lambda d: d["views"] == 1)
+                self.assertEqual(data["key"], "live")
 
     def test_sixteen_clients_count_exactly(self):
         table = self.new_table()

@@ -95,6 +95,11 @@ class LambdaTest(FunctionUnderTest, unittest.TestCase):
         self.assertEqual(named.json(), {"count": 1})
         self.assertEqual(self.count(), 2)
 
+    def test_live_streams_are_not_served_but_say_what_to_do(self):
+        answer = self.call("GET", "/stream/home")
+        self.assertEqual((answer.status, answer.json()["error"]), (404, "not_found"))
+        self.assertIn("poll GET /counters/{key}", answer.json()["message"])
+
     def test_reads_without_counting(self):
         self.assertEqual(self.call("GET", "/counters/visitors").status, 404)
         self.call("GET", "/count")

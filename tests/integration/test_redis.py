@@ -1,7 +1,8 @@
 """The Redis store against the real binary and a real redis-server (AOF, appendfsync always):
 every counting rule and every owner route, as on SQLite and DynamoDB; a fleet of three
 `serve` processes on one Redis counting exactly, with distinct answers across processes and
-one visitor counted once whichever process it reaches; `kill -9` of a process under load
+one visitor counted once whichever process it reaches; a hit on one process shown on the
+live streams of another; `kill -9` of a process under load
 and a Redis restart under load (acked <= stored <= sent, nothing acknowledged lost); a
 Redis that is down (503, /healthz 503, back within seconds without a restart of serve);
 and export and import to and from Redis."""
@@ -17,6 +18,7 @@ import unittest
 from owner import export_text, day, run_cli
 from redis_server import RedisServer
 from server import Server, send
+from sse import StreamClient
 from test_counting import BROWSER, CountingRules
 from test_owner import OwnerApi
 
@@ -78,6 +80,21 @@ class Fleet(OneRedis, unittest.TestCase):
     def stop_all(self, servers):
         for s in servers:
             s.__exit__()
+
+    def test_a_hit_on_one_process_shows_on_the_streams_of_another(self):
+        watching, counting = self.fleet(2)
+        try:
+            with StreamClient(watching, "/stream/live") as stream:
+                self.assertEqual(stream.event()[1]["views"], 0)
+                for n in (1, 2):
+                    status, _, _ = counting.request("POST", "/count/live",
+                                                    {"User-Agent": "Mozilla/5.0 (X11) %d" % n})
+                    self.assertEqual(status, 200)
+                    # Within the 1 s poll; the event's wait is bounded by the socket timeout.
+                    _, data = stream.event_where(lambda d: d["views"] == n)
+                    self.assertEqual(data["key"], "live")
+        finally:
+            self.stop_all([watching, counting])
 
     def test_three_processes_count_exactly_with_distinct_answers(self):
         servers = self.fleet(3)
