@@ -1,6 +1,8 @@
 /* The owner's dashboard (dashboard.html): signs in with the admin token, lists the counters
  * a page at a time with their last 30 days (GET /counters?days=30), and charts one counter's
- * history (GET /history/KEY) over 30, 90 or 365 days. Charts are uPlot (uPlot.iife.min.js,
+ * history (GET /history/KEY) over 30, 90 or 365 days, its totals and today's figures kept live
+ * while it is open (GET /stream/KEY, read with fetch: EventSource cannot send the token).
+ * Charts are uPlot (uPlot.iife.min.js,
  * loaded first). The token lives in sessionStorage ("vc-admin-token") until sign-out, a
  * 401, or the tab closing. No inline styles or scripts: it runs under script-src 'self'.
  */
@@ -28,7 +30,7 @@
     counters: [], // the page shown, as the API answered it
     sparklines: [],
     listing: null, // the AbortController of the listing request in flight
-    detail: null, // { key, info, days, chart, request }
+    detail: null, // { key, info, days, chart, request, live }
   };
 
   // --- the token and the API -----------------------------------------------------------------
@@ -271,8 +273,9 @@
   function openDetail(info) {
     if (!info) return;
     state.detail?.request?.abort();
+    state.detail?.live?.abort();
     state.detail?.chart?.destroy();
-    state.detail = { key: info.key, info, days: null, chart: null, request: null };
+    state.detail = { key: info.key, info, days: null, chart: null, request: null, live: null };
     for (const button of document.querySelectorAll("button.key")) {
       if (button.dataset.key === info.key) button.setAttribute("aria-current", "true");
       else button.removeAttribute("aria-current");
@@ -281,14 +284,17 @@
     $("detail-title").textContent = info.key;
     $("detail-title").focus();
     loadHistory();
+    followLive(state.detail);
   }
 
   function closeDetail(refocus) {
     const detail = state.detail;
     if (!detail) return;
     detail.request?.abort();
+    detail.live?.abort();
     detail.chart?.destroy();
     state.detail = null;
+    delete $("detail").dataset.live;
     $("detail").hidden = true;
     $("chart").replaceChildren();
     $("totals").replaceChildren();
@@ -306,6 +312,51 @@
   });
   for (const radio of document.querySelectorAll('input[name="range"]')) {
     radio.addEventListener("change", () => loadHistory());
+  }
+
+  // Follows the open counter's live stream: the first event is the baseline, each later one
+  // moves the totals and today's figures by what it adds. #detail gets data-live="on" once the
+  // stream is in. Ends when the panel closes or the stream does (the numbers then stay).
+  async function followLive(detail) {
+    const live = (detail.live = new AbortController());
+    let baseline = null;
+    try {
+      const response = await fetch(`/stream/${encode(detail.key)}`, {
+        headers: { Authorization: "Bearer " + token(), Accept: "text/event-stream" },
+        cache: "no-store",
+        signal: live.signal,
+      });
+      if (!response.ok || !response.body) return;
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let text = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done || state.detail !== detail) return;
+        text += value;
+        for (let end = text.indexOf("\n\n"); end >= 0; end = text.indexOf("\n\n")) {
+          const data = text.slice(0, end).split("\n").filter((line) => line.startsWith("data:"))
+            .map((line) => line.slice(5).trim()).join("\n");
+          text = text.slice(end + 2);
+          if (!data) continue;
+          const totals = JSON.parse(data);
+          if (baseline) applyLive(detail, baseline, totals);
+          else $("detail").dataset.live = "on";
+          baseline = totals;
+        }
+      }
+    } catch { /* closed, or the stream broke: the figures stay as they are */ }
+  }
+
+  function applyLive(detail, before, after) {
+    const added = { views: after.views - before.views, visitors: after.visitors - before.visitors };
+    Object.assign(detail.info, { count: after.count, views: after.views, visitors: after.visitors });
+    const last = detail.days?.at(-1);
+    if (last && last.date === isoDay(Date.now()) && added.views >= 0 && added.visitors >= 0) {
+      last.views += added.views;
+      last.visitors += added.visitors;
+      detail.info.last_day = last.date;
+    }
+    if (detail.days) renderDetail();
   }
 
   async function loadHistory() {

@@ -339,6 +339,22 @@ test("a counter's detail panel charts its history over 30 days, and over 90 when
   await clean(page, seen);
 });
 
+test("the open counter's totals and today's figures follow new hits live", async (t) => {
+  const { page, seen } = await openPage(t);
+  await signIn(page);
+  await signedIn(page);
+  const key = "blog/2026/launch"; // counted once over HTTP, today
+  await page.getByRole("button", { name: key, exact: true }).click();
+  await page.waitForFunction(() => document.querySelector("#detail .uplot canvas"));
+  await page.waitForFunction(() => document.getElementById("detail").dataset.live === "on");
+  for (let i = 0; i < 2; i++) await hit(server.api, key);
+  await page.waitForFunction(() => [...document.querySelectorAll("#totals dd")].map((dd) => dd.textContent)
+    .join("|") === `3 views · 1 visitor|3 views · 1 visitor|${new Date().toISOString().slice(0, 10)}`);
+  await page.getByRole("button", { name: "Close" }).click();
+  await page.locator("#detail").waitFor({ state: "hidden" });
+  await clean(page, seen);
+});
+
 for (const colorScheme of ["light", "dark"]) {
   test(`the dashboard has no accessibility violations (axe-core, ${colorScheme}), and a screenshot`, async (t) => {
     // The screenshot first, under the page's own CSP; then axe, injected as a script, which
