@@ -85,6 +85,17 @@ std::expected<std::optional<app::AdminToken>, std::string> admin_token(
   return std::optional<app::AdminToken>(std::move(*made));
 }
 
+// Live streams' bounds and pace. The poll of every watched counter sees other processes'
+// hits: on Redis one pipelined round trip, so twice a second (a hit elsewhere shows within
+// a second); on DynamoDB each counter read is a billed read, so once a second; on SQLite it
+// only catches the CLI's changes.
+app::LiveOptions live_options(const config::Config& config) {
+  app::LiveOptions options;
+  options.max_streams = config.max_streams;
+  if (config.store.starts_with("redis")) options.poll_interval = std::chrono::milliseconds(500);
+  return options;
+}
+
 // Fails with a one-line reason: a bad origin list or public URL, a bad admin token, or an
 // unusable store. `io_threads`, when given, is where batches of an in-process store are
 // applied (the HTTP server's threads); otherwise the combiner has a worker thread.
@@ -136,14 +147,12 @@ std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config
   }
   core->app.emplace(
       *core->counter, core->metrics, std::move(*origins), std::move(counting),
-      app::OwnerOptions{
-          .admin = std::move(*admin),
-          .private_stats = config.private_stats,
-          .metrics_listener = config.metrics_port.has_value(),
-          .demo_page = config.demo_page,
-          .clock = {},
-          .live = serving ? std::optional(app::LiveOptions{.max_streams = config.max_streams})
-                          : std::nullopt});
+      app::OwnerOptions{.admin = std::move(*admin),
+                        .private_stats = config.private_stats,
+                        .metrics_listener = config.metrics_port.has_value(),
+                        .demo_page = config.demo_page,
+                        .clock = {},
+                        .live = serving ? std::optional(live_options(config)) : std::nullopt});
   return core;
 }
 

@@ -52,6 +52,7 @@ struct LiveHub::State {
   bool read_done = false;    // its results wait to be delivered
   bool to_greet = false;     // a stream opened since the last delivery
   bool deliver_now = false;  // a stream joined a counter whose totals are known
+  bool any_touched = false;  // some counter was touched since the last read began
 
   void forget(const std::string& key, const EventStream* id) {
     std::lock_guard lock(mutex);
@@ -151,9 +152,15 @@ std::shared_ptr<EventStream> LiveHub::open(std::string key) {
 void LiveHub::touch(std::string_view key) {
   State& state = *state_;
   if (state.watched_keys.load(std::memory_order_relaxed) == 0) return;
-  std::lock_guard lock(state.mutex);
-  const auto found = state.watched.find(std::string(key));
-  if (found != state.watched.end()) found->second.touched = true;
+  {
+    std::lock_guard lock(state.mutex);
+    const auto found = state.watched.find(std::string(key));
+    if (found == state.watched.end() || found->second.touched) return;
+    found->second.touched = true;
+    if (state.any_touched) return;  // the thread has been woken since the last read began
+    state.any_touched = true;
+  }
+  state.wake.notify_all();
 }
 
 std::string LiveHub::preamble() const {
@@ -163,15 +170,18 @@ std::string LiveHub::preamble() const {
 void LiveHub::run() {
   State& state = *state_;
   using clock = std::chrono::steady_clock;
-  auto next_read = clock::now();
+  auto next_read = clock::now();  // reads start at most once per flush interval
   auto next_poll = clock::now() + options_.poll_interval;
   auto next_heartbeat = clock::now() + options_.heartbeat;
   std::unique_lock lock(state.mutex);
   while (true) {
     state.wake.wait(lock, [&] { return state.stopping || !state.watched.empty(); });
+    // A touch read at once when the last read began a flush interval ago: a lone hit shows
+    // in milliseconds, a burst as one event per interval.
     state.wake.wait_for(lock, options_.flush_interval, [&] {
       return state.stopping || state.read_done || state.deliver_now ||
-             (state.to_greet && !state.reading);
+             (state.to_greet && !state.reading) ||
+             (state.any_touched && !state.reading && clock::now() >= next_read);
     });
     if (state.stopping) return;
     std::vector<Delivery> out;
@@ -197,6 +207,7 @@ void LiveHub::run() {
         entry.touched = false;
       }
       state.to_greet = false;
+      state.any_touched = false;
       if (!keys.empty()) {
         state.reading = true;
         next_read = now + options_.flush_interval;
@@ -212,17 +223,14 @@ void LiveHub::run() {
     out.clear();  // a stream released here may close, which takes the lock
     if (!keys.empty()) {
       counter_.read_with_store([state = state_, keys = std::move(keys)](store::Store& store) {
-        std::vector<std::optional<store::Totals>> totals;
-        totals.reserve(keys.size());
-        for (const std::string& key : keys) {
-          auto got = store.get(key);
-          totals.push_back(got ? std::optional(got->value_or(store::Totals{})) : std::nullopt);
-        }
+        auto totals = store.get_many(keys);  // on a failure, nothing changes
         {
           std::lock_guard done(state->mutex);
           for (std::size_t i = 0; i < keys.size(); ++i) {
             const auto found = state->watched.find(keys[i]);
-            if (found != state->watched.end() && totals[i]) found->second.read = totals[i];
+            if (found != state->watched.end() && totals) {
+              found->second.read = (*totals)[i].value_or(store::Totals{});
+            }
           }
           state->reading = false;
           state->read_done = true;

@@ -193,6 +193,20 @@ class Store {
   // The counter's totals, or nullopt when it has never counted.
   virtual StoreResult<std::optional<Totals>> get(std::string_view key) = 0;
 
+  // get() of each of `keys`, in order; fails as a whole. By default one get() after
+  // another; a store on the network sends them together (Redis: one pipeline).
+  virtual StoreResult<std::vector<std::optional<Totals>>> get_many(
+      std::span<const std::string> keys) {
+    std::vector<std::optional<Totals>> out;
+    out.reserve(keys.size());
+    for (const std::string& key : keys) {
+      auto totals = get(key);
+      if (!totals) return std::unexpected(totals.error());
+      out.push_back(*totals);
+    }
+    return out;
+  }
+
   // The salt of UTC day `day`: created at random (32 bytes) by the first caller, then the
   // same for every process that shares the store.
   virtual StoreResult<std::string> salt(std::string_view day) = 0;

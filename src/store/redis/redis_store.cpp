@@ -163,14 +163,36 @@ void RedisStore::add(const Batch& batch, const AddCallback& done) {
   }
 }
 
+namespace {
+
+// The totals of an HMGET of views and visitors; nullopt for a counter that never counted.
+std::optional<Totals> totals_of(const Reply& reply) {
+  if (reply.elements.size() != 2 || !number_of(reply.elements[0])) return std::nullopt;
+  return Totals{.views = *number_of(reply.elements[0]),
+                .visitors = number_of(reply.elements[1]).value_or(0)};
+}
+
+}  // namespace
+
 StoreResult<std::optional<Totals>> RedisStore::get(std::string_view key) {
   auto reply = run(Command{"HMGET", name("c:", key), "views", "visitors"});
   if (!reply) return std::unexpected(reply.error());
-  if (reply->elements.size() != 2 || !number_of(reply->elements[0])) {
-    return std::optional<Totals>{};
+  return totals_of(*reply);
+}
+
+StoreResult<std::vector<std::optional<Totals>>> RedisStore::get_many(
+    std::span<const std::string> keys) {
+  std::vector<Command> commands;
+  commands.reserve(keys.size());
+  for (const std::string& key : keys) {
+    commands.push_back(Command{"HMGET", name("c:", key), "views", "visitors"});
   }
-  return std::optional<Totals>(Totals{.views = *number_of(reply->elements[0]),
-                                      .visitors = number_of(reply->elements[1]).value_or(0)});
+  auto replies = run(commands);
+  if (!replies) return std::unexpected(replies.error());
+  std::vector<std::optional<Totals>> out;
+  out.reserve(replies->size());
+  for (const Reply& reply : *replies) out.push_back(totals_of(reply));
+  return out;
 }
 
 StoreResult<std::string> RedisStore::salt(std::string_view day) {

@@ -42,6 +42,9 @@ class RedisStore final : public Store {
 
   void add(const Batch& batch, const AddCallback& done) override;
   StoreResult<std::optional<Totals>> get(std::string_view key) override;
+  // One pipeline of HMGETs: one round trip whatever the number of keys.
+  StoreResult<std::vector<std::optional<Totals>>> get_many(
+      std::span<const std::string> keys) override;
   StoreResult<std::string> salt(std::string_view day) override;
   // Marks, salts and answers expire by themselves (EXPIREAT, EX). With keep_days, the day
   // fields of older days go, 100 counters per call (one EVALSHA of forget_days.lua).
