@@ -32,6 +32,12 @@
  * Owners: open a page with #vc-ignore in its URL and this browser stops counting on that
  * site (localStorage vc-ignore=1; it still shows the number); #vc-count undoes it.
  *
+ * Live (data-live on the tag): once a counter's number is in, it stays live: an
+ * EventSource on GET /stream/KEY moves it on each change. Where the API cannot stream
+ * (Lambda behind an HTTP API answers 404) or refuses the stream, it is read again every
+ * data-live seconds (30 when empty, at least 10) while the page is visible. Nothing is
+ * counted either way. Without data-live the number never changes after it is shown.
+ *
  * On a timeout (4 s in all), an HTTP error or a refused origin the elements of that
  * counter show "—" and one console warning says why. <img data-visitor-badge="color=green">
  * (optional) gets the page counter's badge, without counting again, once the number is in.
@@ -47,6 +53,11 @@
   var fixed = attr("data-key");  // "", a key, or "auto"
   var auto = fixed === "auto";
   var prefix = auto ? attr("data-key-prefix") : "";
+  var live = !!script && script.hasAttribute("data-live");
+  var pollMs = Math.max(10, Number(attr("data-live")) || 30) * 1000;
+  // Streams a page keeps open: over HTTP/1.1 a browser opens at most 6 connections to a
+  // host, and each stream holds one. Counters past these are polled.
+  var MAX_STREAMS = 2;
 
   // What every copy of this script on the page shares: the tags that ran, and the owner of
   // the page's elements (the tag that started last). The same tag twice on one page, or run
@@ -67,6 +78,7 @@
   }
 
   var values = new Map();      // key -> {count: N} | {pending: true} | {failed: true}
+  var followed = new Map();    // key -> its EventSource, or its polling timer (live)
   var badged = new WeakMap();  // img -> the key of the badge this script gave it
   var silenced = new WeakSet();  // live regions turned off for a placeholder
   var viewPath = pathKey(location.pathname);  // the path of the last page view
@@ -171,10 +183,54 @@
     if (key === pageKey && value && value.count !== undefined) badges();
   }
 
-  // The counter `key` has the value `count`: every element showing it shows it now.
+  // The counter `key` has the value `count`: every element showing it shows it now. With
+  // data-live, it is followed from then on.
   function update(key, count) {
     values.set(key, { count: count });
     whenReady(function () { refresh(key); });
+    if (live && !followed.has(key)) follow(key);
+  }
+
+  // Keeps the counter `key` live: its stream, or, where there is none, a quiet read every
+  // pollMs while the page is visible (an error leaves the number as it is).
+  function follow(key) {
+    var streams = 0;
+    followed.forEach(function (handle) { if (handle && handle.close) streams++; });
+    var stream = typeof EventSource === "function" && streams < MAX_STREAMS
+      ? new EventSource(api + "/stream/" + inUrl(key)) : null;
+    followed.set(key, stream);
+    var poll = function () {
+      if (stream) stream.close();
+      followed.set(key, setInterval(function () {
+        if (document.visibilityState !== "visible") return;
+        fetch(api + "/counters/" + inUrl(key), { mode: "cors", credentials: "omit", cache: "no-store" })
+          .then(function (response) { return response.ok ? response.json() : null; })
+          .then(function (body) {
+            if (body && typeof body.count === "number") update(key, body.count);
+          }, function () {});
+      }, pollMs));
+    };
+    if (!stream) return poll();
+    stream.onmessage = function (event) {
+      var body;
+      try { body = JSON.parse(event.data); } catch (e) { return; }
+      if (typeof body.count === "number") update(key, body.count);
+    };
+    // CLOSED: refused for good (no stream here, or not for this origin). CONNECTING: the
+    // browser reconnects by itself after the server's retry hint.
+    stream.onerror = function () { if (stream.readyState === EventSource.CLOSED) poll(); };
+  }
+
+  // Stops following the counters no element shows any more (a route left in an app).
+  function prune() {
+    followed.forEach(function (handle, key) {
+      if (key === pageKey) return;
+      var shown = false;
+      each("[data-visitor-count]", function (el) { shown = shown || keyOf(el) === key; });
+      if (shown) return;
+      if (handle && handle.close) handle.close(); else clearInterval(handle);
+      followed.delete(key);
+    });
   }
 
   // The counter `key` has no number to show (`why`, said once in the console).
@@ -207,6 +263,7 @@
     });
     var page = values.get(pageKey);
     if (page && page.count !== undefined) badges();
+    prune();
   }
 
   // Elements added later, or given another key, are filled too.

@@ -83,7 +83,8 @@ struct LiveHub::State {
                       "\ndata: " + render(key, *entry.read) + "\n\n";
       }
       for (Subscriber& subscriber : entry.subscribers) {
-        if (!changed && subscriber.greeted) continue;
+        // A stream's first event waits for a read that began after the counter's last change.
+        if (subscriber.greeted ? !changed : entry.touched) continue;
         subscriber.greeted = true;
         if (auto stream = subscriber.stream.lock())
           out.emplace_back(std::move(stream), entry.event);
@@ -139,7 +140,9 @@ std::shared_ptr<EventStream> LiveHub::open(std::string key) {
   state.watched_keys = state.watched.size();
   ++state.streams;
   state.metrics.add_streams(1);
-  if (entry.read) {
+  // A counter changed since its last read is read again first: a stream opened just after
+  // a hit (the page that made it) must not start with the totals from before it.
+  if (entry.read && !entry.touched) {
     state.deliver_now = true;
   } else {
     state.to_greet = true;
@@ -203,7 +206,9 @@ void LiveHub::run() {
       const bool poll = now >= next_poll;
       if (poll) next_poll = now + options_.poll_interval;
       for (auto& [key, entry] : state.watched) {
-        if (poll || entry.touched || !entry.read) keys.push_back(key);
+        const bool ungreeted =
+            std::ranges::any_of(entry.subscribers, [](const Subscriber& s) { return !s.greeted; });
+        if (poll || entry.touched || !entry.read || ungreeted) keys.push_back(key);
         entry.touched = false;
       }
       state.to_greet = false;

@@ -209,7 +209,57 @@ test("demo page shows the server's count, +1 per load and per reload, none on ba
     return [region.getAttribute("aria-live"), region.textContent.replace(/\s+/g, " ").trim(),
       region.hasAttribute("aria-busy")];
   });
-  assert.deepEqual(live, ["polite", `You are visitor ${formatted(start + 2)}`, false]);
+  assert.deepEqual(live, ["polite", `Visitors so far: ${formatted(start + 2)}`, false]);
+});
+
+// One view counted from outside the page, as another visitor's browser would.
+async function countElsewhere(key = "") {
+  const response = await fetch(`${server.api}/count${key ? "/" + key : ""}`, {
+    method: "POST", headers: { "User-Agent": "Mozilla/5.0 (another visitor)" },
+  });
+  assert.equal(response.status, 200);
+}
+
+test("data-live: the demo page's number moves when another client counts, streamed", async (t) => {
+  const { page, seen } = await openPage(t);
+  const streams = [];
+  page.on("request", (request) => { if (request.url().includes("/stream/")) streams.push(request.url()); });
+  const streaming = page.waitForResponse((response) => response.url().includes("/stream/"));
+  await page.goto(demo + "/");
+  assert.equal(await settled(page), "ready");
+  const start = await server.count("visitors");
+  assert.equal(await shown(page), formatted(start));
+  assert.equal((await streaming).status(), 200);
+  for (const n of [1, 2]) {
+    await countElsewhere();
+    await page.waitForFunction((text) => document.querySelector("[data-visitor-count]").textContent === text,
+      formatted(start + n));
+  }
+  assert.equal(await server.count("visitors"), start + 2);  // the stream counts nothing
+  assert.deepEqual(streams, [demo + "/stream/visitors"]);
+  assert.deepEqual(seen.warnings, []);
+  assert.deepEqual(seen.errors, []);
+});
+
+test("data-live: where the API cannot stream (Lambda: 404) the number is read again while visible", async (t) => {
+  const { page, seen } = await openPage(t);
+  const reads = [];
+  await page.route(`${demo}/polled.html`, (route) => route.fulfill({
+    contentType: "text/html", body: widgetPage("Polled", "/counter.js", 'data-key="polled" data-live="10"'),
+  }));
+  await page.route("**/stream/**", (route) => route.fulfill({
+    status: 404, contentType: "application/json", body: '{"error":"not_found","message":"no streams here"}',
+  }));
+  page.on("request", (request) => { if (request.url().includes("/counters/polled")) reads.push(request.method()); });
+  await page.goto(demo + "/polled.html");
+  assert.equal(await settled(page), "ready");
+  const start = await server.count("polled");
+  await countElsewhere("polled");
+  await page.waitForFunction((text) => document.querySelector("[data-visitor-count]").textContent === text,
+    formatted(start + 1), { timeout: 25000 });
+  assert.deepEqual(reads.slice(0, 1), ["GET"]);
+  assert.equal(await server.count("polled"), start + 1);
+  assert.deepEqual(seen.errors, []);
 });
 
 test("with no allow-list the demo page counts at the printed URL, and only there", async (t) => {
