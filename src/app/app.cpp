@@ -52,7 +52,7 @@ void add_cors(Response& response, const std::optional<std::string>& allowed_orig
 // an SVG opened on its own may not run anything.
 Response badge_response(const BadgeOptions& options, std::int64_t value,
                         std::optional<std::string_view> if_none_match) {
-  std::string svg = render_badge(options.label, format_count(value), options.color);
+  std::string svg = render_badge(options, badge_number(options, value));
   std::string tag = entity_tag(svg);
   const bool unchanged = if_none_match && *if_none_match == tag;
   Response response{.status = unchanged ? 304 : 200, .headers = {}, .body = {}};

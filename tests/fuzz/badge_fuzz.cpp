@@ -1,11 +1,13 @@
 // Fuzz target: badge options and the SVG. Each input is the query string of a badge request.
-// Invariants: accepted options have a 1-64 character printable UTF-8 label and a color
-// "#" + 3 or 6 lower-case hex digits; the badge drawn from them, and one drawn from the raw
-// input as label, value and color, has exactly the markup of a plain badge (the same number
-// of '<', '>', '"' and '\''), so no text can open, close or quote anything, and it names the
-// label XML-escaped; format_count reads back as its number; entity tags are quoted hex.
+// Invariants: accepted options have a 1-64 character printable UTF-8 label and colours
+// "#" + 3 or 6 lower-case hex digits; the badge drawn from them, and one drawn in every
+// style from the raw input as label, value and colours, has exactly the markup of a plain
+// badge of that style (the same number of '<', '>', '"' and '\''), so no text can open,
+// close or quote anything, and it names the label XML-escaped; format_count reads back as
+// its number, format_short is its number to within rounding; entity tags are quoted hex.
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -48,21 +50,56 @@ bool same_markup(std::string_view svg, std::string_view plain) {
   return true;
 }
 
-void check_badge(std::string_view label, std::string_view value, std::string_view color) {
-  const std::string svg = app::render_badge(label, value, color);
-  // The same color, so the same text color: only the texts differ.
-  check(same_markup(svg, app::render_badge("a", "1", color)), "escaped text adds no markup");
+void check_badge(const app::BadgeOptions& options, std::string_view value) {
+  const std::string svg = app::render_badge(options, value);
+  // The same style and colours, so the same markup: only the texts differ.
+  app::BadgeOptions plain = options;
+  plain.label = "a";
+  check(same_markup(svg, app::render_badge(plain, "1")), "escaped text adds no markup");
   const std::size_t open = svg.find("<title>");
   const std::size_t close = svg.find("</title>");
   check(open != std::string::npos && close != std::string::npos && open < close,
         "the badge has a title");
   const std::string_view title = std::string_view(svg).substr(open + 7, close - open - 7);
-  check(unescaped(title) == std::string(label) + ": " + std::string(value),
+  check(unescaped(title) == options.label + ": " + std::string(value),
         "the title names the label and value, escaped");
   const std::string tag = app::entity_tag(svg);
   check(tag.size() == 18 && tag.front() == '"' && tag.back() == '"' &&
             tag.substr(1, 16).find_first_not_of("0123456789abcdef") == std::string::npos,
         "an entity tag is 16 hex digits in quotes");
+}
+
+bool is_color(std::string_view color) {
+  return (color.size() == 4 || color.size() == 7) && color.front() == '#' &&
+         color.substr(1).find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+// format_short(number): digits, at most one decimal, and a metric prefix from 1,000 on, within
+// 5% of the number (halves of the last digit shown).
+void check_short(std::int64_t number) {
+  const std::string text = app::format_short(number);
+  std::string_view rest = text;
+  const bool negative = rest.starts_with('-');
+  if (negative) rest.remove_prefix(1);
+  const std::size_t digits = rest.find_first_not_of("0123456789.");
+  const std::string_view mantissa = rest.substr(0, digits);
+  const std::string_view prefix = digits == std::string_view::npos ? "" : rest.substr(digits);
+  check(negative == (number < 0), "format_short keeps the sign");
+  check(prefix.size() <= 1 && (prefix.empty() || std::string_view("kMGTPE").find(prefix[0]) !=
+                                                     std::string_view::npos),
+        "format_short ends in at most one metric prefix");
+  check(!mantissa.empty() && mantissa.size() <= 3, "format_short shows at most three digits");
+  const long double magnitude = std::fabs(static_cast<long double>(number));
+  long double shown = std::stold(std::string(mantissa));
+  if (!prefix.empty()) {
+    for (const char p : std::string_view("kMGTPE")) {
+      shown *= 1000;
+      if (p == prefix[0]) break;
+    }
+  }
+  check(prefix.empty() ? shown == magnitude : std::fabs(shown - magnitude) <= magnitude / 20,
+        "format_short is its number to within rounding");
+  check(prefix.empty() == (magnitude < 1000), "format_short prefixes from 1,000 on");
 }
 
 bool printable_utf8_of_length(std::string_view text, std::size_t low, std::size_t high) {
@@ -101,18 +138,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(error == std::errc() && end == digits.data() + digits.size() && read_back == number,
         "format_count reads back as its number");
 
+  check_short(number);
+
   const auto options = app::parse_badge_query(query);
   if (options) {
     check(printable_utf8_of_length(options->label, 1, app::kMaxBadgeLabel),
           "a label is 1-64 printable UTF-8 characters");
-    const std::string_view color = options->color;
-    check((color.size() == 4 || color.size() == 7) && color.front() == '#' &&
-              color.substr(1).find_first_not_of("0123456789abcdef") == std::string_view::npos,
-          "a color is # and 3 or 6 lower-case hex digits");
-    check_badge(options->label, count, options->color);
+    check(is_color(options->color) && is_color(options->label_color),
+          "a colour is # and 3 or 6 lower-case hex digits");
+    check_badge(*options, app::badge_number(*options, number));
   } else {
     check(!options.error().empty(), "a refused query has a reason");
   }
-  check_badge(query, query, query);
+  for (const auto style :
+       {app::BadgeStyle::flat, app::BadgeStyle::flat_square, app::BadgeStyle::plastic,
+        app::BadgeStyle::for_the_badge, app::BadgeStyle::social}) {
+    app::BadgeOptions raw;
+    raw.label = std::string(query);
+    raw.color = std::string(query);
+    raw.label_color = std::string(query);
+    raw.style = style;
+    check_badge(raw, query);
+  }
   return 0;
 }

@@ -148,6 +148,37 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(s.request("DELETE", "/count")[1]["allow"], "GET, HEAD, POST, OPTIONS")
         self.assertEqual(s.count(), 0)
 
+    def test_badge_styles_count_and_bad_options_count_nothing(self):
+        s = self.server
+        heights = {"flat": "20", "flat-square": "20", "plastic": "18", "for-the-badge": "28",
+                   "social": "20"}
+        for n, (style, height) in enumerate(heights.items(), start=1):
+            status, headers, svg = s.request(
+                "GET", f"/badge/styled.svg?style={style}&labelColor=%23234&format=short&label=%C3%A9t%C3%A9")
+            self.assertEqual(status, 200, svg)
+            self.assertEqual(headers["content-type"], "image/svg+xml; charset=utf-8")
+            self.assertRegex(svg, rf'^<svg xmlns="http://www.w3.org/2000/svg" width="[\d.]+" height="{height}"')
+            self.assertIn(f"<title>\u00e9t\u00e9: {n}</title>", svg)
+            self.assertEqual(s.count("styled"), n)
+        loud = s.request("GET", "/badge/styled.svg?count=false&style=for-the-badge&label=%C3%A9t%C3%A9")[2]
+        self.assertIn(">\u00c9T\u00c9</text>", loud)  # for-the-badge writes capitals
+        refusals = {
+            "style=round": "style must be flat, flat-square, plastic, for-the-badge or social",
+            "format=long": "format must be full or short",
+            "labelColor=purple": "labelColor must be a name (brightgreen, green, yellowgreen, yellow, orange, red, "
+                                 "blue, lightgrey, grey, informational, success, important, critical, inactive) "
+                                 "or 3 or 6 hex digits such as 4c1 or 007ec6",
+            "labelcolor=red": "unknown option 'labelcolor': a badge takes label, color, labelColor, style, format, "
+                              "count and period",
+            "style=social&label=": "label must be 1-64 printable characters (UTF-8)",
+        }
+        for query, message in refusals.items():
+            status, headers, body = s.request("GET", "/badge/styled.svg?" + query)
+            self.assertEqual(status, 400, query)
+            self.assertEqual(headers["content-type"], "application/json", query)
+            self.assertEqual(json.loads(body), {"error": "bad_option", "message": message}, query)
+        self.assertEqual(s.count("styled"), len(heights))
+
     def test_keep_alive_serves_many_requests_on_one_connection(self):
         conn = self.server.connection()
         values = [json.loads(send(conn, "GET", "/count")[2])["count"] for _ in range(50)]

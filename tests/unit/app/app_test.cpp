@@ -242,13 +242,27 @@ TEST_F(AppTest, BadgeCountsAndAnswersSvg) {
 }
 
 TEST_F(AppTest, BadgeOptionsAndReadMode) {
-  EXPECT_EQ(call("GET", "/badge/never.svg?count=false").body,
-            render_badge("visitors", "0", "#007ec6"));
+  EXPECT_EQ(call("GET", "/badge/never.svg?count=false").body, render_badge(BadgeOptions{}, "0"));
   EXPECT_EQ(stored("never"), std::nullopt);
   for (int i = 0; i < 1234; ++i) call("GET", "/count/many");
   const Response r = call("GET", "/badge/many.svg?count=false&label=%3Cb%3E+views&color=green");
-  EXPECT_EQ(r.body, render_badge("<b> views", "1,234", "#97ca00"));
+  BadgeOptions options;
+  options.label = "<b> views";
+  options.color = "#97ca00";
+  EXPECT_EQ(r.body, render_badge(options, "1,234"));
   EXPECT_EQ(r.body.find("<b>"), std::string::npos);
+  const Response styled =
+      call("GET", "/badge/many.svg?count=false&style=for-the-badge&format=short&labelColor=red");
+  options = BadgeOptions{};
+  options.style = BadgeStyle::for_the_badge;
+  options.label_color = "#e05d44";
+  EXPECT_EQ(styled.body, render_badge(options, "1.2k"));
+  for (const char* bad : {"/badge/many.svg?style=round", "/badge/many.svg?format=long",
+                          "/badge/many.svg?labelColor=nope", "/badge/many.svg?labelcolor=red"}) {
+    const Response refused = call("GET", bad);
+    EXPECT_EQ(refused.status, 400) << bad;
+    EXPECT_NE(refused.body.find(R"("error":"bad_option")"), std::string::npos) << bad;
+  }
   EXPECT_EQ(stored("many"), 1234);
 }
 
