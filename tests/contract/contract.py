@@ -7,7 +7,7 @@ operations were exercised.
 
 An answer fails when its path, method or status is not in the document, when a header the
 document requires is missing or one it does not name is present (bar Content-Type,
-Content-Length and Connection), when a header's value or the body breaks its schema (JSON
+Content-Length, Transfer-Encoding and Connection), when a header's value or the body breaks its schema (JSON
 schemas say additionalProperties: false, so an extra field fails), or when a request the
 server accepted used a query parameter the operation does not list. The rules for every
 path are the document's x-unknown-path, x-method-not-allowed and x-any-request.
@@ -32,7 +32,7 @@ DOCUMENT = os.path.join(ROOT, "docs", "openapi.yaml")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # Headers every answer may carry without the document naming them: the body's framing and
 # type (Content-Type is checked against the response's media types instead).
-TRANSPORT_HEADERS = {"content-type", "content-length", "connection"}
+TRANSPORT_HEADERS = {"content-type", "content-length", "transfer-encoding", "connection"}
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -200,7 +200,21 @@ class Contract:
         if content_type not in content:
             return problems + ["%s: Content-Type %r is not one of %s"
                                % (label, content_type, list(content))]
-        schema = content[content_type].get("schema")
+        media = content[content_type]
+        if "x-event-data" in media:
+            # Server-Sent Events: each data line's JSON against the event schema.
+            events = [line[5:].strip() for line in body.split("\n") if line.startswith("data:")]
+            if not events:
+                problems.append("%s: no event in the stream's first bytes" % label)
+            for data in events:
+                try:
+                    value = json.loads(data)
+                except ValueError as e:
+                    problems.append("%s: an event's data is not JSON (%s): %r" % (label, e, data))
+                    continue
+                problems += self.schema_problems(media["x-event-data"], value,
+                                                 "%s: event data" % label)
+        schema = media.get("schema")
         if schema is None:
             return problems
         if content_type.split(";")[0].strip() == "application/json":

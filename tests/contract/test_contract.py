@@ -66,7 +66,24 @@ class ServeTarget:
         assert code == 0, err
 
     def send(self, method, target, headers=None, body=None):
-        return self.server.request(method, target, headers, body)
+        """(status, headers, body); of an event stream, the body up to its first event."""
+        conn = self.server.connection()
+        try:
+            conn.request(method, target, body=body, headers=headers or {})
+            response = conn.getresponse()
+            names = [name.lower() for name, _ in response.getheaders()]
+            assert len(names) == len(set(names)), ("a header sent twice", target, names)
+            got = {name.lower(): value for name, value in response.getheaders()}
+            if not got.get("content-type", "").startswith("text/event-stream"):
+                return response.status, got, response.read().decode()
+            data = b""
+            while not re.search(rb"\ndata: [^\n]*\n\n", data):
+                chunk = response.read1(65536)
+                assert chunk, ("the stream ended before its first event", data)
+                data += chunk
+            return response.status, got, data.decode()
+        finally:
+            conn.close()
 
     def raw(self, data, operator=False):
         address = self.operator if operator else (self.server.host, self.server.port)
