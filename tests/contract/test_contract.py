@@ -10,6 +10,7 @@ A route that lands adds one line to a request table below and drops its x-contra
 import os
 import re
 import socket
+import subprocess
 import sys
 import unittest
 
@@ -18,7 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 
 from contract import ROOT, Contract  # noqa: E402
 from fake_runtime_api import FakeRuntimeApi, http_event  # noqa: E402
-from server import Server  # noqa: E402
+from server import BINARY, Server  # noqa: E402
 from test_lambda import Answer, finish, start_function  # noqa: E402
 
 TOKEN = "contract-admin-token-0123456789"
@@ -464,6 +465,11 @@ class CheckerTest(unittest.TestCase):
 
 
 class TemplateTest(unittest.TestCase):
+    def test_the_documents_version_is_the_binarys(self):
+        out = subprocess.run([BINARY, "--version"], capture_output=True, text=True,
+                             check=True).stdout
+        self.assertEqual(out.split()[1], CONTRACT.doc["info"]["version"], out)
+
     def test_the_documents_aws_routes_are_the_templates(self):
         """deploy/template.yaml routes exactly the operations not marked x-aws: false (those
         still x-contract-pending aside)."""
