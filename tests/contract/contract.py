@@ -7,9 +7,9 @@ operations were exercised.
 
 An answer fails when its path, method or status is not in the document, when a header the
 document requires is missing or one it does not name is present (bar Content-Type,
-Content-Length, Transfer-Encoding and Connection), when a header's value or the body breaks its schema (JSON
-schemas say additionalProperties: false, so an extra field fails), or when a request the
-server accepted used a query parameter the operation does not list. The rules for every
+Content-Length, Transfer-Encoding and Connection), when a header's value or the body breaks
+its schema (JSON schemas say additionalProperties: false, so an extra field fails), or when a
+request the server accepted used a query parameter the operation does not list. The rules for every
 path are the document's x-unknown-path, x-method-not-allowed and x-any-request.
 Schemas are JSON Schema 2020-12, checked with python3-jsonschema (Debian 12's 4.10 and later).
 """
