@@ -155,6 +155,8 @@ void App::handle(const Request& request, Done done) {
       return finish(web_file("/counter.js"));
     case Endpoint::stylesheet:
       return finish(web_file("/demo.css"));
+    case Endpoint::openapi:
+      return finish(web_file("/openapi.yaml"));
     case Endpoint::not_found:
       break;
   }

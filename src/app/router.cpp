@@ -29,6 +29,7 @@ constexpr std::array kEndpoints{
     EndpointInfo{Endpoint::index_page, "index", "GET, HEAD", ""},
     EndpointInfo{Endpoint::widget, "widget", "GET, HEAD", ""},
     EndpointInfo{Endpoint::stylesheet, "stylesheet", "GET, HEAD", ""},
+    EndpointInfo{Endpoint::openapi, "openapi", "GET, HEAD", ""},
     EndpointInfo{Endpoint::not_found, "not_found", "", ""},
 };
 
@@ -61,6 +62,7 @@ Route route(std::string_view path) {
   if (path == "/" || path == "/index.html") return {Endpoint::index_page, {}};
   if (path == "/counter.js") return {Endpoint::widget, {}};
   if (path == "/demo.css") return {Endpoint::stylesheet, {}};
+  if (path == "/openapi.yaml") return {Endpoint::openapi, {}};
   return {Endpoint::not_found, {}};
 }
 

@@ -19,6 +19,7 @@ enum class Endpoint {
   index_page,
   widget,
   stylesheet,  // the demo page's CSS
+  openapi,     // /openapi.yaml: the API's contract (docs/openapi.yaml)
   not_found,
 };
 

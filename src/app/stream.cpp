@@ -13,6 +13,11 @@ void App::handle_stream(const Request& request, std::string_view encoded_key, Do
                                "live streams are served by `visitor-counter serve` only; poll "
                                "GET /counters/{key} instead"));
   }
+  if (owner_.live->max_streams == 0) {
+    return done(error_response(404, "not_found",
+                               "live streams are off on this server (--max-streams 0); poll GET "
+                               "/counters/{key} instead"));
+  }
   Done reply;
   // As history: with --private-stats, or when the owner's dashboard asks with its token, the
   // admin token decides (no origin check, no CORS); otherwise the origin policy does.
@@ -20,7 +25,11 @@ void App::handle_stream(const Request& request, std::string_view encoded_key, Do
   if (owner_.private_stats || as_owner) {
     if (auto refused = refuse_admin(request)) return done(std::move(*refused));
     reply = std::move(done);
-    if (request.method == "OPTIONS") return reply({204, {}, {}});
+    if (request.method == "OPTIONS") {
+      Response response{.status = 204, .headers = {}, .body = {}};
+      response.set("Cache-Control", "no-store");  // as the owner's other answers
+      return reply(std::move(response));
+    }
   } else {
     std::optional<Done> admitted = admit(request, done);
     if (!admitted) return;

@@ -16,6 +16,7 @@ std::string_view content_type(std::string_view path) {
   if (path.ends_with(".html")) return "text/html; charset=utf-8";
   if (path.ends_with(".js")) return "text/javascript; charset=utf-8";
   if (path.ends_with(".css")) return "text/css; charset=utf-8";
+  if (path.ends_with(".yaml")) return "application/yaml";  // UTF-8 by definition (RFC 9512)
   return "application/octet-stream";
 }
 

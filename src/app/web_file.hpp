@@ -1,4 +1,5 @@
-// The web files compiled into the binary (web/), served with their type and, for pages, the
+// The files compiled into the binary (web/, and docs/openapi.yaml), served with their type
+// and, for pages, the
 // strict Content-Security-Policy: a page runs only its own scripts and styles.
 #pragma once
 

@@ -1,4 +1,5 @@
-// The web files compiled into the binary (web/index.html, demo.css, counter.js), by URL path.
+// The files compiled into the binary (web/index.html, demo.css, counter.js, the dashboard's,
+// docs/openapi.yaml), by URL path.
 #pragma once
 
 #include <optional>

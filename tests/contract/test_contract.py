@@ -153,7 +153,7 @@ class ServeContractTest(ContractCase):
         cls.main = start("--allow-origin", ORIGIN, "--rate-limit", "100/s,burst=1000",
                          "--respect-dnt")
         cls.strict = start("--allow-origin", ORIGIN, "--require-origin", "--private-stats")
-        cls.limited = start("--rate-limit", "0.01/s,burst=1")  # refills in 100 s
+        cls.limited = start("--rate-limit", "0.01/s,burst=1", "--max-streams", "1")
         cls.capped = start("--max-counters", "1", "--keys", "home,blog/*")
         cls.bare = start("--no-demo", "--private-stats", "--metrics-listen", "127.0.0.1:0",
                          admin=False)
@@ -227,6 +227,17 @@ class ServeContractTest(ContractCase):
         self.expect(s, "GET", "/history/never-counted", 404, error="not_found")
         self.expect(s, "GET", "/history/home", 403, {"Origin": FOREIGN})
         self.expect(s, "PUT", "/history/home", 405)
+        self.expect(s, "GET", "/stream/home", 200, {"Origin": ORIGIN})
+        self.expect(s, "GET", "/stream/never-counted", 200)
+        self.expect(s, "GET", "/stream/home", 200, BEARER)
+        self.expect(s, "OPTIONS", "/stream/home", 204,
+                    {"Origin": ORIGIN, "Access-Control-Request-Method": "GET"})
+        self.expect(s, "OPTIONS", "/stream/home", 204, BEARER)
+        self.expect(s, "GET", "/stream/home?x=1", 400, error="bad_query")
+        self.expect(s, "GET", "/stream/a//b", 400, error="bad_key")
+        self.expect(s, "GET", "/stream/home", 403, {"Origin": FOREIGN})
+        self.expect(s, "OPTIONS", "/stream/home", 403, {"Origin": FOREIGN})
+        self.expect(s, "HEAD", "/stream/home", 405)
 
     def badges(self):
         s = self.main
@@ -283,6 +294,8 @@ class ServeContractTest(ContractCase):
         for method in ("GET", "HEAD"):
             self.expect(s, method, "/healthz", 200)
             self.expect(s, method, "/metrics", 200)
+            self.expect(s, method, "/openapi.yaml", 200)
+        self.expect(s, "POST", "/openapi.yaml", 405)
         self.expect(s, "POST", "/healthz", 405)
         self.expect(s, "DELETE", "/metrics", 405)
 
@@ -321,6 +334,9 @@ class ServeContractTest(ContractCase):
         self.expect(s, "GET", "/history/home", 200, BEARER)  # no Origin needed: admin route
         self.expect(s, "GET", "/badge/home.svg?period=7d", 401, site, error="unauthorized")
         self.expect(s, "GET", "/badge/home.svg?period=7d", 200, {**BEARER, **site})
+        self.expect(s, "GET", "/stream/home", 401, site, error="unauthorized")
+        self.expect(s, "OPTIONS", "/stream/home", 401, site)
+        self.expect(s, "GET", "/stream/home", 200, BEARER)
 
     def rate_limit(self):
         s = self.limited
@@ -329,6 +345,13 @@ class ServeContractTest(ContractCase):
         limited = self.expect(s, "POST", "/count/home", 429, BROWSER, error="rate_limited")
         self.assertIn("retry-after", limited[1])
         self.expect(s, "GET", "/badge/home.svg", 429, BROWSER)
+        # --max-streams 1: one stream held open, the next refused.
+        with socket.create_connection((s.server.host, s.server.port), timeout=10) as held:
+            held.sendall(b"GET /stream/home HTTP/1.1\r\nHost: x\r\n\r\n")
+            data = b""
+            while b"\ndata: " not in data:
+                data += held.recv(65536)
+            self.expect(s, "GET", "/stream/home", 503, error="too_many_streams")
 
     def counter_bounds(self):
         s = self.capped
@@ -348,7 +371,7 @@ class ServeContractTest(ContractCase):
                              ("GET", "/uPlot.min.css"), ("GET", "/"), ("HEAD", "/index.html"),
                              ("GET", "/demo.css"), ("GET", "/metrics"),
                              ("GET", "/history/home"), ("OPTIONS", "/history/home"),
-                             ("GET", "/badge/home.svg?period=30d")]:
+                             ("GET", "/badge/home.svg?period=30d"), ("GET", "/stream/home")]:
             self.expect(s, method, path, 404, BEARER if method == "PUT" else None,
                         '{"views":1}' if method == "PUT" else None, error=None)
         self.expect(s, "GET", "/counter.js", 200)
@@ -389,6 +412,9 @@ class LambdaContractTest(ContractCase):
         for path in ("/counters/home", "/history/home", "/badge/home.svg"):
             self.expect(f, "OPTIONS", path, 204, preflight)
         self.expect(f, "GET", "/badge/readme.svg", 200)
+        self.expect(f, "GET", "/badge/readme.svg?style=social&format=short", 200)
+        self.expect(f, "GET", "/stream/home", 404, error="not_found")
+        self.expect(f, "OPTIONS", "/stream/home", 404)
         self.expect(f, "GET", "/badge/home.svg?colour=green", 400, error="bad_option")
         self.expect(f, "GET", "/counters/never-counted", 404, error="not_found")
         self.expect(f, "GET", "/history/a/./b", 400, error="bad_key")
