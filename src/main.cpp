@@ -3,6 +3,7 @@
 // runtime loop. The only place with process-wide state.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
 #include <fstream>
@@ -92,6 +93,8 @@ std::expected<std::optional<app::AdminToken>, std::string> admin_token(
 app::LiveOptions live_options(const config::Config& config) {
   app::LiveOptions options;
   options.max_streams = config.max_streams;
+  // One address (a NAT may hide many readers) gets a tenth of them at most.
+  options.max_per_client = std::max<std::size_t>(1, config.max_streams / 10);
   if (config.store.starts_with("redis")) options.poll_interval = std::chrono::milliseconds(500);
   return options;
 }

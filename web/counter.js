@@ -201,20 +201,24 @@
     followed.set(key, stream);
     var poll = function () {
       if (stream) stream.close();
-      followed.set(key, setInterval(function () {
+      var timer = setInterval(function () {
         if (document.visibilityState !== "visible") return;
         fetch(api + "/counters/" + inUrl(key), { mode: "cors", credentials: "omit", cache: "no-store" })
           .then(function (response) { return response.ok ? response.json() : null; })
           .then(function (body) {
-            if (body && typeof body.count === "number") update(key, body.count);
+            // Not after prune() let the counter go while this read was out.
+            if (followed.get(key) === timer && body && typeof body.count === "number") {
+              update(key, body.count);
+            }
           }, function () {});
-      }, pollMs));
+      }, pollMs);
+      followed.set(key, timer);
     };
     if (!stream) return poll();
     stream.onmessage = function (event) {
       var body;
       try { body = JSON.parse(event.data); } catch (e) { return; }
-      if (typeof body.count === "number") update(key, body.count);
+      if (followed.get(key) === stream && typeof body.count === "number") update(key, body.count);
     };
     // CLOSED: refused for good (no stream here, or not for this origin). CONNECTING: the
     // browser reconnects by itself after the server's retry hint.
@@ -258,7 +262,9 @@
     if (shared.owner !== me) return;
     each("[data-visitor-count]:not([data-visitor-state])", function (el) {
       var key = keyOf(el);
-      if (!values.has(key)) request(key, false);
+      var known = values.get(key);
+      if (!known) request(key, false);
+      else if (live && known.count !== undefined && !followed.has(key)) follow(key);  // shown again
       paint(el, values.get(key));
     });
     var page = values.get(pageKey);

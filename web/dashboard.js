@@ -282,9 +282,9 @@
     }
     $("detail").hidden = false;
     $("detail-title").textContent = info.key;
+    delete $("detail").dataset.live;
     $("detail-title").focus();
     loadHistory();
-    followLive(state.detail);
   }
 
   function closeDetail(refocus) {
@@ -319,6 +319,7 @@
   // stream is in. Ends when the panel closes or the stream does (the numbers then stay).
   async function followLive(detail) {
     const live = (detail.live = new AbortController());
+    delete $("detail").dataset.live;
     let baseline = null;
     try {
       const response = await fetch(`/stream/${encode(detail.key)}`, {
@@ -331,7 +332,7 @@
       let text = "";
       for (;;) {
         const { value, done } = await reader.read();
-        if (done || state.detail !== detail) return;
+        if (done || state.detail !== detail || detail.live !== live) break;
         text += value;
         for (let end = text.indexOf("\n\n"); end >= 0; end = text.indexOf("\n\n")) {
           const data = text.slice(0, end).split("\n").filter((line) => line.startsWith("data:"))
@@ -345,6 +346,7 @@
         }
       }
     } catch { /* closed, or the stream broke: the figures stay as they are */ }
+    if (state.detail === detail && detail.live === live) delete $("detail").dataset.live;
   }
 
   function applyLive(detail, before, after) {
@@ -373,6 +375,9 @@
       detail.days = answer.days;
       $("detail-error").textContent = "";
       renderDetail();
+      // Live from these days on: the stream's first event is their baseline.
+      detail.live?.abort();
+      followLive(detail);
     } catch (error) {
       failed(error, $("detail-error"));
     } finally {

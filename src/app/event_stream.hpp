@@ -36,7 +36,8 @@ class EventStream {
   void push(std::string_view bytes);
 
   // The transport's side: `wake` is called (on the pushing thread; it must only post) when
-  // bytes arrive with none waiting; it is called at once when some already wait.
+  // bytes arrive with none waiting; it is called at once when some already wait. A push
+  // under way as the stream closes may still call it once: it must hold what it uses.
   void attach(std::function<void()> wake);
   // Everything waiting, in order; empty when nothing is.
   std::string take();

@@ -18,12 +18,16 @@ namespace {
 struct Subscriber {
   const EventStream* id;  // to find it when it closes, when it can no longer be locked
   std::weak_ptr<EventStream> stream;
-  bool greeted = false;  // has had its first event
+  std::string client;        // whose it is, for the per-client bound
+  std::uint64_t joined = 0;  // reads begun before it opened: its first event needs a later one
+  bool greeted = false;      // has had its first event
 };
 
 struct Watched {
   std::vector<Subscriber> subscribers;
+  std::uint64_t created = 0;          // reads begun before the entry was made
   std::optional<store::Totals> read;  // the latest totals read; nullopt: not read yet
+  std::uint64_t read_number = 0;      // the read that said so
   std::optional<store::Totals> sent;  // what `event` says
   std::string event;                  // the last event sent, for streams that join
   std::uint64_t sequence = 0;         // the id of `event`
@@ -35,24 +39,28 @@ using Delivery = std::pair<std::shared_ptr<EventStream>, std::string>;
 }  // namespace
 
 struct LiveHub::State {
-  State(metrics::Registry& registry, Render renderer, std::size_t bound)
-      : metrics(registry), render(std::move(renderer)), max_streams(bound) {}
+  State(metrics::Registry& registry, Render renderer, const LiveOptions& options)
+      : metrics(registry),
+        render(std::move(renderer)),
+        max_streams(options.max_streams),
+        max_per_client(options.max_per_client) {}
 
   metrics::Registry& metrics;
   const Render render;
   const std::size_t max_streams;
+  const std::size_t max_per_client;
 
   std::mutex mutex;
   std::condition_variable wake;
   std::unordered_map<std::string, Watched> watched;
-  std::atomic<std::size_t> watched_keys{0};  // watched.size(), read without the lock
+  std::unordered_map<std::string, std::size_t> per_client;  // open streams by client
+  std::atomic<std::size_t> watched_keys{0};                 // watched.size(), without the lock
   std::size_t streams = 0;
+  std::uint64_t reads_begun = 0;
   bool stopping = false;
-  bool reading = false;      // a read task is out
-  bool read_done = false;    // its results wait to be delivered
-  bool to_greet = false;     // a stream opened since the last delivery
-  bool deliver_now = false;  // a stream joined a counter whose totals are known
-  bool any_touched = false;  // some counter was touched since the last read began
+  bool reading = false;    // a read task is out
+  bool read_done = false;  // its results wait to be delivered
+  bool wanted = false;     // a stream opened or a counter was touched: read when the pace allows
 
   void forget(const std::string& key, const EventStream* id) {
     std::lock_guard lock(mutex);
@@ -61,6 +69,9 @@ struct LiveHub::State {
     auto& subscribers = found->second.subscribers;
     const auto gone = std::ranges::find(subscribers, id, &Subscriber::id);
     if (gone == subscribers.end()) return;
+    if (const auto client = per_client.find(gone->client); client != per_client.end()) {
+      if (--client->second == 0) per_client.erase(client);
+    }
     subscribers.erase(gone);
     --streams;
     metrics.add_streams(-1);
@@ -71,7 +82,8 @@ struct LiveHub::State {
   }
 
   // Under the lock: an event for every counter whose totals changed since its streams were
-  // last told, and the last event for every stream that has had none.
+  // last told, and its first event for every stream a read begun after it opened has
+  // answered for.
   std::vector<Delivery> deliveries() {
     std::vector<Delivery> out;
     for (auto& [key, entry] : watched) {
@@ -83,11 +95,11 @@ struct LiveHub::State {
                       "\ndata: " + render(key, *entry.read) + "\n\n";
       }
       for (Subscriber& subscriber : entry.subscribers) {
-        // A stream's first event waits for a read that began after the counter's last change.
-        if (subscriber.greeted ? !changed : entry.touched) continue;
+        if (subscriber.greeted ? !changed : entry.read_number <= subscriber.joined) continue;
         subscriber.greeted = true;
-        if (auto stream = subscriber.stream.lock())
+        if (auto stream = subscriber.stream.lock()) {
           out.emplace_back(std::move(stream), entry.event);
+        }
       }
     }
     return out;
@@ -103,13 +115,37 @@ struct LiveHub::State {
     }
     return out;
   }
+
+  // Where read number `number` of `keys` (`totals`, or why it failed) lands.
+  void take(std::uint64_t number, const std::vector<std::string>& keys,
+            const store::StoreResult<std::vector<std::optional<store::Totals>>>& totals) {
+    {
+      std::lock_guard lock(mutex);
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        const auto found = watched.find(keys[i]);
+        // A read begun before the entry was made may predate what its streams know.
+        if (found == watched.end() || number <= found->second.created) continue;
+        Watched& entry = found->second;
+        if (totals) {
+          entry.read = (*totals)[i].value_or(store::Totals{});
+          entry.read_number = number;
+        } else {
+          entry.touched = true;  // read again at the next turn
+          wanted = true;
+        }
+      }
+      reading = false;
+      read_done = true;
+    }
+    wake.notify_all();
+  }
 };
 
 LiveHub::LiveHub(counting::WriteCombiner& counter, metrics::Registry& metrics, Render render,
                  LiveOptions options)
     : counter_(counter),
       options_(options),
-      state_(std::make_shared<State>(metrics, std::move(render), options.max_streams)) {
+      state_(std::make_shared<State>(metrics, std::move(render), options)) {
   metrics.set_max_streams(options.max_streams);
   thread_ = util::named_thread("vc-live", [this] { run(); });
 }
@@ -125,28 +161,30 @@ void LiveHub::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::shared_ptr<EventStream> LiveHub::open(std::string key) {
+std::shared_ptr<EventStream> LiveHub::open(std::string key, std::string client) {
   State& state = *state_;
   std::unique_lock lock(state.mutex);
-  if (state.streams >= state.max_streams) {
+  const auto mine = state.per_client.find(client);
+  if (state.streams >= state.max_streams ||
+      (mine != state.per_client.end() && mine->second >= state.max_per_client)) {
     lock.unlock();
     state.metrics.count_refused_stream();
     return nullptr;
   }
   auto stream = std::make_shared<EventStream>(
       key, [state = state_](const EventStream& closed) { state->forget(closed.key(), &closed); });
-  Watched& entry = state.watched[key];
-  entry.subscribers.push_back({stream.get(), stream, false});
+  auto [found, made] = state.watched.try_emplace(key);
+  if (made) found->second.created = state.reads_begun;
+  found->second.subscribers.push_back({.id = stream.get(),
+                                       .stream = stream,
+                                       .client = client,
+                                       .joined = state.reads_begun,
+                                       .greeted = false});
   state.watched_keys = state.watched.size();
+  ++state.per_client[std::move(client)];
   ++state.streams;
   state.metrics.add_streams(1);
-  // A counter changed since its last read is read again first: a stream opened just after
-  // a hit (the page that made it) must not start with the totals from before it.
-  if (entry.read && !entry.touched) {
-    state.deliver_now = true;
-  } else {
-    state.to_greet = true;
-  }
+  state.wanted = true;
   lock.unlock();
   state.wake.notify_all();
   return stream;
@@ -160,8 +198,8 @@ void LiveHub::touch(std::string_view key) {
     const auto found = state.watched.find(std::string(key));
     if (found == state.watched.end() || found->second.touched) return;
     found->second.touched = true;
-    if (state.any_touched) return;  // the thread has been woken since the last read began
-    state.any_touched = true;
+    if (state.wanted) return;  // the thread has been woken since the last read began
+    state.wanted = true;
   }
   state.wake.notify_all();
 }
@@ -173,24 +211,22 @@ std::string LiveHub::preamble() const {
 void LiveHub::run() {
   State& state = *state_;
   using clock = std::chrono::steady_clock;
-  auto next_read = clock::now();  // reads start at most once per flush interval
+  auto next_read = clock::now();  // reads begin at most once per flush interval
   auto next_poll = clock::now() + options_.poll_interval;
   auto next_heartbeat = clock::now() + options_.heartbeat;
   std::unique_lock lock(state.mutex);
   while (true) {
     state.wake.wait(lock, [&] { return state.stopping || !state.watched.empty(); });
-    // A touch read at once when the last read began a flush interval ago: a lone hit shows
-    // in milliseconds, a burst as one event per interval.
+    // What is wanted is read at once when the last read began a flush interval ago: a lone
+    // hit or a new stream is answered in milliseconds, a burst as one event per interval.
     state.wake.wait_for(lock, options_.flush_interval, [&] {
-      return state.stopping || state.read_done || state.deliver_now ||
-             (state.to_greet && !state.reading) ||
-             (state.any_touched && !state.reading && clock::now() >= next_read);
+      return state.stopping || state.read_done ||
+             (state.wanted && !state.reading && clock::now() >= next_read);
     });
     if (state.stopping) return;
     std::vector<Delivery> out;
-    if (state.read_done || state.deliver_now) {
+    if (state.read_done) {
       state.read_done = false;
-      state.deliver_now = false;
       out = state.deliveries();
     }
     const auto now = clock::now();
@@ -199,22 +235,21 @@ void LiveHub::run() {
       auto beats = state.heartbeats();
       std::ranges::move(beats, std::back_inserter(out));
     }
-    // A new stream on an unread counter is read at once; otherwise reads keep the pace of
-    // the flush interval.
     std::vector<std::string> keys;
-    if (!state.reading && (now >= next_read || state.to_greet)) {
+    std::uint64_t number = 0;
+    if (!state.reading && now >= next_read) {
       const bool poll = now >= next_poll;
       if (poll) next_poll = now + options_.poll_interval;
       for (auto& [key, entry] : state.watched) {
-        const bool ungreeted =
-            std::ranges::any_of(entry.subscribers, [](const Subscriber& s) { return !s.greeted; });
-        if (poll || entry.touched || !entry.read || ungreeted) keys.push_back(key);
+        const bool ungreeted = std::ranges::any_of(
+            entry.subscribers, [](const Subscriber& subscriber) { return !subscriber.greeted; });
+        if (poll || entry.touched || ungreeted) keys.push_back(key);
         entry.touched = false;
       }
-      state.to_greet = false;
-      state.any_touched = false;
+      state.wanted = false;
       if (!keys.empty()) {
         state.reading = true;
+        number = ++state.reads_begun;
         next_read = now + options_.flush_interval;
       }
     }
@@ -227,21 +262,10 @@ void LiveHub::run() {
     state.metrics.count_stream_events(events);
     out.clear();  // a stream released here may close, which takes the lock
     if (!keys.empty()) {
-      counter_.read_with_store([state = state_, keys = std::move(keys)](store::Store& store) {
-        auto totals = store.get_many(keys);  // on a failure, nothing changes
-        {
-          std::lock_guard done(state->mutex);
-          for (std::size_t i = 0; i < keys.size(); ++i) {
-            const auto found = state->watched.find(keys[i]);
-            if (found != state->watched.end() && totals) {
-              found->second.read = (*totals)[i].value_or(store::Totals{});
-            }
-          }
-          state->reading = false;
-          state->read_done = true;
-        }
-        state->wake.notify_all();
-      });
+      counter_.read_with_store(
+          [state = state_, number, keys = std::move(keys)](store::Store& store) {
+            state->take(number, keys, store.get_many(keys));
+          });
     }
     lock.lock();
   }

@@ -9,9 +9,11 @@
 // streams were sent gets one event, to all of them. So a stream gets at most one event per
 // flush interval whatever the hit rate, a hit here shows within about a flush interval, and
 // a hit elsewhere in the fleet within a poll interval. One read task is out at a time; a
-// slow store delays events, never piles up reads.
+// slow store delays events, never piles up reads. Reads begin at most once per flush
+// interval, whatever asks for them.
 //
-// Bounded: at most max_streams streams (open() refuses past it); per stream, what waits
+// Bounded: at most max_streams streams, and max_per_client of one client address (open()
+// refuses past them); per stream, what waits
 // unsent is bounded by EventStream::kMaxBuffered; per watched counter, one totals and one
 // rendered event. A stream the transport closes is forgotten at once, and a counter with no
 // stream left. Thread-safe.
@@ -35,6 +37,7 @@ namespace app {
 
 struct LiveOptions {
   std::size_t max_streams = 1000;
+  std::size_t max_per_client = 100;  // open streams of one client address
   std::chrono::milliseconds flush_interval{250};
   std::chrono::milliseconds poll_interval{1000};
   std::chrono::milliseconds heartbeat{15'000};  // a comment, so proxies keep the connection
@@ -53,10 +56,12 @@ class LiveHub {
   LiveHub(const LiveHub&) = delete;
   LiveHub& operator=(const LiveHub&) = delete;
 
-  // A new stream on `key` (decoded, valid), or nullptr when max_streams are open. Its first
-  // event, the totals now (zeros for a counter that never counted), follows as soon as they
-  // are read; then one per change. Closing or destroying the stream forgets it.
-  std::shared_ptr<EventStream> open(std::string key);
+  // A new stream on `key` (decoded, valid) for `client` (its address), or nullptr when
+  // max_streams are open, or max_per_client of this client's. Its first event, the totals
+  // from a read begun after it opened (zeros for a counter that never counted, and so never
+  // older than a hit its client saw answered), follows within a flush interval; then one per
+  // change. Closing or destroying the stream forgets it.
+  std::shared_ptr<EventStream> open(std::string key, std::string client);
   // Something changed `key` here: its streams hear of it after the next read.
   void touch(std::string_view key);
   // What a stream's body starts with: the reconnection hint.

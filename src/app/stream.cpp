@@ -41,11 +41,13 @@ void App::handle_stream(const Request& request, std::string_view encoded_key, Do
   if (!query_of(request.target).empty()) {
     return reply(error_response(400, "bad_query", "/stream takes no parameters"));
   }
-  std::shared_ptr<EventStream> stream = live_->open(std::move(*key));
+  auto client = client_of(request);
+  if (!client) return reply(error_response(400, "bad_forwarded", client.error()));
+  std::shared_ptr<EventStream> stream = live_->open(std::move(*key), std::move(*client));
   if (!stream) {
     Response response = error_response(503, "too_many_streams",
-                                       "this server has as many live streams open as it allows "
-                                       "(--max-streams); try again later");
+                                       "this server, or this client, has as many live streams "
+                                       "open as it allows (--max-streams); try again later");
     response.set("Retry-After", "30");
     return reply(std::move(response));
   }

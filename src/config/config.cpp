@@ -154,8 +154,8 @@ const Option kOptions[] = {
        return c.keep_days = *n, Result{};
      }},
     {"--max-streams", "VC_MAX_STREAMS",
-     "open live streams (GET /stream/KEY, each also a connection); more get 503; 0: "
-     "streams off, /stream answers 404 (1000)",
+     "open live streams (GET /stream/KEY, each also a connection), a tenth of them per "
+     "client address; more get 503; 0: streams off, /stream answers 404 (1000)",
      true,
      [](Config& c, std::string_view v) -> Result {
        auto n = number<std::size_t>(v, 0, 1'000'000, "--max-streams");

@@ -72,8 +72,12 @@ void write_response(const app::Response& response, bool keep_alive, std::string&
   if (!response.head) out.append(response.body);
 }
 
-void write_stream_head(const app::Response& response, std::string& out) {
+void write_stream_head(const app::Response& response, bool chunked, std::string& out) {
   write_head(response, out);
+  if (!chunked) {
+    out.append("Connection: close\r\n\r\n").append(response.body);
+    return;
+  }
   out.append("Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
   if (!response.body.empty()) append_chunk(response.body, out);
 }

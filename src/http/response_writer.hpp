@@ -19,13 +19,17 @@ std::string_view reason_phrase(int status);
 // leaves the body out.
 void write_response(const app::Response& response, bool keep_alive, std::string& out);
 
-// The head of a streamed answer (`response.stream`): as write_response(), but with
-// Transfer-Encoding: chunked instead of Content-Length, Connection: close, and the body so
-// far as its first chunk.
-void write_stream_head(const app::Response& response, std::string& out);
+// The head of a streamed answer (`response.stream`): as write_response(), but without
+// Content-Length, with Connection: close, and the body so far. `chunked` (an HTTP/1.1
+// client): with Transfer-Encoding: chunked, the body as its first chunk; else (HTTP/1.0,
+// which has no chunks) the body as it is, ended by the close.
+void write_stream_head(const app::Response& response, bool chunked, std::string& out);
 
 // Replaces `out` with `data` as one chunk of a chunked body; `data` must not be empty (an
 // empty chunk ends the body).
 void write_chunk(std::string_view data, std::string& out);
+
+// The last chunk, which ends a chunked body.
+inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
 }  // namespace http

@@ -2,6 +2,8 @@
 // Beast's parser limits (431, 413, 400) and a deadline on every read and write.
 #include "http/session.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -150,6 +152,7 @@ void session::on_read(beast::error_code ec) {
     return on_answer(std::move(*answer), false);
   }
   const bool keep_alive = exchange_->parser->get().keep_alive();
+  chunked_ = exchange_->parser->get().version() >= 11;
   app::Request request = to_app_request(exchange_->parser->get(), peer_);
   request.operator_listener = operator_listener_;
   exchange_->parser.reset();
@@ -180,7 +183,13 @@ void session::on_answer(app::Response answer, bool keep_alive) {
 void session::start_stream(app::Response answer) {
   keep_alive_ = false;
   stream_ = std::move(answer.stream);
-  write_stream_head(answer, exchange_->response);
+  write_stream_head(answer, chunked_, exchange_->response);
+  // A reader that vanishes without closing (a laptop lid, a dropped network) would keep its
+  // stream until TCP gave up, minutes later: with the heartbeat unacknowledged for this
+  // long, the kernel drops the connection.
+  constexpr unsigned kUnackedMs = 45'000;
+  ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &kUnackedMs,
+               sizeof(kUnackedMs));
   exchange_->written = 0;
   stream_writing_ = true;
   // Called on the hub's thread: the events are taken and written on this session's.
@@ -202,13 +211,17 @@ void session::pump_stream() {
   stream_writing_ = false;
   if (!socket_.is_open()) return;
   if (stream_->overrun()) {
-    context_.app->metrics().count_overrun_stream();
+    context_.app->metrics().count_dropped_stream();
     return do_close();
   }
   const std::string events = stream_->take();
   if (events.empty()) return;  // the next push wakes this session again
   stream_writing_ = true;
-  write_chunk(events, exchange_->response);
+  if (chunked_) {
+    write_chunk(events, exchange_->response);
+  } else {
+    exchange_->response = events;
+  }
   exchange_->written = 0;
   write_some();
 }
@@ -275,11 +288,19 @@ void session::disarm_deadline() {
 void session::on_deadline(beast::error_code ec) {
   // Aborted: what was owed came in time. Not timed: it came just as the timer fired.
   if (ec || !timed_) return;
+  if (stream_) context_.app->metrics().count_dropped_stream();  // a reader that stopped
   close_socket();
 }
 
 void session::do_close() {
-  if (stream_) stream_->close();
+  if (stream_) {
+    stream_->close();
+    // Ends the body properly when nothing is half written (a drain, not a vanished reader).
+    if (chunked_ && !stream_writing_ && socket_.is_open()) {
+      beast::error_code ignored;
+      socket_.write_some(net::buffer(kLastChunk), ignored);
+    }
+  }
   disarm_deadline();  // its pending wait would keep the session alive until it fires
   beast::error_code ignored;
   socket_.shutdown(net::ip::tcp::socket::shutdown_send, ignored);

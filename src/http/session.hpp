@@ -108,6 +108,7 @@ class session : public std::enable_shared_from_this<session> {
   std::unique_ptr<Exchange> exchange_;
   std::shared_ptr<app::EventStream> stream_;  // while streaming an answer
   bool stream_writing_ = false;               // a write of the stream is out
+  bool chunked_ = true;                       // the request was HTTP/1.1: chunks may be sent
   SessionContext& context_;
   std::string peer_;    // the client's address, as the socket says
   bool timed_ = false;  // the deadline applies now

@@ -133,11 +133,13 @@ std::string Registry::render() const {
   out += line("vc_streams", "", std::to_string(streams_.load()));
   header(out, "vc_max_streams", "gauge", "The bound on vc_streams (--max-streams).");
   out += line("vc_max_streams", "", std::to_string(max_streams_.load()));
-  header(out, "vc_streams_refused_total", "counter", "Live streams refused: --max-streams open.");
+  header(out, "vc_streams_refused_total", "counter",
+         "Live streams refused: --max-streams open, or a client's share.");
   out += line("vc_streams_refused_total", "", std::to_string(refused_streams_.load()));
   header(out, "vc_streams_dropped_total", "counter",
-         "Live streams closed because their reader fell too far behind.");
-  out += line("vc_streams_dropped_total", "", std::to_string(overrun_streams_.load()));
+         "Live streams closed because their reader fell behind: 64 KiB waiting, or a write "
+         "waiting longer than --read-timeout-ms.");
+  out += line("vc_streams_dropped_total", "", std::to_string(dropped_streams_.load()));
   header(out, "vc_stream_events_total", "counter", "Events sent on live streams.");
   out += line("vc_stream_events_total", "", std::to_string(stream_events_.load()));
   batch_hits_.render(out, "vc_write_batch_hits", "Hits merged into one store write batch.");

@@ -74,11 +74,11 @@ class Registry {
   void add_connections(std::int64_t delta) { connections_ += delta; }
 
   // Live streams (GET /stream/{key}): open now and their bound (--max-streams), refused past
-  // it, dropped for falling behind, and the events sent.
+  // it (or past a client's share), dropped for falling behind, and the events sent.
   void set_max_streams(std::uint64_t max_streams) { max_streams_ = max_streams; }
   void add_streams(std::int64_t delta) { streams_ += delta; }
   void count_refused_stream() { refused_streams_ += 1; }
-  void count_overrun_stream() { overrun_streams_ += 1; }
+  void count_dropped_stream() { dropped_streams_ += 1; }
   void count_stream_events(std::uint64_t n) { stream_events_ += n; }
 
   std::string render() const;
@@ -103,7 +103,7 @@ class Registry {
   std::atomic<std::uint64_t> max_streams_{0};
   std::atomic<std::int64_t> streams_{0};
   std::atomic<std::uint64_t> refused_streams_{0};
-  std::atomic<std::uint64_t> overrun_streams_{0};
+  std::atomic<std::uint64_t> dropped_streams_{0};
   std::atomic<std::uint64_t> stream_events_{0};
   Histogram batch_hits_;
   Histogram batch_keys_;

@@ -6,9 +6,12 @@ import socket
 
 
 class StreamClient:
-    def __init__(self, server, path, headers=None, timeout=10):
-        self.sock = socket.create_connection((server.host, server.port), timeout=timeout)
-        lines = ["GET %s HTTP/1.1" % path, "Host: %s:%d" % (server.host, server.port),
+    def __init__(self, server, path, headers=None, timeout=10, source="127.0.0.1",
+                 version="1.1"):
+        self.sock = socket.create_connection((server.host, server.port), timeout=timeout,
+                                             source_address=(source, 0))
+        self.chunked = version == "1.1"
+        lines = ["GET %s HTTP/%s" % (path, version), "Host: %s:%d" % (server.host, server.port),
                  "Accept: text/event-stream"]
         lines += ["%s: %s" % item for item in (headers or {}).items()]
         self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
@@ -37,6 +40,11 @@ class StreamClient:
         return taken[:-len(marker)]
 
     def _chunk(self):
+        if not self.chunked:  # HTTP/1.0: the body as it comes, until the close
+            if not self.buffer:
+                self._recv()
+            self.body, self.buffer = self.body + self.buffer, b""
+            return
         size = int(self._until(b"\r\n"), 16)
         if size == 0:
             self.ended = True

@@ -1,6 +1,7 @@
 """Live counts (GET /stream/{key}) against the real binary on a real SQLite file: the head
 and the first event, an event after each hit and coalesced events under a burst, a stream
-that never counts, the origin policy and --private-stats, --max-streams, a client that
+that never counts, the origin policy and --private-stats, --max-streams and one address's
+share of it, an HTTP/1.0 client (no chunks), a client that
 leaves (file descriptors, streams and memory back where they were), and a drain that ends
 open streams at once. Across processes: test_redis.py and test_dynamodb.py."""
 import json
@@ -119,20 +120,41 @@ class StreamTest(unittest.TestCase):
 
     def test_past_max_streams_503_until_one_closes(self):
         with Server("--max-streams", "2") as s:
-            first, second = StreamClient(s, "/stream/a"), StreamClient(s, "/stream/b")
+            first = StreamClient(s, "/stream/a", source="127.0.0.2")
+            second = StreamClient(s, "/stream/b", source="127.0.0.3")
             self.assertEqual((first.status, second.status), (200, 200))
-            status, headers, body = s.request("GET", "/stream/c")
-            self.assertEqual((status, json.loads(body)["error"]), (503, "too_many_streams"))
-            self.assertEqual(headers["retry-after"], "30")
+            with StreamClient(s, "/stream/c", source="127.0.0.4") as refused:
+                self.assertEqual(refused.status, 503)
+                self.assertEqual(refused.headers["retry-after"], "30")
             self.assertEqual(metric(s, "vc_streams_refused_total"), 1)
             first.close()
             wait_until(lambda: metric(s, "vc_streams") == 1, "the closed stream to go")
-            with StreamClient(s, "/stream/c") as third:
+            with StreamClient(s, "/stream/c", source="127.0.0.4") as third:
                 self.assertEqual(third.status, 200)
             second.close()
 
+    def test_one_address_gets_a_tenth_of_max_streams(self):
+        with Server("--max-streams", "20") as s:
+            mine = [StreamClient(s, "/stream/k%d" % i, source="127.0.0.2") for i in range(2)]
+            self.assertEqual([stream.status for stream in mine], [200, 200])
+            with StreamClient(s, "/stream/k3", source="127.0.0.2") as refused:
+                self.assertEqual(refused.status, 503)
+            with StreamClient(s, "/stream/k3", source="127.0.0.3") as other:
+                self.assertEqual(other.status, 200)  # another address has its own share
+            for stream in mine:
+                stream.close()
+
+    def test_an_http_1_0_client_gets_the_events_without_chunks(self):
+        with Server() as s:
+            with StreamClient(s, "/stream/home", version="1.0") as stream:
+                self.assertEqual(stream.status, 200)
+                self.assertNotIn("transfer-encoding", stream.headers)
+                self.assertEqual(stream.headers["connection"], "close")
+                self.assertEqual(stream.block(), "retry: 3000")
+                self.assertEqual(stream.event()[1]["views"], 0)
+
     def test_clients_that_leave_free_everything(self):
-        with Server("--max-streams", "300") as s:
+        with Server("--max-streams", "2000") as s:  # one address may open 200
             s.request("GET", "/healthz")
             fds = open_fds(s)
             rss = []
@@ -159,6 +181,7 @@ class StreamTest(unittest.TestCase):
             self.assertIn("stopped", out)
             with self.assertRaises(EOFError):
                 stream.event()
+            self.assertTrue(stream.ended)  # the last chunk, not a cut connection
             stream.close()
             self.assertLess(time.monotonic() - started, 5)
 

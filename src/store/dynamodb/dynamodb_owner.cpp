@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <span>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -116,6 +117,28 @@ StoreResult<std::vector<DayRow>> DynamoDbStore::history(std::string_view key, st
   }
   std::ranges::sort(rows, {}, &DayRow::day);
   return rows;
+}
+
+StoreResult<std::vector<std::optional<Totals>>> DynamoDbStore::get_many(
+    std::span<const std::string> keys) {
+  std::unordered_map<std::string_view, std::size_t> at_index;  // a key asked twice: one read
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (at_index.try_emplace(keys[i], i).second) ids.push_back(keys[i]);
+  }
+  std::vector<std::optional<Totals>> out(keys.size());
+  for (std::size_t at = 0; at < ids.size(); at += kMaxBatchGet) {
+    const auto chunk = std::span(ids).subspan(at, std::min(kMaxBatchGet, ids.size() - at));
+    auto items = get_batch({chunk.begin(), chunk.end()});
+    if (!items) return std::unexpected(items.error());
+    for (const dynamodb::ReadItem& item : *items) {
+      const auto found = at_index.find(item.id);
+      if (found == at_index.end() || !item.count) continue;  // not a counter (as get())
+      out[found->second] = Totals{.views = *item.count, .visitors = item.visitors.value_or(0)};
+    }
+  }
+  for (std::size_t i = 0; i < keys.size(); ++i) out[i] = out[at_index.at(keys[i])];
+  return out;
 }
 
 StoreResult<DynamoDbStore::CounterMap> DynamoDbStore::scan_counters(std::string_view prefix) {

@@ -110,6 +110,9 @@ class DynamoDbStore final : public Store {
 
   // GetItem with ConsistentRead; nullopt when the item or its `count` does not exist.
   StoreResult<std::optional<Totals>> get(std::string_view key) override;
+  // BatchGetItem, 100 counters a request, consistent reads (dynamodb_owner.cpp).
+  StoreResult<std::vector<std::optional<Totals>>> get_many(
+      std::span<const std::string> keys) override;
 
   // DescribeTable; succeeds when the table exists and is ACTIVE (or UPDATING, during which
   // it still serves reads and writes).

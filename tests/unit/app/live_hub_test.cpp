@@ -68,24 +68,30 @@ TEST(EventStream, ClosingDropsPushesAndRunsTheHookOnce) {
   EXPECT_EQ(closed, 2);  // destroyed without a close
 }
 
-// A stream's reader: collects what the hub pushes, and waits for it.
+// A stream's reader: collects what the hub pushes, and waits for it. What the wake-up uses
+// is shared with it, since a push under way may call it once more after the reader is gone.
 class Reader {
  public:
-  explicit Reader(std::shared_ptr<EventStream> stream) : stream_(std::move(stream)) {
-    stream_->attach([this] {
-      std::lock_guard lock(mutex_);
-      received_ += stream_->take();
-      changed_.notify_all();
+  explicit Reader(std::shared_ptr<EventStream> stream)
+      : stream_(std::move(stream)), inbox_(std::make_shared<Inbox>()) {
+    stream_->attach([inbox = inbox_, stream = stream_.get()] {
+      std::lock_guard lock(inbox->mutex);
+      inbox->received += stream->take();
+      inbox->changed.notify_all();
     });
   }
+  ~Reader() { stream_->close(); }
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
   // Waits (up to 10 s) until what was received contains `text`; returns whether it did.
   bool wait_for(const std::string& text) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, 10s, [&] { return received_.find(text) != std::string::npos; });
+    std::unique_lock lock(inbox_->mutex);
+    return inbox_->changed.wait_for(
+        lock, 10s, [&] { return inbox_->received.find(text) != std::string::npos; });
   }
   std::string received() {
-    std::lock_guard lock(mutex_);
-    return received_;
+    std::lock_guard lock(inbox_->mutex);
+    return inbox_->received;
   }
   std::size_t events() {
     const std::string text = received();
@@ -95,13 +101,15 @@ class Reader {
       ++n;
     return n;
   }
-  EventStream& stream() { return *stream_; }
 
  private:
+  struct Inbox {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::string received;
+  };
   std::shared_ptr<EventStream> stream_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::string received_;
+  std::shared_ptr<Inbox> inbox_;
 };
 
 class LiveHubTest : public ::testing::Test {
@@ -145,21 +153,21 @@ class LiveHubTest : public ::testing::Test {
 TEST_F(LiveHubTest, AStreamStartsWithTheTotalsNowThenHearsOfEachChange) {
   LiveHub hub(counter_, metrics_, render, options());
   EXPECT_EQ(hub.preamble(), "retry: 3000\n\n");
-  Reader reader(hub.open("home"));
+  Reader reader(hub.open("home", "192.0.2.1"));
   ASSERT_TRUE(reader.wait_for("id: 1\ndata: home=0\n\n"));
   hit(hub, "home");
   ASSERT_TRUE(reader.wait_for("id: 2\ndata: home=1\n\n"));
   hit(hub, "home");
   ASSERT_TRUE(reader.wait_for("id: 3\ndata: home=2\n\n"));
   // A second stream on the counter starts with the last event; the first hears nothing new.
-  Reader second(hub.open("home"));
+  Reader second(hub.open("home", "192.0.2.1"));
   ASSERT_TRUE(second.wait_for("id: 3\ndata: home=2\n\n"));
   EXPECT_EQ(reader.events(), 3u);
 }
 
 TEST_F(LiveHubTest, HitsFasterThanTheFlushIntervalAreCoalesced) {
   LiveHub hub(counter_, metrics_, render, options());
-  Reader reader(hub.open("busy"));
+  Reader reader(hub.open("busy", "192.0.2.1"));
   ASSERT_TRUE(reader.wait_for("data: busy=0"));
   const auto started = std::chrono::steady_clock::now();
   for (int i = 0; i < 300; ++i) hit(hub, "busy");
@@ -173,8 +181,8 @@ TEST_F(LiveHubTest, HitsFasterThanTheFlushIntervalAreCoalesced) {
 
 TEST_F(LiveHubTest, TheFirstEventOfANewCounterSaysZeroAndOtherCountersStayQuiet) {
   LiveHub hub(counter_, metrics_, render, options());
-  Reader quiet(hub.open("quiet"));
-  Reader loud(hub.open("loud"));
+  Reader quiet(hub.open("quiet", "192.0.2.1"));
+  Reader loud(hub.open("loud", "192.0.2.1"));
   ASSERT_TRUE(quiet.wait_for("data: quiet=0"));
   ASSERT_TRUE(loud.wait_for("data: loud=0"));
   hit(hub, "loud");
@@ -186,7 +194,7 @@ TEST_F(LiveHubTest, TheFirstEventOfANewCounterSaysZeroAndOtherCountersStayQuiet)
 
 TEST_F(LiveHubTest, AChangeMadeElsewhereShowsWithinAPollInterval) {
   LiveHub hub(counter_, metrics_, render, options());
-  Reader reader(hub.open("shared"));
+  Reader reader(hub.open("shared", "192.0.2.1"));
   ASSERT_TRUE(reader.wait_for("data: shared=0"));
   // Another process of the fleet counts: this one is never told (no touch).
   std::promise<void> set;
@@ -202,27 +210,53 @@ TEST_F(LiveHubTest, HeartbeatsAreCommentsToEveryStream) {
   LiveOptions beating = options();
   beating.heartbeat = 30ms;
   LiveHub hub(counter_, metrics_, render, beating);
-  Reader reader(hub.open("home"));
+  Reader reader(hub.open("home", "192.0.2.1"));
   ASSERT_TRUE(reader.wait_for("data: home=0\n\n"));
   ASSERT_TRUE(reader.wait_for(":\n\n"));
 }
 
+TEST_F(LiveHubTest, OneClientGetsAtMostItsShare) {
+  LiveOptions shared = options(10);
+  shared.max_per_client = 2;
+  LiveHub hub(counter_, metrics_, render, shared);
+  auto first = hub.open("a", "198.51.100.7");
+  auto second = hub.open("b", "198.51.100.7");
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(hub.open("c", "198.51.100.7"), nullptr);
+  EXPECT_NE(hub.open("c", "203.0.113.9"), nullptr);  // another client's room is its own
+  first.reset();
+  EXPECT_NE(hub.open("c", "198.51.100.7"), nullptr);
+}
+
+TEST_F(LiveHubTest, AStreamOpenedAfterAHitStartsWithIt) {
+  LiveHub hub(counter_, metrics_, render, options());
+  Reader watching(hub.open("page", "192.0.2.1"));
+  ASSERT_TRUE(watching.wait_for("data: page=0"));
+  for (int n = 1; n <= 20; ++n) {
+    hit(hub, "page");  // the page's own hit, answered: its stream must not start before it
+    Reader page(hub.open("page", "192.0.2.2"));
+    ASSERT_TRUE(page.wait_for("data: page="));
+    EXPECT_NE(page.received().find("data: page=" + std::to_string(n) + "\n"), std::string::npos)
+        << page.received();
+  }
+}
+
 TEST_F(LiveHubTest, StreamsAreBoundedAndAClosedOneIsForgottenAtOnce) {
   LiveHub hub(counter_, metrics_, render, options(2));
-  auto first = hub.open("a");
-  auto second = hub.open("b");
+  auto first = hub.open("a", "192.0.2.1");
+  auto second = hub.open("b", "192.0.2.1");
   ASSERT_TRUE(first && second);
-  EXPECT_EQ(hub.open("c"), nullptr);
+  EXPECT_EQ(hub.open("c", "192.0.2.1"), nullptr);
   EXPECT_EQ(streams_metric(), 2);
   EXPECT_NE(metrics_.render().find("\nvc_streams_refused_total 1\n"), std::string::npos);
   first->close();
   EXPECT_EQ(streams_metric(), 1);
-  auto third = hub.open("c");
+  auto third = hub.open("c", "192.0.2.1");
   ASSERT_NE(third, nullptr);
   second.reset();  // destroyed without a close: forgotten as well
   third.reset();
   EXPECT_EQ(streams_metric(), 0);
-  EXPECT_NE(hub.open("d"), nullptr);
+  EXPECT_NE(hub.open("d", "192.0.2.1"), nullptr);
 }
 
 }  // namespace
