@@ -58,6 +58,24 @@ TEST(ResponseWriter, DropsHeadersThatWouldInjectFields) {
   EXPECT_NE(out.find("\r\nVary: Origin\r\n"), std::string::npos) << out;
 }
 
+TEST(ResponseWriter, AStreamedAnswerIsChunkedForHttp11AndPlainForHttp10) {
+  app::Response response;
+  response.set("Content-Type", "text/event-stream; charset=utf-8");
+  response.body = "retry: 3000\n\n";  // 13 bytes: "d" in hex
+  std::string out;
+  write_stream_head(response, true, out);
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+            "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nd\r\nretry: 3000\n\n\r\n");
+  write_stream_head(response, false, out);
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+            "Connection: close\r\n\r\nretry: 3000\n\n");
+  write_chunk(std::string(300, 'x'), out);  // 300 bytes: "12c"
+  EXPECT_EQ(out, "12c\r\n" + std::string(300, 'x') + "\r\n");
+  EXPECT_EQ(kLastChunk, "0\r\n\r\n");
+}
+
 TEST(ResponseWriter, ReasonPhrases) {
   EXPECT_EQ(reason_phrase(503), "Service Unavailable");
   EXPECT_EQ(reason_phrase(599), "Unknown");
