@@ -12,7 +12,6 @@
 // VC_CHROMIUM as for tests/e2e (harness.mjs, which this test shares).
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -21,23 +20,10 @@ import { after, before, test } from "node:test";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-// Installs the pinned badge-maker (package-lock.json) unless exactly that one is there.
-function ensurePackages() {
-  const pinned = JSON.parse(fs.readFileSync(path.join(here, "package.json"), "utf8")).devDependencies;
-  const installed = (name) => {
-    try {
-      return JSON.parse(fs.readFileSync(path.join(here, "node_modules", name, "package.json"), "utf8")).version;
-    } catch {
-      return null;
-    }
-  };
-  if (Object.entries(pinned).every(([name, version]) => installed(name) === version)) return;
-  console.log("badges: installing the pinned packages: npm ci in " + here);
-  execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: here, stdio: "inherit" });
-}
-ensurePackages();
+const { artifacts, chromium, chromiumArgs, chromiumPath, ensurePackages, launchServer } =
+  await import("../e2e/harness.mjs");
+ensurePackages(here, "badges");  // the pinned badge-maker (package-lock.json)
 const { makeBadge } = (await import("badge-maker")).default;
-const { artifacts, chromium, chromiumArgs, chromiumPath, launchServer } = await import("../e2e/harness.mjs");
 
 const STYLES = ["flat", "flat-square", "plastic", "for-the-badge", "social"];
 const TOKEN = crypto.randomBytes(16).toString("hex");

@@ -25,21 +25,22 @@ export const chromiumArgs = [
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ];
 
-// Installs the pinned packages (package-lock.json) unless exactly those are there.
-function ensurePackages() {
-  const pinned = JSON.parse(fs.readFileSync(path.join(here, "package.json"), "utf8")).devDependencies;
+// Installs the pinned packages of the folder `dir` (its package-lock.json) unless exactly
+// those are there; `label` names the suite in the log.
+export function ensurePackages(dir, label) {
+  const pinned = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).devDependencies;
   const installed = (name) => {
     try {
-      return JSON.parse(fs.readFileSync(path.join(here, "node_modules", name, "package.json"), "utf8")).version;
+      return JSON.parse(fs.readFileSync(path.join(dir, "node_modules", name, "package.json"), "utf8")).version;
     } catch {
       return null;
     }
   };
   if (Object.entries(pinned).every(([name, version]) => installed(name) === version)) return;
-  console.log("e2e: installing the pinned packages: npm ci in " + here);
-  execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: here, stdio: "inherit" });
+  console.log(`${label}: installing the pinned packages: npm ci in ${dir}`);
+  execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: dir, stdio: "inherit" });
 }
-ensurePackages();
+ensurePackages(here, "e2e");
 assert.ok(fs.existsSync(binary), `server binary not found: ${binary} (set VC_BINARY)`);
 assert.ok(fs.existsSync(chromiumPath), `chromium not found at ${chromiumPath} (apt-get install chromium)`);
 export const { chromium } = await import("playwright-core");
