@@ -3,7 +3,8 @@
 streams on N different counters live (one read of every watched counter a second, plus
 heartbeats), on SQLite and on Redis (one GET per counter per second through the reader
 connection, counted in Redis's own INFO commandstats), against the same process with no
-stream open (CPU in % of one core, from /proc's tick counts: 10 ms resolution); and how soon a lone hit (300 ms after the last) shows on a stream: on the same
+stream open (CPU in % of one core, from /proc's tick counts: 10 ms resolution); the median
+time from a stream's request to its first event, streams opened one after another; and how soon a lone hit (300 ms after the last) shows on a stream: on the same
 process (SQLite), and on another process of a Redis fleet.
 
 usage: bench/stream_bench.py [--streams 1000] [--seconds 10] [--hits 20]
@@ -69,7 +70,11 @@ def redis_calls(port):
 
 
 def idle_cost(proc, port, streams, seconds, redis_port=None):
-    socks = [open_stream(port, "k%d" % i) for i in range(streams)]
+    socks, opened = [], []
+    for i in range(streams):
+        started = time.monotonic()
+        socks.append(open_stream(port, "k%d" % i))
+        opened.append(time.monotonic() - started)
     time.sleep(1)  # let the opening reads settle
     cpu, calls, started = cpu_seconds(proc), redis_port and redis_calls(redis_port), time.time()
     time.sleep(seconds)
@@ -78,7 +83,8 @@ def idle_cost(proc, port, streams, seconds, redis_port=None):
     rate = redis_port and (redis_calls(redis_port) - calls - 1) / elapsed
     for sock in socks:
         sock.close()
-    return used, rate
+    first = statistics.median(opened) * 1000 if opened else 0
+    return used, rate, first
 
 
 def latency(watch_port, count_port, hits):
@@ -109,9 +115,9 @@ def main():
             proc, port = serve(store, workdir)
             try:
                 redis_port_or_none = redis_port if name == "redis" else None
-                base, base_calls = idle_cost(proc, port, 0, args.seconds, redis_port_or_none)
-                live, live_calls = idle_cost(proc, port, args.streams, args.seconds,
-                                             redis_port_or_none)
+                base, base_calls, _ = idle_cost(proc, port, 0, args.seconds, redis_port_or_none)
+                live, live_calls, first = idle_cost(proc, port, args.streams, args.seconds,
+                                                    redis_port_or_none)
                 if name == "redis":
                     other, other_port = serve(store, workdir)
                     try:
@@ -120,21 +126,21 @@ def main():
                         stop(other)
                 else:
                     median, worst = latency(port, port, args.hits)
-                rows.append((name, base, live, base_calls, live_calls, median, worst))
+                rows.append((name, base, live, base_calls, live_calls, first, median, worst))
             finally:
                 stop(proc)
     finally:
         stop(redis)
     print("streams: %d idle, on %d counters; %g s measured; %d hits for latency"
           % (args.streams, args.streams, args.seconds, args.hits))
-    print("%-7s %14s %16s %8s %13s %13s %16s" % ("store", "CPU, 0 streams", "CPU, N streams",
-                                                "added", "Redis cmd/s 0", "Redis cmd/s N",
-                                                "hit→event ms"))
-    for name, base, live, base_calls, live_calls, median, worst in rows:
-        print("%-7s %13.2f%% %15.2f%% %7.2f%% %13s %13s %9.0f (max %.0f)" % (
+    print("%-7s %14s %16s %8s %13s %13s %15s %16s" % (
+        "store", "CPU, 0 streams", "CPU, N streams", "added", "Redis cmd/s 0", "Redis cmd/s N",
+        "1st event ms", "hit→event ms"))
+    for name, base, live, base_calls, live_calls, first, median, worst in rows:
+        print("%-7s %13.2f%% %15.2f%% %7.2f%% %13s %13s %15.1f %9.0f (max %.0f)" % (
             name, base * 100, live * 100, (live - base) * 100,
             "-" if base_calls is None else "%.0f" % base_calls,
-            "-" if live_calls is None else "%.0f" % live_calls, median, worst))
+            "-" if live_calls is None else "%.0f" % live_calls, first, median, worst))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ struct Watched {
   std::optional<store::Totals> sent;  // what `event` says
   std::string event;                  // the last event sent, for streams that join
   std::uint64_t sequence = 0;         // the id of `event`
-  bool touched = false;               // changed here since the last read began
+  std::chrono::steady_clock::time_point next_event;  // no change event to its streams before
+  bool touched = false;                              // changed here since the last read began
 };
 
 using Delivery = std::pair<std::shared_ptr<EventStream>, std::string>;
@@ -60,7 +61,9 @@ struct LiveHub::State {
   bool stopping = false;
   bool reading = false;    // a read task is out
   bool read_done = false;  // its results wait to be delivered
-  bool wanted = false;     // a stream opened or a counter was touched: read when the pace allows
+  bool wanted = false;     // a counter was touched: read when the pace allows
+  bool greeting = false;   // a stream opened: read its counter at once
+  std::chrono::steady_clock::time_point read_began;  // of the read out, or the last one
 
   void forget(const std::string& key, const EventStream* id) {
     std::lock_guard lock(mutex);
@@ -81,23 +84,40 @@ struct LiveHub::State {
     }
   }
 
-  // Under the lock: an event for every counter whose totals changed since its streams were
-  // last told, and its first event for every stream a read begun after it opened has
-  // answered for.
-  std::vector<Delivery> deliveries() {
+  // Under the lock, after the read begun at `began`: an event for every counter whose totals
+  // changed since its streams were last told, from reads begun at least `pace` apart (a
+  // change read sooner is read again later), and its first event for every stream a read
+  // begun after it opened has answered for.
+  std::vector<Delivery> deliveries(std::chrono::steady_clock::time_point began,
+                                   std::chrono::milliseconds pace) {
     std::vector<Delivery> out;
     for (auto& [key, entry] : watched) {
       if (!entry.read) continue;
       const bool changed = !entry.sent || *entry.sent != *entry.read;
-      if (changed) {
+      const bool tell = changed && began >= entry.next_event;
+      if (tell) {
         entry.sent = entry.read;
         entry.event = "id: " + std::to_string(++entry.sequence) +
                       "\ndata: " + render(key, *entry.read) + "\n\n";
+        entry.next_event = began + pace;
+      } else if (changed) {
+        entry.touched = true;  // for the streams that have it, at the next paced read
+        wanted = true;
       }
+      std::string first_event;  // the totals read, for new streams, when the change waits
       for (Subscriber& subscriber : entry.subscribers) {
-        if (subscriber.greeted ? !changed : entry.read_number <= subscriber.joined) continue;
+        if (subscriber.greeted ? !tell : entry.read_number <= subscriber.joined) continue;
+        const bool first = !subscriber.greeted;
         subscriber.greeted = true;
-        if (auto stream = subscriber.stream.lock()) {
+        auto stream = subscriber.stream.lock();
+        if (!stream) continue;
+        if (first && changed && !tell) {
+          if (first_event.empty()) {
+            first_event = "id: " + std::to_string(entry.sequence) +
+                          "\ndata: " + render(key, *entry.read) + "\n\n";
+          }
+          out.emplace_back(std::move(stream), first_event);
+        } else {
           out.emplace_back(std::move(stream), entry.event);
         }
       }
@@ -184,7 +204,7 @@ std::shared_ptr<EventStream> LiveHub::open(std::string key, std::string client) 
   ++state.per_client[std::move(client)];
   ++state.streams;
   state.metrics.add_streams(1);
-  state.wanted = true;
+  state.greeting = true;
   lock.unlock();
   state.wake.notify_all();
   return stream;
@@ -217,17 +237,18 @@ void LiveHub::run() {
   std::unique_lock lock(state.mutex);
   while (true) {
     state.wake.wait(lock, [&] { return state.stopping || !state.watched.empty(); });
-    // What is wanted is read at once when the last read began a flush interval ago: a lone
-    // hit or a new stream is answered in milliseconds, a burst as one event per interval.
+    // A new stream's counter is read at once; a touched one when the last paced read began
+    // a flush interval ago: a lone hit shows in milliseconds, a burst as one event per
+    // interval.
     state.wake.wait_for(lock, options_.flush_interval, [&] {
-      return state.stopping || state.read_done ||
+      return state.stopping || state.read_done || (state.greeting && !state.reading) ||
              (state.wanted && !state.reading && clock::now() >= next_read);
     });
     if (state.stopping) return;
     std::vector<Delivery> out;
     if (state.read_done) {
       state.read_done = false;
-      out = state.deliveries();
+      out = state.deliveries(state.read_began, options_.flush_interval);
     }
     const auto now = clock::now();
     if (now >= next_heartbeat) {
@@ -237,20 +258,24 @@ void LiveHub::run() {
     }
     std::vector<std::string> keys;
     std::uint64_t number = 0;
-    if (!state.reading && now >= next_read) {
-      const bool poll = now >= next_poll;
+    const bool paced = now >= next_read;
+    if (!state.reading && (paced || state.greeting)) {
+      // Off the pace, only the counters of streams waiting for their first event.
+      const bool poll = paced && now >= next_poll;
       if (poll) next_poll = now + options_.poll_interval;
       for (auto& [key, entry] : state.watched) {
         const bool ungreeted = std::ranges::any_of(
             entry.subscribers, [](const Subscriber& subscriber) { return !subscriber.greeted; });
-        if (poll || entry.touched || ungreeted) keys.push_back(key);
-        entry.touched = false;
+        if (ungreeted || (paced && (poll || entry.touched))) keys.push_back(key);
+        if (paced) entry.touched = false;
       }
-      state.wanted = false;
+      state.greeting = false;
+      if (paced) state.wanted = false;
       if (!keys.empty()) {
         state.reading = true;
         number = ++state.reads_begun;
-        next_read = now + options_.flush_interval;
+        state.read_began = now;
+        if (paced) next_read = now + options_.flush_interval;
       }
     }
     lock.unlock();

@@ -9,8 +9,9 @@
 // streams were sent gets one event, to all of them. So a stream gets at most one event per
 // flush interval whatever the hit rate, a hit here shows within about a flush interval, and
 // a hit elsewhere in the fleet within a poll interval. One read task is out at a time; a
-// slow store delays events, never piles up reads. Reads begin at most once per flush
-// interval, whatever asks for them.
+// slow store delays events, never piles up reads. A stream's first event comes from a read
+// begun after it opened, at once; change events, at most one per counter per flush
+// interval, whatever asks for reads.
 //
 // Bounded: at most max_streams streams, and max_per_client of one client address (open()
 // refuses past them); per stream, what waits
@@ -59,8 +60,8 @@ class LiveHub {
   // A new stream on `key` (decoded, valid) for `client` (its address), or nullptr when
   // max_streams are open, or max_per_client of this client's. Its first event, the totals
   // from a read begun after it opened (zeros for a counter that never counted, and so never
-  // older than a hit its client saw answered), follows within a flush interval; then one per
-  // change. Closing or destroying the stream forgets it.
+  // older than a hit its client saw answered), follows as soon as that read is done; then
+  // one per change. Closing or destroying the stream forgets it.
   std::shared_ptr<EventStream> open(std::string key, std::string client);
   // Something changed `key` here: its streams hear of it after the next read.
   void touch(std::string_view key);
