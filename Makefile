@@ -106,6 +106,7 @@ bench: build package
 	bench/idle_bench.py
 	bench/lambda_bench.py
 	bench/redis_bench.py
+	bench/stream_bench.py
 
 # A few million durable hits with the server's RSS sampled (bench/soak.py; SOAK_SECONDS).
 SOAK_SECONDS ?= 120
