@@ -97,6 +97,12 @@ class App {
   // Null when `request` may use the admin routes; else the 404 (no token configured) or
   // 401 (a wrong or missing token) to answer.
   std::optional<Response> refuse_admin(const Request& request) const;
+  // A read that is public under the origin policy, or the owner's (/history, /stream):
+  // with --private-stats, or the owner's own token, the admin token decides and there is no
+  // CORS (the dashboard reads same-origin, which --require-origin would refuse); otherwise
+  // admit() does. Answers a refusal and a preflight (OPTIONS) itself and returns nullopt;
+  // else returns `done` wrapped as the path requires.
+  std::optional<Done> admit_read(const Request& request, Endpoint endpoint, Done& done) const;
   // GET /history/{key}: public (under the origin policy) unless private_stats.
   void handle_history(const Request& request, std::string_view encoded_key, Done done);
   // GET /counters (admin).

@@ -37,6 +37,15 @@ struct Watched {
 
 using Delivery = std::pair<std::shared_ptr<EventStream>, std::string>;
 
+// Lets the maps be searched with a string_view: touch() runs on every counted hit, and
+// must not build a string to look a key up.
+struct KeyHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+};
+template <typename Value>
+using KeyMap = std::unordered_map<std::string, Value, KeyHash, std::equal_to<>>;
+
 }  // namespace
 
 struct LiveHub::State {
@@ -53,9 +62,9 @@ struct LiveHub::State {
 
   std::mutex mutex;
   std::condition_variable wake;
-  std::unordered_map<std::string, Watched> watched;
-  std::unordered_map<std::string, std::size_t> per_client;  // open streams by client
-  std::atomic<std::size_t> watched_keys{0};                 // watched.size(), without the lock
+  KeyMap<Watched> watched;
+  KeyMap<std::size_t> per_client;            // open streams by client
+  std::atomic<std::size_t> watched_keys{0};  // watched.size(), without the lock
   std::size_t streams = 0;
   std::uint64_t reads_begun = 0;
   bool stopping = false;
@@ -215,7 +224,7 @@ void LiveHub::touch(std::string_view key) {
   if (state.watched_keys.load(std::memory_order_relaxed) == 0) return;
   {
     std::lock_guard lock(state.mutex);
-    const auto found = state.watched.find(std::string(key));
+    const auto found = state.watched.find(key);
     if (found == state.watched.end() || found->second.touched) return;
     found->second.touched = true;
     if (state.wanted) return;  // the thread has been woken since the last read began

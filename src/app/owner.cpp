@@ -83,21 +83,32 @@ Response App::dashboard_file(std::string_view path) const {
   return web_file(path);
 }
 
-void App::handle_history(const Request& request, std::string_view encoded_key, Done done) {
-  Done reply;
-  // The owner (the dashboard) reads with the token, as an admin route: no origin check, no
-  // CORS. A same-origin GET carries no Origin, which --require-origin would refuse.
+std::optional<App::Done> App::admit_read(const Request& request, Endpoint endpoint,
+                                         Done& done) const {
   const bool as_owner = owner_.admin && owner_.admin->accepts(request.header("authorization"));
   if (owner_.private_stats || as_owner) {
-    if (auto refused = refuse_admin(request)) return done(std::move(*refused));
-    reply = std::move(done);
-  } else {
-    std::optional<Done> admitted = admit(request, done);
-    if (!admitted) return;
-    reply = std::move(*admitted);
-    if (request.method == "OPTIONS") return reply(preflight(Endpoint::history));
+    if (auto refused = refuse_admin(request)) {
+      done(std::move(*refused));
+      return std::nullopt;
+    }
+    if (request.method == "OPTIONS") {
+      done(private_answer({204, {}, {}}));
+      return std::nullopt;
+    }
+    return std::move(done);
   }
-  if (request.method == "OPTIONS") return reply(private_answer({204, {}, {}}));
+  std::optional<Done> admitted = admit(request, done);
+  if (admitted && request.method == "OPTIONS") {
+    (*admitted)(preflight(endpoint));
+    return std::nullopt;
+  }
+  return admitted;
+}
+
+void App::handle_history(const Request& request, std::string_view encoded_key, Done done) {
+  std::optional<Done> admitted = admit_read(request, Endpoint::history, done);
+  if (!admitted) return;
+  Done reply = std::move(*admitted);
   std::optional<std::string> key = parse_key(encoded_key);
   if (!key) return reply(error_response(400, "bad_key", kKeyRule));
   auto params = parse_query(query_of(request.target));

@@ -18,24 +18,10 @@ void App::handle_stream(const Request& request, std::string_view encoded_key, Do
                                "live streams are off on this server (--max-streams 0); poll GET "
                                "/counters/{key} instead"));
   }
-  Done reply;
-  // As history: with --private-stats, or when the owner's dashboard asks with its token, the
-  // admin token decides (no origin check, no CORS); otherwise the origin policy does.
-  const bool as_owner = owner_.admin && owner_.admin->accepts(request.header("authorization"));
-  if (owner_.private_stats || as_owner) {
-    if (auto refused = refuse_admin(request)) return done(std::move(*refused));
-    reply = std::move(done);
-    if (request.method == "OPTIONS") {
-      Response response{.status = 204, .headers = {}, .body = {}};
-      response.set("Cache-Control", "no-store");  // as the owner's other answers
-      return reply(std::move(response));
-    }
-  } else {
-    std::optional<Done> admitted = admit(request, done);
-    if (!admitted) return;
-    reply = std::move(*admitted);
-    if (request.method == "OPTIONS") return reply(preflight(Endpoint::stream));
-  }
+  // As /history: the owner's dashboard reads with its token; --private-stats needs it.
+  std::optional<Done> admitted = admit_read(request, Endpoint::stream, done);
+  if (!admitted) return;
+  Done reply = std::move(*admitted);
   std::optional<std::string> key = parse_key(encoded_key);
   if (!key) return reply(error_response(400, "bad_key", kKeyRule));
   if (!query_of(request.target).empty()) {

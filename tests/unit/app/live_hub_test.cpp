@@ -10,9 +10,11 @@
 #include <future>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/memory/memory_store.hpp"
+#include "support/failing_store.hpp"
 
 namespace app {
 namespace {
@@ -115,8 +117,9 @@ class Reader {
 class LiveHubTest : public ::testing::Test {
  protected:
   store::MemoryStore store_;
+  testing_support::FailingStore failing_{store_};  // passes every call through until told
   metrics::Registry metrics_;
-  counting::WriteCombiner counter_{store_, metrics_, counting::CombinerOptions{}};
+  counting::WriteCombiner counter_{failing_, metrics_, counting::CombinerOptions{}};
 
   static std::string render(std::string_view key, const store::Totals& totals) {
     return std::string(key) + "=" + std::to_string(totals.views);
@@ -177,6 +180,44 @@ TEST_F(LiveHubTest, HitsFasterThanTheFlushIntervalAreCoalesced) {
   // and the one in flight when the hits began).
   EXPECT_LE(reader.events(), 2 + static_cast<std::size_t>(elapsed / 20ms) + 1);
   EXPECT_LT(reader.events(), 300u);
+}
+
+TEST_F(LiveHubTest, NewStreamsDoNotSpeedUpTheEventsOfOthers) {
+  LiveHub hub(counter_, metrics_, render, options());
+  Reader watching(hub.open("page", "192.0.2.1"));
+  ASSERT_TRUE(watching.wait_for("data: page=0"));
+  const auto started = std::chrono::steady_clock::now();
+  for (int n = 1; n <= 100; ++n) {
+    hit(hub, "page");
+    Reader opened(hub.open("page", "192.0.2.2"));  // read at once, off the pace
+    ASSERT_TRUE(opened.wait_for("data: page=" + std::to_string(n) + "\n"));
+  }
+  ASSERT_TRUE(watching.wait_for("data: page=100\n"));
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  // The first stream's changes keep the pace: one per flush interval at most.
+  EXPECT_LE(watching.events(), 2 + static_cast<std::size_t>(elapsed / 20ms) + 1);
+  EXPECT_LT(watching.events(), 100u);
+}
+
+TEST_F(LiveHubTest, AStoreThatCannotReadDelaysEventsAndLosesNone) {
+  LiveHub hub(counter_, metrics_, render, options());
+  Reader reader(hub.open("home", "192.0.2.1"));
+  ASSERT_TRUE(reader.wait_for("data: home=0"));
+  failing_.set_failing(testing_support::FailingStore::Call::get, true);
+  hit(hub, "home");  // counted (the store still writes), but its totals cannot be read
+  Reader late(hub.open("home", "192.0.2.2"));
+  const int failed_before = failing_.calls(testing_support::FailingStore::Call::get);
+  // The hub keeps asking, at its pace, while nothing is sent.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (failing_.calls(testing_support::FailingStore::Call::get) < failed_before + 3) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the hub stopped reading";
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(reader.events(), 1u);
+  EXPECT_EQ(late.events(), 0u);  // no first event from totals older than it
+  failing_.set_failing(testing_support::FailingStore::Call::get, false);
+  ASSERT_TRUE(reader.wait_for("data: home=1\n"));
+  ASSERT_TRUE(late.wait_for("data: home=1\n"));
 }
 
 TEST_F(LiveHubTest, TheFirstEventOfANewCounterSaysZeroAndOtherCountersStayQuiet) {
