@@ -161,15 +161,20 @@ void session::on_read(beast::error_code ec) {
   // The server keeps its io_context running until no request is in flight.
   context_.app->handle(
       request, [self = shared_from_this(), keep_alive](app::Response answer) mutable {
-        AnswerInbox& inbox = self->context_.inbox;
-        inbox.post([self = std::move(self), keep_alive, answer = std::move(answer)]() mutable {
-          auto executor = self->socket_.get_executor();
-          net::dispatch(executor,
-                        [self = std::move(self), keep_alive, answer = std::move(answer)]() mutable {
-                          self->on_answer(std::move(answer), keep_alive);
-                        });
+        run_here(std::move(self), [keep_alive, answer = std::move(answer)](session& me) mutable {
+          me.on_answer(std::move(answer), keep_alive);
         });
       });
+}
+
+void session::run_here(std::shared_ptr<session> self,
+                       std::move_only_function<void(session&)> work) {
+  AnswerInbox& inbox = self->context_.inbox;
+  inbox.post([self = std::move(self), work = std::move(work)]() mutable {
+    auto executor = self->socket_.get_executor();
+    net::dispatch(executor,
+                  [self = std::move(self), work = std::move(work)]() mutable { work(*self); });
+  });
 }
 
 void session::on_answer(app::Response answer, bool keep_alive) {
@@ -193,15 +198,12 @@ void session::start_stream(app::Response answer) {
   exchange_->written = 0;
   stream_writing_ = true;
   // Called on the hub's thread: the events are taken and written on this session's.
-  stream_->attach([weak = weak_from_this(), &inbox = context_.inbox] {
-    inbox.post([weak] {
-      auto self = weak.lock();
-      if (!self) return;
-      auto executor = self->socket_.get_executor();
-      net::dispatch(executor, [self = std::move(self)] {
-        if (!self->stream_writing_) self->pump_stream();
+  stream_->attach([weak = weak_from_this()] {
+    if (auto self = weak.lock()) {
+      run_here(std::move(self), [](session& me) {
+        if (!me.stream_writing_) me.pump_stream();
       });
-    });
+    }
   });
   watch_peer();
   write_some();

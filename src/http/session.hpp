@@ -9,6 +9,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -74,6 +75,9 @@ class session : public std::enable_shared_from_this<session> {
   void read_request();
   void on_read(boost::beast::error_code ec);
   void on_answer(app::Response answer, bool keep_alive);
+  // Runs `work` on `self`'s executor, from any thread: through the answer inbox (one
+  // reactor wake-up per burst), then dispatched to the session's strand.
+  static void run_here(std::shared_ptr<session> self, std::move_only_function<void(session&)> work);
   // A streamed answer (Server-Sent Events): writes its head, then each batch of events the
   // stream has waiting, one write at a time, until the client leaves, falls behind (the
   // stream is overrun, or a write outlasts the deadline) or the server drains.
