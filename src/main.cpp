@@ -132,6 +132,7 @@ std::expected<std::unique_ptr<Core>, std::string> make_core(const config::Config
           .repeat_window = config.rules.repeat_window,
           .max_counters = config.max_counters,
           .create_counters = !config.rules.owner_creates_counters,
+          .history = config.rules.profile == counting::policy::Profile::full,
           .clock = {},
           .run_on = core->store->in_process() ? std::move(io_threads) : counting::Runner(),
           .reader = core->reader.get()});
@@ -206,6 +207,9 @@ int run_lambda(const config::Config& config) {
     lambda::report_init_error(config.runtime_api, "Runtime.ConfigError", core.error());
     return fail(core.error(), 1);
   }
+  // A cold start's first hit would ask for the day's salt, then the mark, then the counter:
+  // the salt is fetched now, beside the wait for the first event.
+  if (config.rules.profile == counting::policy::Profile::full) (*core)->counter->prefetch_salt();
   return lambda::run(*(*core)->app, {.runtime_api = config.runtime_api, .log = std::cout});
 }
 

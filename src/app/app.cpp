@@ -303,10 +303,13 @@ void App::count(const Request& request, std::string key, bool from_image_proxy, 
                               .totals = totals->value_or(store::Totals{})});
     });
   }
-  counting::Visitor visitor{.client = std::move(*client),
-                            .user_agent = std::string(user_agent.value_or("")),
-                            .tracked = !from_image_proxy,
-                            .idempotency_key = std::move(*idempotency_key)};
+  // The classic profile keeps no visitor and no Idempotency-Key record: one write per hit.
+  const bool classic = counting_.rules.profile == counting::policy::Profile::classic;
+  counting::Visitor visitor{
+      .client = std::move(*client),
+      .user_agent = std::string(user_agent.value_or("")),
+      .tracked = !from_image_proxy && !classic,
+      .idempotency_key = classic ? std::string() : std::move(*idempotency_key)};
   counter_.hit(std::move(key), std::move(visitor), std::move(answer));
 }
 
@@ -329,6 +332,7 @@ void App::handle_badge(const Request& request, std::string_view encoded_key, Don
     return badge_response(options, result.totals.views, if_none_match);
   };
   if (period_days > 0) {
+    if (auto refused = refuse_without_history()) return reply(std::move(*refused));
     if (owner_.private_stats) {
       if (auto refused = refuse_admin(request)) return reply(std::move(*refused));
     }
@@ -343,6 +347,12 @@ void App::handle_badge(const Request& request, std::string_view encoded_key, Don
     reply(render(store::HitResult{.seen = store::Seen::repeat,
                                   .totals = totals->value_or(store::Totals{})}));
   });
+}
+
+std::optional<Response> App::refuse_without_history() const {
+  if (counting_.rules.profile != counting::policy::Profile::classic) return std::nullopt;
+  return error_response(404, "not_found",
+                        "this deployment keeps no daily history (the classic profile)");
 }
 
 void App::handle_health(Done done) {

@@ -122,6 +122,9 @@ class App {
   std::int64_t count_of(const store::Totals& totals) const;
   // The answer to a CORS preflight: the endpoint's CORS methods.
   static Response preflight(Endpoint endpoint);
+  // The 404 that /history and period badges answer in the classic profile (no day rows are
+  // kept), or nullopt when history is kept.
+  std::optional<Response> refuse_without_history() const;
 
   counting::WriteCombiner& counter_;
   metrics::Registry& metrics_;

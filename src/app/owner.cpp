@@ -109,6 +109,7 @@ void App::handle_history(const Request& request, std::string_view encoded_key, D
   std::optional<Done> admitted = admit_read(request, Endpoint::history, done);
   if (!admitted) return;
   Done reply = std::move(*admitted);
+  if (auto refused = refuse_without_history()) return reply(std::move(*refused));
   std::optional<std::string> key = parse_key(encoded_key);
   if (!key) return reply(error_response(400, "bad_key", kKeyRule));
   auto params = parse_query(query_of(request.target));

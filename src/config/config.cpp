@@ -180,6 +180,18 @@ const Option kOptions[] = {
        return std::unexpected("bad --count-unit '" + std::string(v) +
                               "': expected views or visitors");
      }},
+    {"--profile", "VC_PROFILE",
+     "what a counted hit writes: full (the counter, the day's row for /history, the visitor's "
+     "mark) or classic (the view total only, one write per hit as the classic design; no "
+     "visitors, no history, no Idempotency-Key; needs --count-unit views and --repeat-window "
+     "0) (full)",
+     true,
+     [](Config& c, std::string_view v) -> Result {
+       using counting::policy::Profile;
+       if (v == "full") return c.rules.profile = Profile::full, Result{};
+       if (v == "classic") return c.rules.profile = Profile::classic, Result{};
+       return std::unexpected("bad --profile '" + std::string(v) + "': expected full or classic");
+     }},
     {"--ignore-bots", "VC_IGNORE_BOTS",
      "count nothing for crawler User-Agents (the isbot list) or a missing one (false)", false,
      [](Config& c, std::string_view v) {
@@ -382,6 +394,23 @@ Result apply_table_name(Config& c, const Environment& env) {
   return {};
 }
 
+// The classic profile keeps no visitors and no days: settings that need them are refused
+// rather than silently doing nothing.
+Result check_classic(const Config& c) {
+  if (c.rules.profile != counting::policy::Profile::classic) return {};
+  if (c.rules.unit == counting::policy::CountUnit::visitors) {
+    return std::unexpected("--profile classic counts no visitors: use --count-unit views");
+  }
+  if (c.rules.repeat_window.count() > 0) {
+    return std::unexpected(
+        "--profile classic keeps no visitor marks, so no --repeat-window: set it to 0");
+  }
+  if (c.keep_days > 0) {
+    return std::unexpected("--profile classic keeps no daily history: drop --keep-days");
+  }
+  return {};
+}
+
 }  // namespace
 
 std::expected<Config, std::string> parse(std::span<const std::string_view> args,
@@ -412,6 +441,7 @@ std::expected<Config, std::string> parse(std::span<const std::string_view> args,
         "--rate-limit is for serve; on Lambda, API Gateway's stage throttling is the limit "
         "(the template's parameters ThrottleRate and ThrottleBurst)");
   }
+  if (auto classic = check_classic(c); !classic) return std::unexpected(classic.error());
   if (c.threads == 0 && c.command == Command::serve) c.threads = default_threads();
   return c;
 }
@@ -478,7 +508,9 @@ std::string describe(const Config& c) {
          " keep_days=" + (c.keep_days == 0 ? std::string("all") : std::to_string(c.keep_days)) +
          " owner_creates_counters=" + (c.rules.owner_creates_counters ? "true" : "false") +
          " max_connections=" + std::to_string(c.max_connections) +
-         " max_streams=" + std::to_string(c.max_streams) + " count_unit=" +
+         " max_streams=" + std::to_string(c.max_streams) +
+         " profile=" + (c.rules.profile == counting::policy::Profile::full ? "full" : "classic") +
+         " count_unit=" +
          (c.rules.unit == counting::policy::CountUnit::views ? "views" : "visitors") +
          " ignore_bots=" + (c.rules.ignore_bots ? "true" : "false") +
          " repeat_window=" + std::to_string(c.rules.repeat_window.count()) +

@@ -22,6 +22,7 @@ WriteCombiner::WriteCombiner(store::Store& store, metrics::Registry& metrics,
       repeat_window_(options.repeat_window.count()),
       max_counters_(options.max_counters),
       create_counters_(options.create_counters),
+      history_(options.history),
       clock_(options.clock ? std::move(options.clock)
                            : Clock([] { return std::chrono::system_clock::now(); })),
       run_on_(std::move(options.run_on)),
@@ -90,6 +91,12 @@ void WriteCombiner::enqueue(Task task) {
   }
   UnavailableStore closed(stopped());
   task(closed);
+}
+
+void WriteCombiner::prefetch_salt() {
+  // Internal: not bounded by max_pending (nothing waits on it), and run where commits run,
+  // since the salt's state belongs to the committing thread.
+  enqueue([this](store::Store&) { (void)ids_of(util::utc_day(clock_())); });
 }
 
 void WriteCombiner::stop() {
@@ -223,7 +230,12 @@ void WriteCombiner::commit(Waiters& waiters) {
   for (const auto& [key, pending] : waiters) total += pending.size();
   metrics_.observe_batch(waiters.size(), total);
 
-  auto ids_of_day = ids_of(day);
+  // The salt is asked for only when a hit has a visitor to make an id of: never in the
+  // classic profile, which tracks none.
+  const bool any_tracked = std::ranges::any_of(waiters, [](const auto& entry) {
+    return std::ranges::any_of(entry.second, [](const Pending& p) { return p.visitor.tracked; });
+  });
+  auto ids_of_day = any_tracked ? ids_of(day) : store::StoreResult<policy::VisitorIds*>(nullptr);
   if (!ids_of_day) {
     std::atomic<bool> failed{false};
     for (auto& [key, pending] : waiters) {
@@ -269,7 +281,8 @@ void WriteCombiner::commit(Waiters& waiters) {
       .marker_expires = util::next_utc_midnight(now),
       .keys = keys,
       .max_counters = max_counters_,
-      .create_counters = create_counters_};
+      .create_counters = create_counters_,
+      .history = history_};
 
   if (syncer_.joinable()) {
     // Deferred sync: every result waits for a sync that begins after this batch.

@@ -85,6 +85,7 @@ struct CombinerOptions {
   std::chrono::seconds repeat_window{0};       // a visitor counted less than this ago repeats
   std::size_t max_counters = 0;  // no new counter past this many (store::Batch); 0: no limit
   bool create_counters = true;   // false: hits never create a counter (store::Batch)
+  bool history = true;           // false: no day rows (store::Batch; the classic profile)
   Clock clock;                   // wall clock for UTC days; empty: the system's
   Runner run_on;                 // where commits run; empty: a worker thread of the combiner's own
   // A second store on the same data, for reads on a thread of their own; must outlive the
@@ -122,6 +123,12 @@ class WriteCombiner {
   // (a failed one is asked again, so a recovery shows at once).
   void ping(PingCallback done);
   static constexpr std::chrono::seconds kPingReused{1};
+
+  // Fetches today's salt on the worker now, ahead of the first hit, which then waits only
+  // for what is left of that round trip (a Lambda function calls this at init: its first
+  // hit would otherwise ask for the salt, then the mark, then the counter, in a row). A
+  // failure is forgotten: the first hit asks again. Only for a profile that counts visitors.
+  void prefetch_salt();
 
   // Finishes everything queued so far, then stops the worker. Later calls fail fast.
   void stop();
@@ -218,6 +225,7 @@ class WriteCombiner {
   const std::int64_t repeat_window_;
   const std::size_t max_counters_;
   const bool create_counters_;
+  const bool history_;
   const Clock clock_;
   const Runner run_on_;
   std::string salt_day_;  // the committing thread's: the day of ids_

@@ -94,6 +94,9 @@ struct Batch {
   std::size_t max_counters = 0;
   // False: every key that has no counter yet is refused so (only the owner creates them).
   bool create_counters = true;
+  // False (the classic profile): only the counter's views are raised; no day rows, and on
+  // DynamoDB the counter's UpdateItem adds `count` alone, the classic design's item.
+  bool history = true;
 };
 
 // Receives one key's results (one per hit, in order), by the key's index in the batch, or

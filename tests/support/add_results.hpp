@@ -21,6 +21,7 @@ struct BatchAt {
   std::int64_t window = 0;        // Batch::repeat_window, seconds
   std::size_t max_counters = 0;   // Batch::max_counters
   bool create_counters = true;    // Batch::create_counters
+  bool history = true;            // Batch::history
 };
 
 // A Batch that owns its keys and visitor ids, written as
@@ -54,7 +55,8 @@ class HitBatch {
                           .marker_expires = at.now + 86400,
                           .keys = key_hits_,
                           .max_counters = at.max_counters,
-                          .create_counters = at.create_counters};
+                          .create_counters = at.create_counters,
+                          .history = at.history};
   }
   HitBatch(const HitBatch&) = delete;
   HitBatch& operator=(const HitBatch&) = delete;

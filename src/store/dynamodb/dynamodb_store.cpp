@@ -340,8 +340,12 @@ StoreResult<std::vector<HitResult>> DynamoDbStore::add_key(const Batch& batch, c
       if (fresh(result)) result.totals = current->value_or(Totals{});
     }
   } else {
-    const std::string request = dynamodb::add_request(
-        config_.table, key.key, {{"count", gain.views}, {"visitors", gain.visitors}}, true);
+    // The classic profile's item is the classic design's: `count` alone, no day row.
+    const std::string request =
+        batch.history
+            ? dynamodb::add_request(config_.table, key.key,
+                                    {{"count", gain.views}, {"visitors", gain.visitors}}, true)
+            : dynamodb::add_request(config_.table, key.key, {{"count", gain.views}}, true);
     const std::string day_id = std::string(key.key) + "#day#" + std::string(batch.day);
     // With keep_days, the row carries the TTL attribute: DynamoDB deletes it once its day
     // has left the kept days.
@@ -357,13 +361,17 @@ StoreResult<std::vector<HitResult>> DynamoDbStore::add_key(const Batch& batch, c
     // The day's row is raised beside the counter, by another of the batch's threads when
     // one is free: one round trip less per hit. Both are joined before anything returns.
     std::expected<std::string, CallError> day = std::unexpected(CallError{});
-    const auto day_write =
-        queue.push_beside([&] { day = call("UpdateItem", day_request(1), /*idempotent=*/false); });
+    const auto day_write = batch.history ? queue.push_beside([&] {
+      day = call("UpdateItem", day_request(1), /*idempotent=*/false);
+    })
+                                         : nullptr;
     auto body = call("UpdateItem", request, /*idempotent=*/false);
     if (body && (batch.max_counters > 0 || !batch.create_counters)) {
       known_counters_.insert("", std::string(key.key));
     }
-    if (body || body.error().outcome_unknown) {
+    if (!day_write) {
+      // No history kept: only the counter was written.
+    } else if (body || body.error().outcome_unknown) {
       day_write->join();  // the counter took the hits, or may have: so does the history
     } else if (!day_write->drop_or_join() && day) {
       // The counter certainly did not move, but the day row did: take the hits back out.
@@ -377,7 +385,7 @@ StoreResult<std::vector<HitResult>> DynamoDbStore::add_key(const Batch& batch, c
           fail("UpdateItem", body.error().why,
                body.error().outcome_unknown ? Kind::outcome_unknown : Kind::failed));
     }
-    if (!day) {
+    if (day_write && !day) {
       // The counter has the hits: they count. Only the history lags; say so in the log.
       fail("UpdateItem", "daily row " + day_id + " not raised by " + std::to_string(gain.views) +
                              " view(s): " + day.error().why);

@@ -42,9 +42,11 @@ void MemoryStore::add(const Batch& batch, const AddCallback& done) {
     const Totals gain = gained(results);
     totals.views += gain.views;
     totals.visitors += gain.visitors;
-    Totals& row = days_[{name, day}];
-    row.views += gain.views;
-    row.visitors += gain.visitors;
+    if (batch.history) {
+      Totals& row = days_[{name, day}];
+      row.views += gain.views;
+      row.visitors += gain.visitors;
+    }
     done(i, std::move(results));
   }
 }

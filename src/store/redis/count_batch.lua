@@ -4,8 +4,8 @@
 -- them hit by hit).
 --
 -- ARGV: prefix, day, now, repeat window (s), marks' expiry (epoch s), answers' lifetime (s),
--- the number of keys, the most counters there may be (0: no limit; -1: no new one), then
--- per key: the key,
+-- the number of keys, the most counters there may be (0: no limit; -1: no new one), whether
+-- day fields are kept ('1', else '0': the classic profile), then per key: the key,
 -- its number of hits, then per hit: the visitor id ('' untracked) and the Idempotency-Key
 -- (''). Returns per hit: what it did (0 new visitor, 1 returning, 2 repeat, 3 replayed, 4
 -- refused: a new counter past the limit, nothing written), then the views and visitors
@@ -15,9 +15,10 @@ local now, window = tonumber(ARGV[3]), tonumber(ARGV[4])
 local marks_expire, answer_ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
 local NEW, RETURNING, REPEAT, REPLAYED, REFUSED = 0, 1, 2, 3, 4
 local max_counters = tonumber(ARGV[8])
+local history = ARGV[9] == '1'
 
 local out = {}
-local arg = 9
+local arg = 10
 for _ = 1, tonumber(ARGV[7]) do
   local key, hits = ARGV[arg], tonumber(ARGV[arg + 1])
   arg = arg + 2
@@ -80,9 +81,11 @@ for _ = 1, tonumber(ARGV[7]) do
     if gained_views > 0 then
       redis.call('HINCRBY', counter, 'views', gained_views)
       redis.call('HINCRBY', counter, 'visitors', gained_visitors)
-      redis.call('HINCRBY', counter, 'v:' .. day, gained_views)
-      redis.call('HINCRBY', counter, 'u:' .. day, gained_visitors)
-      redis.call('HSET', counter, 'last_day', day)
+      if history then
+        redis.call('HINCRBY', counter, 'v:' .. day, gained_views)
+        redis.call('HINCRBY', counter, 'u:' .. day, gained_visitors)
+        redis.call('HSET', counter, 'last_day', day)
+      end
       redis.call('ZADD', prefix .. 'keys', 0, key)
     end
     if redis.call('EXISTS', marks) == 1 then redis.call('EXPIREAT', marks, marks_expire) end

@@ -122,7 +122,8 @@ void RedisStore::add(const Batch& batch, const AddCallback& done) {
       std::to_string(batch.marker_expires),
       std::to_string(kIdempotencySeconds),
       std::to_string(batch.keys.size()),
-      batch.create_counters ? std::to_string(batch.max_counters) : std::string("-1")};
+      batch.create_counters ? std::to_string(batch.max_counters) : std::string("-1"),
+      batch.history ? "1" : "0"};
   std::size_t hit_count = 0;
   for (const KeyHits& key : batch.keys) {
     hit_count += key.hits.size();

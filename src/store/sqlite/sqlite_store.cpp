@@ -252,6 +252,7 @@ StoreResult<std::vector<HitResult>> SqliteStore::add_key(const Batch& batch, con
   sqlite3_bind_int64(add_totals_, 2, gain.views);
   sqlite3_bind_int64(add_totals_, 3, gain.visitors);
   if (!step_done(add_totals_)) return std::unexpected(fail("increment failed"));
+  if (!batch.history) return results;
   bind_text(add_day_, 1, key.key);
   bind_text(add_day_, 2, batch.day);
   sqlite3_bind_int64(add_day_, 3, gain.views);

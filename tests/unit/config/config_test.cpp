@@ -115,6 +115,26 @@ TEST(Config, CountingPolicyFlagsAndVariables) {
   EXPECT_EQ(from_env->rules.rate_limit, std::nullopt);
 }
 
+TEST(Config, TheClassicProfileRefusesWhatNeedsVisitorsOrDays) {
+  auto classic =
+      parse_with({"lambda"}, {{"AWS_LAMBDA_RUNTIME_API", "x:1"}, {"VC_PROFILE", "classic"}});
+  ASSERT_TRUE(classic.has_value()) << classic.error();
+  EXPECT_EQ(classic->rules.profile, counting::policy::Profile::classic);
+  EXPECT_NE(describe(*classic).find(" profile=classic "), std::string::npos) << describe(*classic);
+  EXPECT_EQ(parse_with({"serve"})->rules.profile, counting::policy::Profile::full);
+  const std::pair<std::vector<std::string_view>, std::string_view> refused[] = {
+      {{"serve", "--profile", "classic", "--count-unit", "visitors"}, "--count-unit views"},
+      {{"serve", "--profile", "classic", "--repeat-window", "10"}, "--repeat-window"},
+      {{"serve", "--profile", "classic", "--keep-days", "30"}, "--keep-days"},
+      {{"serve", "--profile", "cheap"}, "expected full or classic"},
+  };
+  for (const auto& [args, words] : refused) {
+    auto c = parse_with(args);
+    ASSERT_FALSE(c.has_value()) << words;
+    EXPECT_NE(c.error().find(words), std::string::npos) << c.error();
+  }
+}
+
 TEST(Config, BadCountingPolicyValuesStopStartUpWithOneLine) {
   const std::pair<std::vector<std::string_view>, std::string_view> cases[] = {
       {{"serve", "--count-unit", "hits"}, "--count-unit"},

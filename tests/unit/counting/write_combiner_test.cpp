@@ -575,11 +575,60 @@ TEST(WriteCombiner, UntrackedVisitorsCountViewsButNoVisitors) {
   for (const auto& batch : recording.batches()) {
     for (const std::string& id : batch.visitors.at("k")) EXPECT_EQ(id, "");
   }
+  // No visitor id to make, so no salt asked for (the classic profile never asks one).
+  EXPECT_TRUE(recording.salts().empty());
   // The same address and agent, tracked, is a visitor.
   Visitor tracked = proxy;
   tracked.tracked = true;
   EXPECT_EQ(hit_and_wait(combiner, "k", tracked).value(),
             (HitResult{Seen::new_visitor, {.views = 4, .visitors = 1}}));
+  EXPECT_EQ(recording.salts().size(), 1U);
+}
+
+TEST(WriteCombiner, PrefetchSaltAsksForTodaysSaltBeforeAnyHitAndTheHitUsesIt) {
+  store::MemoryStore memory;
+  RecordingStore recording(memory);
+  metrics::Registry metrics;
+  FakeClock wall(std::chrono::sys_days{std::chrono::year{2026} / 3 / 4} + 12h);
+  WriteCombiner combiner(recording, metrics, clocked(wall.clock()));
+  combiner.prefetch_salt();
+  read_and_wait(combiner, "k");  // queued after the prefetch, so answered after it
+  ASSERT_EQ(recording.salts().size(), 1U);
+  EXPECT_EQ(recording.salts()[0].first, "2026-03-04");
+  EXPECT_TRUE(recording.batches().empty());
+  EXPECT_EQ(hit_and_wait(combiner, "k", anyone()).value(),
+            (HitResult{Seen::new_visitor, {.views = 1, .visitors = 1}}));
+  EXPECT_EQ(recording.salts().size(), 1U);  // the hit took the fetched one
+}
+
+TEST(WriteCombiner, APrefetchThatFailsIsForgottenAndTheFirstHitAsksAgain) {
+  store::MemoryStore memory;
+  FailingStore failing(memory);
+  metrics::Registry metrics;
+  WriteCombiner combiner(failing, metrics);
+  failing.set_failing(FailingStore::Call::salt, true);
+  combiner.prefetch_salt();
+  read_and_wait(combiner, "k");
+  EXPECT_EQ(failing.calls(FailingStore::Call::salt), 1);
+  failing.set_failing(FailingStore::Call::salt, false);
+  EXPECT_EQ(hit_and_wait(combiner, "k", anyone()).value(),
+            (HitResult{Seen::new_visitor, {.views = 1, .visitors = 1}}));
+  EXPECT_EQ(failing.calls(FailingStore::Call::salt), 2);
+}
+
+TEST(WriteCombiner, WithoutHistoryNoDayRowIsWritten) {
+  store::MemoryStore memory;
+  metrics::Registry metrics;
+  FakeClock wall(std::chrono::sys_days{std::chrono::year{2026} / 3 / 4} + 12h);
+  CombinerOptions options = clocked(wall.clock());
+  options.history = false;
+  WriteCombiner combiner(memory, metrics, std::move(options));
+  Visitor untracked = anyone();
+  untracked.tracked = false;
+  EXPECT_EQ(hit_and_wait(combiner, "k", untracked).value(),
+            (HitResult{Seen::returning, {.views = 1, .visitors = 0}}));
+  EXPECT_EQ(read_and_wait(combiner, "k"), (Totals{.views = 1, .visitors = 0}));
+  EXPECT_TRUE(memory.history("k", "2026-03-01", "2026-03-31").value().empty());
 }
 
 TEST(WriteCombiner, ReadsSeeEarlierWrites) {

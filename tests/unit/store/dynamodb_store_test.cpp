@@ -161,6 +161,21 @@ TEST_F(DynamoDbStoreTest, AddSendsASignedCounterAndDayRowUpdatePerKey) {
   EXPECT_TRUE(logs.empty());
 }
 
+TEST_F(DynamoDbStoreTest, WithoutHistoryEachKeyIsOneUpdateOfCountAlone) {
+  auto db = make();
+  replies = {counted(3), counted(1)};
+  const HitBatch batch({{"visitors", {"", "", ""}}, {"page/home", {""}}}, {.history = false});
+  auto results = add_all(*db, batch);
+  EXPECT_EQ(views(results[0]), (std::vector<std::int64_t>{1, 2, 3}));
+  EXPECT_EQ(views(results[1]), std::vector<std::int64_t>{1});
+  // The classic design's request: ADD count, nothing else, and no day row.
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].body,
+            dynamodb::add_request("visitor-counter", "visitors", {{"count", 3}}, true));
+  EXPECT_EQ(sent[1].body,
+            dynamodb::add_request("visitor-counter", "page/home", {{"count", 1}}, true));
+}
+
 TEST_F(DynamoDbStoreTest, ThrottlingIsRetriedWithBackoff) {
   auto db = make();
   replies = {error(400, "ProvisionedThroughputExceededException"),

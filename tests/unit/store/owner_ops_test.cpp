@@ -12,6 +12,7 @@
 #include "support/add_results.hpp"
 #include "support/keep_days_contract.hpp"
 #include "support/max_counters_contract.hpp"
+#include "support/no_history_contract.hpp"
 
 namespace store {
 namespace {
@@ -130,6 +131,10 @@ TEST_P(OwnerOpsTest, MaxCountersRefusesNewCountersAndARemovalMakesRoom) {
   ASSERT_TRUE(store_->remove("a").value());
   const HitBatch room({{"f", {"v1"}}}, {.max_counters = 5});
   EXPECT_TRUE(testing_support::add_one(*store_, room).has_value());
+}
+
+TEST_P(OwnerOpsTest, WithoutHistoryNoDayRowIsWritten) {
+  testing_support::expect_no_history_kept(*store_);
 }
 
 TEST_P(OwnerOpsTest, WithoutCreateCountersOnlyTheOwnerMakesCounters) {

@@ -21,6 +21,7 @@
 #include "support/add_results.hpp"
 #include "support/keep_days_contract.hpp"
 #include "support/max_counters_contract.hpp"
+#include "support/no_history_contract.hpp"
 
 extern char** environ;
 
@@ -137,6 +138,10 @@ TEST_F(RedisStoreTest, RandomBatchesGiveTheResultsOfDecideHits) {
 
 TEST_F(RedisStoreTest, MaxCountersRefusesNewCounters) {
   testing_support::expect_max_counters_kept(*store_);
+}
+
+TEST_F(RedisStoreTest, WithoutHistoryNoDayFieldIsWritten) {
+  testing_support::expect_no_history_kept(*store_);
 }
 
 TEST_F(RedisStoreTest, WithoutCreateCountersOnlyTheOwnerMakesCounters) {
