@@ -371,6 +371,16 @@ class FakeDynamoDb:
         finally:
             conn.close()
 
+    def wait_until(self, predicate, what, timeout=10):
+        """Waits until predicate(stats()) holds: the endpoint runs in another process, so
+        its state is polled (every 10 ms)."""
+        deadline = time.monotonic() + timeout
+        while not predicate(self.stats()):
+            if time.monotonic() > deadline:
+                raise AssertionError("fake DynamoDB: timed out waiting for %s; operations: %r"
+                                     % (what, self.stats()["operations"]))
+            time.sleep(0.01)
+
     def count(self, key):
         """The `count` of counter `key` (0 if none)."""
         return self.stats()["items"].get(key, {}).get("count", 0)
