@@ -447,16 +447,25 @@ class TemplateContents(unittest.TestCase):
         self.assertNotIn("*", params["AllowedOrigins"]["Default"].split(","),
                          "the default allow-list must not open every origin")
         # The recommended counting profile by default, each setting a parameter.
-        for variable, parameter, default in (("VC_COUNT_UNIT", "CountUnit", "visitors"),
+        for variable, parameter, default in (("VC_PROFILE", "Profile", "full"),
                                              ("VC_IGNORE_BOTS", "IgnoreBots", "true"),
-                                             ("VC_REPEAT_WINDOW", "RepeatWindow", 10),
                                              ("VC_RESPECT_DNT", "RespectDnt", "false"),
                                              ("VC_KEYS", "Keys", ""),
                                              ("VC_MAX_COUNTERS", "MaxCounters", 10000),
-                                             ("VC_KEEP_DAYS", "KeepDays", 0),
                                              ("VC_OWNER_CREATES_COUNTERS",
                                               "OwnerCreatesCounters", "false")):
             self.assertEqual(env[variable], {"Ref": parameter})
+            self.assertEqual(params[parameter]["Default"], default)
+        # The classic profile sets off what needs visitors or days (the binary refuses them).
+        self.assertEqual(params["Profile"]["AllowedValues"], ["full", "classic"])
+        self.assertEqual(self.t["Conditions"]["ClassicProfile"],
+                         {"Fn::Equals": [{"Ref": "Profile"}, "classic"]})
+        for variable, parameter, default, classic in (
+                ("VC_COUNT_UNIT", "CountUnit", "visitors", "views"),
+                ("VC_REPEAT_WINDOW", "RepeatWindow", 10, "0"),
+                ("VC_KEEP_DAYS", "KeepDays", 0, "0")):
+            self.assertEqual(env[variable],
+                             {"Fn::If": ["ClassicProfile", classic, {"Ref": parameter}]})
             self.assertEqual(params[parameter]["Default"], default)
         self.assertNotIn("VC_RATE_LIMIT", env, "on Lambda the stage throttling is the limit")
         self.assertEqual(env["VC_PRIVATE_STATS"], {"Ref": "PrivateStats"})

@@ -256,7 +256,8 @@ function underIntrinsic(data, pointer) {
 
 // Stands for a value that {"Ref": "AWS::NoValue"} removes.
 const NO_VALUE = Symbol('AWS::NoValue');
-const MAX_VARIANTS = 512;
+// The function's environment alone has 3,072 (eleven variables of two or three values).
+const MAX_VARIANTS = 4096;
 
 // The values `value` can take once CloudFormation resolves it, as far as the template
 // says: both branches of every Fn::If, {"Ref": "AWS::NoValue"} as an absent key or item,
