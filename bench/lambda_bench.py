@@ -16,9 +16,17 @@
    day row side by side (the default), ours with them in a row (max_in_flight=1), and the
    classic handler's one UpdateItem. dynalite answers one request at a time, so it cannot
    show what requests in flight together save. ROUNDS alternating rounds, medians.
+5. Cold first answers with every DynamoDB call delayed LATENCY_MS (the same stand-in): ours
+   in the full profile (the day's salt fetched at init, then the visitor's mark, then the
+   counter beside the day row), ours in the classic profile (one UpdateItem) and the
+   classic handler. Twice: with the event waiting when the process starts (an on-demand
+   cold start: exec -> first /response), and with the event handed over GAP_MS after the
+   process first asked for one (an environment initialised ahead of its first event, as
+   provisioned concurrency and Lambda's proactive initialisation do: hand-over -> first
+   /response), where the salt fetched at init is no longer on the hit's path.
 
 usage: bench/lambda_bench.py [--runs 15] [--warm 2000] [--duration 10] [--latency-ms 4]
-                             [--rounds 3]
+                             [--rounds 3] [--gap-ms 100]
 Needs: make package (dist/visitor-counter-lambda.zip), make build, wrk, python3-boto3, gcc.
 """
 import argparse
@@ -141,6 +149,48 @@ def with_latency(ours, classic, classic_env, latency_ms, rounds):
     return times
 
 
+def cold_answer(command, env, gap):
+    """Seconds to the first /response of one fresh process: from exec when `gap` is None (the
+    event waits from the start), else from handing the event over `gap` seconds after the
+    process first asked for one."""
+    with FakeRuntimeApi() as api:
+        if gap is None:
+            api.enqueue(http_event("GET", "/count"))
+        began = time.monotonic()
+        proc = start(command, env, api)
+        if gap is not None:
+            api.wait_until(lambda: api.first_next_time is not None, timeout=60, what="GET next")
+            time.sleep(gap)  # the environment sits initialised, waiting for an event
+            began = time.monotonic()
+            api.enqueue(http_event("GET", "/count"))
+        answered = api.wait_for_first_response(timeout=60)
+        assert api.posts[0].kind == "response" and api.posts[0].json()["statusCode"] == 200
+        proc.kill()
+        proc.wait()
+        return answered - began
+
+
+def cold_with_latency(ours, classic, classic_env, latency_ms, gap_ms, runs):
+    """{(name, mode): [seconds, one per fresh process]} against fake_dynamodb with every call
+    delayed by `latency_ms`; mode "waiting" or "handed over"."""
+    times = {}
+    with FakeDynamoDb(latency=latency_ms / 1000, scheduled=lambda operation, body: True) as fake:
+        endpoint = fake.store_url().split("endpoint=")[1].split("&")[0]
+        full = {**CREDENTIALS, "VC_STORE": fake.store_url(), "VC_COUNT_UNIT": "visitors",
+                "VC_IGNORE_BOTS": "true", "VC_REPEAT_WINDOW": "10", "VC_MAX_COUNTERS": "0"}
+        runs_of = {"ours, full profile": (ours, full),
+                   "ours, classic profile": (ours, {**full, "VC_PROFILE": "classic",
+                                                    "VC_COUNT_UNIT": "views",
+                                                    "VC_REPEAT_WINDOW": "0"}),
+                   "classic Python + boto3": (classic, {**classic_env,
+                                                        "DYNAMODB_ENDPOINT": endpoint})}
+        for mode, gap in (("waiting", None), ("handed over", gap_ms / 1000)):
+            for _ in range(runs):
+                for name, (command, env) in runs_of.items():
+                    times.setdefault((name, mode), []).append(cold_answer(command, env, gap))
+    return times
+
+
 def wrk(url, duration, script=None):
     command = ["wrk", "-t1", "-c64", "-d%ds" % duration] + (["-s", script] if script else [])
     out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
@@ -177,6 +227,7 @@ def main():
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--latency-ms", type=float, default=4)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--gap-ms", type=float, default=100)
     args = parser.parse_args()
     with Dynalite() as dynalite:
         dynalite.create_table(TABLE)
@@ -195,6 +246,8 @@ def main():
         ceiling, _ = wrk(dynalite.endpoint + "/", args.duration,
                          os.path.join(ROOT, "bench", "dynalite_update.lua"))
     latency = with_latency(ours, classic, classic_env, args.latency_ms, args.rounds)
+    cold_slow = cold_with_latency(ours, classic, classic_env, args.latency_ms, args.gap_ms,
+                                  args.runs)
     ms = lambda xs: statistics.median(xs) * 1000  # noqa: E731
     print("init, median of %d fresh processes (exec -> first GET /next):" % args.runs)
     for name, times in [("bootstrap (C++, static)", init_ours), ("classic Python + boto3", init_classic),
@@ -224,6 +277,16 @@ def main():
     print("  side by side saves %.2f ms a hit against in a row" % (
         statistics.median(latency["ours, in a row"]) -
         statistics.median(latency["ours, side by side"])))
+    print("cold first answer, every DynamoDB call delayed %.0f ms, median of %d fresh processes:"
+          % (args.latency_ms, args.runs))
+    for mode, what in (("waiting", "event waiting at exec: exec -> first /response"),
+                       ("handed over", "event handed over %.0f ms after init: hand-over -> "
+                        "first /response" % args.gap_ms)):
+        print("  %s" % what)
+        for name in ("ours, full profile", "ours, classic profile", "classic Python + boto3"):
+            xs = cold_slow[(name, mode)]
+            print("    %-24s %7.1f ms  (min %.1f, max %.1f)" % (name, ms(xs), min(xs) * 1000,
+                                                             max(xs) * 1000))
 
 
 if __name__ == "__main__":
