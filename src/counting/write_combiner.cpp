@@ -96,7 +96,11 @@ void WriteCombiner::enqueue(Task task) {
 void WriteCombiner::prefetch_salt() {
   // Internal: not bounded by max_pending (nothing waits on it), and run where commits run,
   // since the salt's state belongs to the committing thread.
-  enqueue([this](store::Store&) { (void)ids_of(util::utc_day(clock_())); });
+  // Once stopping, enqueue() runs the task at once with a store that fails every call:
+  // then there is nothing to fetch, and ids_of() must not run beside the worker.
+  enqueue([this](store::Store& given) {
+    if (&given == &store_) (void)ids_of(util::utc_day(clock_()));
+  });
 }
 
 void WriteCombiner::stop() {

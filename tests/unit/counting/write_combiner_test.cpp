@@ -616,6 +616,16 @@ TEST(WriteCombiner, APrefetchThatFailsIsForgottenAndTheFirstHitAsksAgain) {
   EXPECT_EQ(failing.calls(FailingStore::Call::salt), 2);
 }
 
+TEST(WriteCombiner, APrefetchAfterStopAsksTheStoreNothing) {
+  store::MemoryStore memory;
+  FailingStore counting_calls(memory);
+  metrics::Registry metrics;
+  WriteCombiner combiner(counting_calls, metrics);
+  combiner.stop();
+  combiner.prefetch_salt();
+  EXPECT_EQ(counting_calls.calls(FailingStore::Call::salt), 0);
+}
+
 TEST(WriteCombiner, WithoutHistoryNoDayRowIsWritten) {
   store::MemoryStore memory;
   metrics::Registry metrics;
