@@ -11,7 +11,7 @@ VC_REPEAT_WINDOW ?= 10
 VC_RATE_LIMIT ?= 5/s,burst=20
 VC_MAX_COUNTERS ?= 10000
 
-.PHONY: all deps build run fleet-demo package dist deb image test test-asan test-fresh fuzz format-check bench soak clean
+.PHONY: all deps build run fleet-demo package package-x86_64 package-arm64 amd64-machine dist deb image test test-asan test-fresh fuzz format-check bench soak clean
 
 all: build
 
@@ -33,12 +33,26 @@ fleet-demo: build
 	@scripts/install-deps fleet
 	scripts/fleet-demo
 
-# The Lambda bootstrap: one fully static x86-64 executable, zipped as `bootstrap`.
-package: deps
-	@[ "$$(uname -m)" = x86_64 ] || { echo "make package: needs an x86-64 (amd64) machine: the Lambda function is x86_64 and the bootstrap is built natively; this machine is $$(uname -m)" >&2; exit 1; }
+# The Lambda bootstraps, each one fully static executable zipped as `bootstrap`:
+# dist/visitor-counter-lambda.zip for x86_64 (built natively, the lambda preset) and
+# dist/visitor-counter-lambda-arm64.zip for arm64 (cross-compiled with Debian's
+# g++-aarch64-linux-gnu, the lambda-arm64 preset). ARCH=x86_64 or ARCH=arm64 builds one.
+ARCH ?= x86_64 arm64
+package: $(addprefix package-,$(ARCH))
+
+amd64-machine: deps
+	@[ "$$(uname -m)" = x86_64 ] || { echo "make package: needs an x86-64 (amd64) machine: the x86_64 bootstrap is built natively and the arm64 one with Debian's amd64 cross compiler; this machine is $$(uname -m)" >&2; exit 1; }
+
+package-x86_64: amd64-machine
 	cmake --preset lambda $(CMAKE_FLAGS) >/dev/null
 	cmake --build build/lambda -j$(JOBS)
 	deploy/package.sh build/lambda/visitor-counter dist/visitor-counter-lambda.zip
+
+package-arm64: amd64-machine
+	@scripts/install-deps arm64
+	cmake --preset lambda-arm64 $(CMAKE_FLAGS) >/dev/null
+	cmake --build build/lambda-arm64 -j$(JOBS)
+	deploy/package.sh build/lambda-arm64/visitor-counter dist/visitor-counter-lambda-arm64.zip
 
 # The self-hosting release: one fully static binary (Redis included), packed as
 # dist/visitor-counter-VERSION-linux-ARCH.tar.gz (deploy/make-tarball) ...
