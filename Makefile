@@ -11,7 +11,7 @@ VC_REPEAT_WINDOW ?= 10
 VC_RATE_LIMIT ?= 5/s,burst=20
 VC_MAX_COUNTERS ?= 10000
 
-.PHONY: all deps build run fleet-demo package package-x86_64 package-arm64 amd64-machine dist deb image test test-asan test-fresh fuzz format-check bench soak clean
+.PHONY: all deps build run fleet-demo package package-x86_64 package-arm64 amd64-machine dist deb image image-arm64 test test-asan test-fresh fuzz format-check bench soak clean
 
 all: build
 
@@ -77,6 +77,15 @@ image:
 	cmake --build build/lambda -j$(JOBS)
 	deploy/container/build-image build/lambda/visitor-counter \
 	  visitor-counter:$$(build/lambda/visitor-counter --version | cut -d' ' -f2) visitor-counter:latest
+
+# The linux/arm64 image from the arm64 bootstrap, tagged visitor-counter:VERSION-arm64 and
+# visitor-counter:latest-arm64. Building needs no emulation (FROM scratch, no RUN); the
+# version is read through qemu-aarch64-static.
+image-arm64: package-arm64
+	@scripts/install-deps image
+	deploy/container/build-image build/lambda-arm64/visitor-counter \
+	  visitor-counter:$$(qemu-aarch64-static build/lambda-arm64/visitor-counter --version | cut -d' ' -f2)-arm64 \
+	  visitor-counter:latest-arm64
 
 test: package
 	@scripts/install-deps test
