@@ -11,7 +11,7 @@ VC_REPEAT_WINDOW ?= 10
 VC_RATE_LIMIT ?= 5/s,burst=20
 VC_MAX_COUNTERS ?= 10000
 
-.PHONY: all deps build run fleet-demo package dist deb image test test-asan test-fresh fuzz format-check bench soak clean
+.PHONY: all deps build run fleet-demo package package-x86_64 package-arm64 amd64-machine dist deb image image-arm64 test test-asan test-fresh fuzz format-check bench soak clean
 
 all: build
 
@@ -33,12 +33,26 @@ fleet-demo: build
 	@scripts/install-deps fleet
 	scripts/fleet-demo
 
-# The Lambda bootstrap: one fully static x86-64 executable, zipped as `bootstrap`.
-package: deps
-	@[ "$$(uname -m)" = x86_64 ] || { echo "make package: needs an x86-64 (amd64) machine: the Lambda function is x86_64 and the bootstrap is built natively; this machine is $$(uname -m)" >&2; exit 1; }
+# The Lambda bootstraps, each one fully static executable zipped as `bootstrap`:
+# dist/visitor-counter-lambda.zip for x86_64 (built natively, the lambda preset) and
+# dist/visitor-counter-lambda-arm64.zip for arm64 (cross-compiled with Debian's
+# g++-aarch64-linux-gnu, the lambda-arm64 preset). ARCH=x86_64 or ARCH=arm64 builds one.
+ARCH ?= x86_64 arm64
+package: $(addprefix package-,$(ARCH))
+
+amd64-machine: deps
+	@[ "$$(uname -m)" = x86_64 ] || { echo "make package: needs an x86-64 (amd64) machine: the x86_64 bootstrap is built natively and the arm64 one with Debian's amd64 cross compiler; this machine is $$(uname -m)" >&2; exit 1; }
+
+package-x86_64: amd64-machine
 	cmake --preset lambda $(CMAKE_FLAGS) >/dev/null
 	cmake --build build/lambda -j$(JOBS)
 	deploy/package.sh build/lambda/visitor-counter dist/visitor-counter-lambda.zip
+
+package-arm64: amd64-machine
+	@scripts/install-deps arm64
+	cmake --preset lambda-arm64 $(CMAKE_FLAGS) >/dev/null
+	cmake --build build/lambda-arm64 -j$(JOBS)
+	deploy/package.sh build/lambda-arm64/visitor-counter dist/visitor-counter-lambda-arm64.zip
 
 # The self-hosting release: one fully static binary (Redis included), packed as
 # dist/visitor-counter-VERSION-linux-ARCH.tar.gz (deploy/make-tarball) ...
@@ -64,6 +78,15 @@ image:
 	deploy/container/build-image build/lambda/visitor-counter \
 	  visitor-counter:$$(build/lambda/visitor-counter --version | cut -d' ' -f2) visitor-counter:latest
 
+# The linux/arm64 image from the arm64 bootstrap, tagged visitor-counter:VERSION-arm64 and
+# visitor-counter:latest-arm64. Building needs no emulation (FROM scratch, no RUN); the
+# version is read through qemu-aarch64-static.
+image-arm64: package-arm64
+	@scripts/install-deps image
+	deploy/container/build-image build/lambda-arm64/visitor-counter \
+	  visitor-counter:$$(qemu-aarch64-static build/lambda-arm64/visitor-counter --version | cut -d' ' -f2)-arm64 \
+	  visitor-counter:latest-arm64
+
 test: package
 	@scripts/install-deps test
 	cmake --preset release $(CMAKE_FLAGS) >/dev/null
@@ -71,13 +94,15 @@ test: package
 	VC_LAMBDA_ZIP=$(CURDIR)/dist/visitor-counter-lambda.zip \
 	  ctest --test-dir build/release --output-on-failure -j$(JOBS)
 
-test-asan: package
+# The x86_64 zip only: the arm64 tests (label arm64) run the cross-built bootstrap, which has
+# no sanitizer: `make test` runs them, here they would only repeat it.
+test-asan: package-x86_64
 	@scripts/install-deps test
 	cmake --preset asan $(CMAKE_FLAGS) >/dev/null
 	cmake --build build/asan -j$(JOBS)
 	VC_LAMBDA_ZIP=$(CURDIR)/dist/visitor-counter-lambda.zip \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --test-dir build/asan --output-on-failure -j$(JOBS)
+	  ctest --test-dir build/asan --output-on-failure -j$(JOBS) -LE arm64
 
 # The two commands on fresh minimal Debian roots (debootstrap): RELEASES=bookworm or trixie for one.
 RELEASES ?= bookworm trixie

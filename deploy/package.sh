@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Packs the static Lambda bootstrap: dist/visitor-counter-lambda.zip holding one file,
-# `bootstrap`. Refuses a binary that has an ELF interpreter or needs shared libraries,
-# since nothing on provided.al2023 (older glibc) may be taken from the system.
+# Packs a static Lambda bootstrap (x86_64 or arm64) as a zip holding one file, `bootstrap`:
+# dist/visitor-counter-lambda.zip and dist/visitor-counter-lambda-arm64.zip. Refuses a binary
+# that has an ELF interpreter or needs shared libraries, since nothing on provided.al2023
+# (older glibc) may be taken from the system.
 #   deploy/package.sh BINARY ZIP
 set -euo pipefail
 binary=$1
@@ -20,7 +21,12 @@ fi
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 cp "$binary" "$stage/bootstrap"
-strip --strip-all "$stage/bootstrap"
+# The machine's own strip reads only its own architecture's executables.
+strip="strip"
+if readelf -h "$binary" | grep -q 'Machine:.*AArch64' && [ "$(uname -m)" != aarch64 ]; then
+  strip=aarch64-linux-gnu-strip
+fi
+"$strip" --strip-all "$stage/bootstrap"
 chmod 755 "$stage/bootstrap"
 mkdir -p "$(dirname "$zip_path")"
 rm -f "$zip_path"

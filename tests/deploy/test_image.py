@@ -12,6 +12,9 @@ that a CI machine may not allow (on this project's VM Debian 12's crun refuses t
 cgroup setup, and the default open-files limit is above the VM's); chroot needs root only.
 
 The binary comes from $VC_STATIC_BINARY (`make test` builds it with `make package` first).
+For the arm64 image (`make image-arm64`), $VC_EMULATOR names the static qemu-user that runs
+its entrypoint: a copy of it is put into the copied root and the chroot runs it with the
+image's entrypoint as its arguments, so no binfmt_misc is needed.
 Needs root, podman (scripts/install-deps test installs it) and a mounted /sys; without any
 of them it fails, saying which.
 """
@@ -20,6 +23,7 @@ import json
 import os
 import queue
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -33,6 +37,9 @@ REPO = os.path.normpath(os.path.join(HERE, "../.."))
 BUILD_IMAGE = os.path.join(REPO, "deploy/container/build-image")
 BINARY = os.path.abspath(os.environ.get("VC_STATIC_BINARY",
                                         os.path.join(REPO, "build/lambda/visitor-counter")))
+EMULATOR = shlex.split(os.environ.get("VC_EMULATOR", ""))
+# The image's platform is the binary's: readelf's name of each machine.
+MACHINES = {"amd64": "Advanced Micro Devices X86-64", "arm64": "AArch64"}
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 TAG = "localhost/visitor-counter:image-test"
 USER = 10001
@@ -70,7 +77,8 @@ class Server:
         self.log = log
         self.stderr = open(log, "a")
         self.proc = subprocess.Popen(
-            [shutil.which("chroot"), "--userspec=" + self.userspec, root, *config["Entrypoint"]],
+            [shutil.which("chroot"), "--userspec=" + self.userspec, root, *test.emulator,
+             *config["Entrypoint"]],
             env=env, stdout=subprocess.PIPE, stderr=self.stderr, text=True)
         self.lines = queue.Queue()
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -103,8 +111,8 @@ class Server:
     def run_in_image(self, command):
         """A command of the image (the health check) as the running server would see it."""
         return subprocess.run([shutil.which("chroot"), "--userspec=" + self.userspec, self.root,
-                               *command], env=self.health_env, capture_output=True, text=True,
-                              timeout=30)
+                               *self.test.emulator, *command], env=self.health_env,
+                              capture_output=True, text=True, timeout=30)
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -140,6 +148,10 @@ class ImageTest(unittest.TestCase):
         if not os.access(BINARY, os.X_OK):
             raise AssertionError("VC_STATIC_BINARY=%r is not an executable: run `make package` "
                                  "(or `make test`, which runs it)" % BINARY)
+        headers = subprocess.run(["readelf", "-h", BINARY], capture_output=True, text=True,
+                                 check=True, timeout=30).stdout
+        cls.arch = next(arch for arch, machine in MACHINES.items()
+                        if re.search(r"Machine:\s+%s\n" % machine, headers))
         fixed = os.environ.get("VC_IMAGE_TEST_DIR")
         if fixed:  # a folder of the build tree, emptied first: a killed run leaves nothing behind
             cls.work = os.path.abspath(fixed)
@@ -159,6 +171,18 @@ class ImageTest(unittest.TestCase):
             raise AssertionError("podman image mount gave %r" % cls.mounted)
         cls.root = os.path.join(cls.work, "root")
         subprocess.run(["cp", "-a", cls.mounted, cls.root], check=True, timeout=60)
+        cls.emulator = cls.copy_emulator() if EMULATOR else []
+
+    @classmethod
+    def copy_emulator(cls):
+        """The emulator, copied into the root (static: the root has no loader), as the
+        chroot's command before the image's own."""
+        path = shutil.which(EMULATOR[0])
+        if path is None:
+            raise AssertionError("%s is missing: run scripts/install-deps arm64" % EMULATOR[0])
+        name = os.path.basename(path)
+        shutil.copy(path, os.path.join(cls.root, name))
+        return ["/" + name, *EMULATOR[1:]]
 
     @classmethod
     def private_podman(cls):
@@ -223,8 +247,9 @@ class ImageTest(unittest.TestCase):
         env = dict(item.split("=", 1) for item in config["Env"])
         self.assertEqual(env["VC_LISTEN"], "0.0.0.0:8080")
         self.assertEqual(env["VC_STORE"], "sqlite:/data/counter.db")
-        version = subprocess.run([BINARY, "--version"], capture_output=True, text=True,
-                                 timeout=10).stdout.split()[1]
+        self.assertEqual((self.config["Os"], self.config["Architecture"]), ("linux", self.arch))
+        version = subprocess.run([*EMULATOR, BINARY, "--version"], capture_output=True,
+                                 text=True, timeout=10).stdout.split()[1]
         self.assertEqual(config["Labels"]["org.opencontainers.image.version"], version)
         # The docker format keeps a HEALTHCHECK (OCI drops it); the binary is the check.
         health = self.config.get("Healthcheck")
@@ -240,6 +265,7 @@ class ImageTest(unittest.TestCase):
         binary = os.path.join(self.mounted, "visitor-counter")
         headers = subprocess.run(["readelf", "-h", "-l", "-d", binary], capture_output=True,
                                  text=True, check=True, timeout=30).stdout
+        self.assertRegex(headers, r"Machine:\s+%s\n" % MACHINES[self.arch])
         self.assertNotIn("INTERP", headers)  # fully static: nothing to load from FROM scratch
         self.assertNotIn("(NEEDED)", headers)
         self.assertEqual(os.stat(binary).st_mode & 0o7777, 0o755)

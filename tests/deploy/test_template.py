@@ -29,6 +29,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -160,11 +161,12 @@ def node():
 
 
 @functools.lru_cache(maxsize=None)
-def template_json():
-    """deploy/template.yaml as JSON text, through node + the pinned js-yaml."""
-    done = run([node(), "-e", YAML_TO_JSON_JS, str(TEMPLATE)], cwd=HERE)
+def template_json(path=TEMPLATE):
+    """A template (deploy/template.yaml unless told) as JSON text, through node + the pinned
+    js-yaml."""
+    done = run([node(), "-e", YAML_TO_JSON_JS, str(path)], cwd=HERE)
     if done.returncode != 0:
-        raise AssertionError(f"could not read {TEMPLATE}:\n{done.stderr}")
+        raise AssertionError(f"could not read {path}:\n{done.stderr}")
     return done.stdout
 
 
@@ -310,10 +312,31 @@ NEGATIVE_CASES = [
      lambda t: t["Outputs"]["WidgetScriptUrl"].update(
          Value={"Fn::Sub": "${CounterApii.ApiEndpoint}/counter.js"}),
      [("Outputs/WidgetScriptUrl", "/Value/Fn::Sub", '"CounterApii"')]),
+    ("architecture parameter allowing a value Lambda does not have",
+     lambda t: t["Parameters"]["Architecture"]["AllowedValues"].append("arm"),
+     [("CounterFunction", "/Properties/Architectures/0", "arm")]),
     ("output without a Value",
      lambda t: rename(t["Outputs"]["ApiUrl"], "Value", "Valu"),
      [("template", "/Outputs/ApiUrl", "Value")]),
 ]
+
+
+# Each Lambda zip that `make package` writes, as the template's CodeUri names it.
+ZIPS = {"arm64": "../dist/visitor-counter-lambda-arm64.zip",
+        "x86_64": "../dist/visitor-counter-lambda.zip"}
+
+
+def check_code_architecture(test, template, arch):
+    """The template deploys the zip of `arch`, by default as `arch`, and its rule refuses any
+    other Architecture (a value kept from an earlier deploy would otherwise run the zip on
+    the wrong machine)."""
+    function = template["Resources"]["CounterFunction"]["Properties"]
+    test.assertEqual(function["CodeUri"], ZIPS[arch])
+    test.assertEqual(template["Parameters"]["Architecture"]["Default"], arch)
+    [assertion] = template["Rules"]["ArchitectureIsTheCodes"]["Assertions"]
+    test.assertEqual(assertion["Assert"], {"Fn::Equals": [{"Ref": "Architecture"}, arch]})
+    test.assertIn(f"must be {arch},", assertion["AssertDescription"])
+    test.assertEqual(list(template["Rules"]), ["ArchitectureIsTheCodes"])
 
 
 class TemplateSchemas(unittest.TestCase):
@@ -427,10 +450,44 @@ class TemplateContents(unittest.TestCase):
         self.assertEqual(p["Runtime"], "provided.al2023")
         self.assertEqual(p["Handler"], "bootstrap")
         self.assertEqual(p["MemorySize"], 128)
-        self.assertEqual(p["Architectures"], ["x86_64"])
         self.assertLessEqual(p["Timeout"], 10)
-        self.assertEqual(p["CodeUri"], "../dist/visitor-counter-lambda.zip")
         self.assertNotIn("Policies", p, "no SAM policies beside the template's own role")
+
+    # --- the architecture (deploy/template-for writes the x86_64 copy) ---------------
+
+    def test_architecture_is_a_parameter_defaulting_to_arm64(self):
+        p = self.t["Parameters"]["Architecture"]
+        self.assertEqual((p["Type"], p["Default"]), ("String", "arm64"))
+        self.assertEqual(sorted(p["AllowedValues"]), ["arm64", "x86_64"])
+        _, fn = self.function()
+        self.assertEqual(fn["Properties"]["Architectures"], [{"Ref": "Architecture"}])
+
+    def test_the_code_is_the_zip_of_the_only_architecture_the_rule_allows(self):
+        check_code_architecture(self, self.t, "arm64")
+
+    def test_make_package_writes_each_zip_from_its_build(self):
+        makefile = (REPO / "Makefile").read_text()
+        for arch, zip_path in ZIPS.items():
+            build = {"arm64": "build/lambda-arm64", "x86_64": "build/lambda"}[arch]
+            self.assertIn(f"deploy/package.sh {build}/visitor-counter {zip_path[3:]}\n", makefile)
+
+    def test_template_for_x86_64_changes_only_the_code_rule_and_default(self):
+        with tempfile.TemporaryDirectory() as folder:
+            copies = {}
+            for arch in ZIPS:
+                done = run([str(REPO / "deploy" / "template-for"), arch])
+                self.assertEqual(done.returncode, 0, done.stderr)
+                copies[arch] = Path(folder) / f"template-{arch}.yaml"
+                copies[arch].write_text(done.stdout)
+            self.assertEqual(copies["arm64"].read_text(), TEMPLATE.read_text())
+            changed = [(a, b) for a, b in zip(TEMPLATE.read_text().splitlines(),
+                                              copies["x86_64"].read_text().splitlines()) if a != b]
+            self.assertEqual(len(changed), 4, changed)
+            x86_64 = json.loads(template_json(copies["x86_64"]))
+        check_code_architecture(self, x86_64, "x86_64")
+        (result,) = validate(x86_64)
+        self.assertEqual(result["errors"], [])
+        self.assertEqual(run([str(REPO / "deploy" / "template-for"), "arm"]).returncode, 2)
 
     def test_function_environment(self):
         _, fn = self.function()

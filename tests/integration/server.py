@@ -6,6 +6,7 @@ directory on a port the system picks, so tests never collide.
 import http.client
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -14,6 +15,10 @@ import tempfile
 import threading
 
 BINARY = os.environ.get("VC_BINARY", "../../build/release/visitor-counter")
+# The command that runs BINARY when it is built for another machine: "qemu-aarch64-static"
+# for the arm64 Lambda bootstrap (test_lambda's arm64 run); empty runs it directly. Naming
+# the emulator keeps the tests off binfmt_misc, which a CI machine or a chroot may lack.
+EMULATOR = shlex.split(os.environ.get("VC_EMULATOR", ""))
 
 
 class Server:

@@ -11,7 +11,7 @@ import unittest
 from dynalite import DUMMY_CREDENTIALS
 from fake_dynamodb import FakeDynamoDb
 from fake_runtime_api import FakeRuntimeApi, http_event
-from server import BINARY
+from server import BINARY, EMULATOR
 
 ORIGIN = "https://site.example"
 # Variables of the machine running the tests that would change what the binary does.
@@ -26,7 +26,7 @@ def start_function(api, args=("lambda",), env=None):
     full_env.update({"AWS_LAMBDA_RUNTIME_API": api.address,
                      "VC_STORE": "sqlite:" + os.path.join(workdir, "c.db"),
                      "VC_ALLOW_ORIGINS": ORIGIN, **(env or {})})
-    return subprocess.Popen([BINARY, *args], cwd=workdir, env=full_env, stdout=subprocess.PIPE,
+    return subprocess.Popen([*EMULATOR, BINARY, *args], cwd=workdir, env=full_env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 

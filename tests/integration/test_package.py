@@ -1,15 +1,19 @@
 """The packaged Lambda zip, as provided.al2023 would run it: one file, `bootstrap`, a
-static x86-64 executable with no interpreter and no needed libraries, under 5 MiB zipped
-(deploy/package.sh says why 5).
+static executable for the function's architecture with no interpreter and no needed
+libraries, under 5 MiB zipped (deploy/package.sh says why 5).
 Unzipped into an otherwise empty folder and run chrooted there (so nothing of this
 machine's system can be loaded, not even /dev/urandom for the day's salt), it serves events
 from the fake Runtime API against dynalite, with the counting policy's items beside the
 counter.
 
-The zip comes from $VC_LAMBDA_ZIP (`make test` builds it with `make package` first).
+The zip comes from $VC_LAMBDA_ZIP (`make test` builds it with `make package` first), built
+for $VC_LAMBDA_ARCH (x86_64 unless set). With $VC_EMULATOR set (qemu-aarch64-static for the
+arm64 zip), the chroot runs a copy of that static emulator, put beside `bootstrap` for the
+run, with `bootstrap` as its argument: nothing depends on binfmt_misc.
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -18,8 +22,12 @@ import zipfile
 
 from dynalite import Dynalite, check_policy_items
 from fake_runtime_api import FakeRuntimeApi, http_event
+from server import EMULATOR
 
 ZIP = os.environ.get("VC_LAMBDA_ZIP", "")
+ARCH = os.environ.get("VC_LAMBDA_ARCH", "x86_64")
+# What `readelf -h` calls each architecture the template's Architecture parameter allows.
+MACHINE = {"x86_64": "Advanced Micro Devices X86-64", "arm64": "AArch64"}[ARCH]
 
 
 class PackageTest(unittest.TestCase):
@@ -40,11 +48,25 @@ class PackageTest(unittest.TestCase):
         self.assertLess(os.path.getsize(ZIP), 5 * 1024 * 1024)
         headers = subprocess.run(["readelf", "-h", "-l", "-d", self.bootstrap],
                                  capture_output=True, text=True, check=True).stdout
-        self.assertIn("Advanced Micro Devices X86-64", headers)
+        self.assertRegex(headers, r"Machine:\s+" + re.escape(MACHINE) + "\n")
         self.assertIn("EXEC (Executable file)", headers)
         self.assertNotIn("INTERP", headers)
         self.assertNotIn("(NEEDED)", headers)
         self.assertEqual(os.listdir(self.root), ["bootstrap"])
+
+    def emulator(self):
+        """The chroot's command before /bootstrap: none, or the emulator copied into the root
+        (it must be static, since the root holds no loader)."""
+        if not EMULATOR:
+            return []
+        path = shutil.which(EMULATOR[0])
+        self.assertIsNotNone(path, "%s is missing: run scripts/install-deps arm64" % EMULATOR[0])
+        headers = subprocess.run(["readelf", "-l", "-d", path], capture_output=True, text=True,
+                                 check=True).stdout
+        self.assertNotIn("INTERP", headers, path + " is not static")
+        name = os.path.basename(path)
+        shutil.copy(path, os.path.join(self.root, name))
+        return ["/" + name, *EMULATOR[1:]]
 
     def test_it_serves_events_chrooted_in_an_empty_folder(self):
         self.assertEqual(os.geteuid(), 0, "chroot needs root (CI runs as root)")
@@ -55,8 +77,9 @@ class PackageTest(unittest.TestCase):
                    "AWS_SESSION_TOKEN": "session-token-value", "TABLE_NAME": "visitor-counter",
                    "VC_STORE": dynalite.store_url("visitor-counter"),
                    "VC_ALLOW_ORIGINS": "https://site.example"}
-            proc = subprocess.Popen([shutil.which("chroot"), self.root, "/bootstrap"], env=env,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            proc = subprocess.Popen([shutil.which("chroot"), self.root, *self.emulator(),
+                                     "/bootstrap"], env=env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
             try:
                 answers = [api.invoke(http_event("GET", "/count"), timeout=30) for _ in range(3)]
                 counts = [json.loads(a.json()["body"])["count"] for a in answers]
@@ -76,6 +99,8 @@ class PackageTest(unittest.TestCase):
             finally:
                 proc.kill()
                 out, err = proc.communicate()
+                if EMULATOR:
+                    os.remove(os.path.join(self.root, os.path.basename(EMULATOR[0])))
             logged = (out + err).decode()
             self.assertIn('"route":"/count"', logged)
             for secret in ("secret-key-value", "session-token-value", "evil.example"):
