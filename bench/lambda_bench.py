@@ -26,7 +26,9 @@
    /response), where the salt fetched at init is no longer on the hit's path.
 
 usage: bench/lambda_bench.py [--runs 15] [--warm 2000] [--duration 10] [--latency-ms 4]
-                             [--rounds 3] [--gap-ms 100]
+                             [--rounds 3] [--gap-ms 100] [--compare-bootstrap PATH]
+--compare-bootstrap adds another build's bootstrap (say, one from before a change) to part
+5, in the full profile.
 Needs: make package (dist/visitor-counter-lambda.zip), make build, wrk, python3-boto3, gcc.
 """
 import argparse
@@ -170,9 +172,10 @@ def cold_answer(command, env, gap):
         return answered - began
 
 
-def cold_with_latency(ours, classic, classic_env, latency_ms, gap_ms, runs):
+def cold_with_latency(ours, classic, classic_env, latency_ms, gap_ms, runs, other=None):
     """{(name, mode): [seconds, one per fresh process]} against fake_dynamodb with every call
-    delayed by `latency_ms`; mode "waiting" or "handed over"."""
+    delayed by `latency_ms`; mode "waiting" or "handed over". `other`: a second bootstrap's
+    command, run in the full profile as "other bootstrap, full"."""
     times = {}
     with FakeDynamoDb(latency=latency_ms / 1000, scheduled=lambda operation, body: True) as fake:
         endpoint = fake.store_url().split("endpoint=")[1].split("&")[0]
@@ -184,6 +187,8 @@ def cold_with_latency(ours, classic, classic_env, latency_ms, gap_ms, runs):
                                                     "VC_REPEAT_WINDOW": "0"}),
                    "classic Python + boto3": (classic, {**classic_env,
                                                         "DYNAMODB_ENDPOINT": endpoint})}
+        if other:
+            runs_of["other bootstrap, full"] = (other, full)
         for mode, gap in (("waiting", None), ("handed over", gap_ms / 1000)):
             for _ in range(runs):
                 for name, (command, env) in runs_of.items():
@@ -228,6 +233,7 @@ def main():
     parser.add_argument("--latency-ms", type=float, default=4)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--gap-ms", type=float, default=100)
+    parser.add_argument("--compare-bootstrap")
     args = parser.parse_args()
     with Dynalite() as dynalite:
         dynalite.create_table(TABLE)
@@ -246,8 +252,9 @@ def main():
         ceiling, _ = wrk(dynalite.endpoint + "/", args.duration,
                          os.path.join(ROOT, "bench", "dynalite_update.lua"))
     latency = with_latency(ours, classic, classic_env, args.latency_ms, args.rounds)
+    other = [os.path.abspath(args.compare_bootstrap)] if args.compare_bootstrap else None
     cold_slow = cold_with_latency(ours, classic, classic_env, args.latency_ms, args.gap_ms,
-                                  args.runs)
+                                  args.runs, other)
     ms = lambda xs: statistics.median(xs) * 1000  # noqa: E731
     print("init, median of %d fresh processes (exec -> first GET /next):" % args.runs)
     for name, times in [("bootstrap (C++, static)", init_ours), ("classic Python + boto3", init_classic),
@@ -283,7 +290,10 @@ def main():
                        ("handed over", "event handed over %.0f ms after init: hand-over -> "
                         "first /response" % args.gap_ms)):
         print("  %s" % what)
-        for name in ("ours, full profile", "ours, classic profile", "classic Python + boto3"):
+        for name in ("ours, full profile", "ours, classic profile", "classic Python + boto3",
+                     "other bootstrap, full"):
+            if (name, mode) not in cold_slow:
+                continue
             xs = cold_slow[(name, mode)]
             print("    %-24s %7.1f ms  (min %.1f, max %.1f)" % (name, ms(xs), min(xs) * 1000,
                                                              max(xs) * 1000))
