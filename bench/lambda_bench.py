@@ -28,7 +28,8 @@
 usage: bench/lambda_bench.py [--runs 15] [--warm 2000] [--duration 10] [--latency-ms 4]
                              [--rounds 3] [--gap-ms 100] [--compare-bootstrap PATH]
 --compare-bootstrap adds another build's bootstrap (say, one from before a change) to part
-5, in the full profile.
+5, in the full profile, and a part 6: init and cold start against dynalite, the two
+bootstraps alternating, 5 x 5 fresh processes each.
 Needs: make package (dist/visitor-counter-lambda.zip), make build, wrk, python3-boto3, gcc.
 """
 import argparse
@@ -246,6 +247,15 @@ def main():
         init_floor, _ = cold_start(floor, ours_env, args.runs, answer=False)
         init_ours, cold_ours = cold_start(ours, ours_env, args.runs)
         init_classic, cold_classic = cold_start(classic, classic_env, args.runs)
+        if args.compare_bootstrap:
+            versus = {"this bootstrap": ([], []), "other bootstrap": ([], [])}
+            for _ in range(5):
+                for name, command in (("this bootstrap", ours),
+                                      ("other bootstrap", [args.compare_bootstrap])):
+                    env = {**ours_env, "VC_COUNT_UNIT": "visitors"}
+                    inits, answers = cold_start(command, env, 5)
+                    versus[name][0].extend(inits)
+                    versus[name][1].extend(answers)
         warm_ours = warm_rate(ours, ours_env, args.warm)
         warm_classic = warm_rate(classic, classic_env, max(100, args.warm // 10))
         serve_rate, completed, rose = serve_against_dynalite(dynalite, args.duration)
@@ -297,6 +307,10 @@ def main():
             xs = cold_slow[(name, mode)]
             print("    %-24s %7.1f ms  (min %.1f, max %.1f)" % (name, ms(xs), min(xs) * 1000,
                                                              max(xs) * 1000))
+    if args.compare_bootstrap:
+        print("against dynalite, alternating, 25 fresh processes each, medians:")
+        for name, (inits, answers) in versus.items():
+            print("  %-16s init %5.2f ms, cold start %5.1f ms" % (name, ms(inits), ms(answers)))
 
 
 if __name__ == "__main__":
