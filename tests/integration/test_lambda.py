@@ -243,7 +243,8 @@ class LambdaSlowStoreTest(unittest.TestCase):
                 self.assertEqual(answer.json()["outcome"], "unknown")
                 self.assertEqual(answer.headers.get("retry-after"), "1")
                 # The write was already on its way and does land: hence "unknown".
-                api.wait_until(lambda: fake.count("late") == 1, what="the late write")
+                fake.wait_until(lambda stats: stats["items"].get("late", {}).get("count") == 1,
+                                "the late write")
             finally:
                 proc.kill()
                 finish(proc)
