@@ -21,12 +21,7 @@ fi
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 cp "$binary" "$stage/bootstrap"
-# The machine's own strip reads only its own architecture's executables.
-strip="strip"
-if readelf -h "$binary" | grep -q 'Machine:.*AArch64' && [ "$(uname -m)" != aarch64 ]; then
-  strip=aarch64-linux-gnu-strip
-fi
-"$strip" --strip-all "$stage/bootstrap"
+"$(dirname "$0")/strip-binary" "$stage/bootstrap"
 chmod 755 "$stage/bootstrap"
 mkdir -p "$(dirname "$zip_path")"
 rm -f "$zip_path"

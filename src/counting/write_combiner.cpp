@@ -94,13 +94,13 @@ void WriteCombiner::enqueue(Task task) {
 }
 
 void WriteCombiner::prefetch_salt() {
-  // Internal: not bounded by max_pending (nothing waits on it), and run where commits run,
-  // since the salt's state belongs to the committing thread.
-  // Once stopping, enqueue() runs the task at once with a store that fails every call:
-  // then there is nothing to fetch, and ids_of() must not run beside the worker.
-  enqueue([this](store::Store& given) {
-    if (&given == &store_) (void)ids_of(util::utc_day(clock_()));
-  });
+  // Queued like an owner's task, so it runs where commits run (the salt's state is the
+  // committing thread's), but not bounded by max_pending: nothing waits on it. Once
+  // stopping there is nothing to fetch for.
+  std::unique_lock lock(mutex_);
+  if (stopping_) return;
+  tasks_.push_back([this](store::Store&) { (void)ids_of(util::utc_day(clock_())); });
+  schedule(lock);
 }
 
 void WriteCombiner::stop() {

@@ -23,21 +23,23 @@ import json
 import os
 import queue
 import re
-import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import unittest
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../integration"))
+from server import EMULATOR, emulator_in  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "../.."))
 BUILD_IMAGE = os.path.join(REPO, "deploy/container/build-image")
 BINARY = os.path.abspath(os.environ.get("VC_STATIC_BINARY",
                                         os.path.join(REPO, "build/lambda/visitor-counter")))
-EMULATOR = shlex.split(os.environ.get("VC_EMULATOR", ""))
 # The image's platform is the binary's: readelf's name of each machine.
 MACHINES = {"amd64": "Advanced Micro Devices X86-64", "arm64": "AArch64"}
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
@@ -171,18 +173,7 @@ class ImageTest(unittest.TestCase):
             raise AssertionError("podman image mount gave %r" % cls.mounted)
         cls.root = os.path.join(cls.work, "root")
         subprocess.run(["cp", "-a", cls.mounted, cls.root], check=True, timeout=60)
-        cls.emulator = cls.copy_emulator() if EMULATOR else []
-
-    @classmethod
-    def copy_emulator(cls):
-        """The emulator, copied into the root (static: the root has no loader), as the
-        chroot's command before the image's own."""
-        path = shutil.which(EMULATOR[0])
-        if path is None:
-            raise AssertionError("%s is missing: run scripts/install-deps arm64" % EMULATOR[0])
-        name = os.path.basename(path)
-        shutil.copy(path, os.path.join(cls.root, name))
-        return ["/" + name, *EMULATOR[1:]]
+        cls.emulator = emulator_in(cls.root)
 
     @classmethod
     def private_podman(cls):

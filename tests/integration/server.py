@@ -21,6 +21,24 @@ BINARY = os.environ.get("VC_BINARY", "../../build/release/visitor-counter")
 EMULATOR = shlex.split(os.environ.get("VC_EMULATOR", ""))
 
 
+def emulator_in(root):
+    """The command prefix that runs a binary of another machine chrooted in `root`: [] without
+    $VC_EMULATOR; else a copy of the emulator, which must be static (the root has no loader),
+    put at the top of `root`, then the emulator's own arguments."""
+    if not EMULATOR:
+        return []
+    path = shutil.which(EMULATOR[0])
+    if path is None:
+        raise AssertionError("%s is missing: run scripts/install-deps arm64" % EMULATOR[0])
+    headers = subprocess.run(["readelf", "-l", "-d", path], capture_output=True, text=True,
+                             check=True).stdout
+    if "INTERP" in headers:
+        raise AssertionError(path + " is not static: it cannot run in a chroot without a loader")
+    name = os.path.basename(path)
+    shutil.copy(path, os.path.join(root, name))
+    return ["/" + name, *EMULATOR[1:]]
+
+
 class Server:
     def __init__(self, *args, store=None, workdir=None, env=None):
         self.owns_workdir = workdir is None  # then __exit__ removes it

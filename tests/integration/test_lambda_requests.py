@@ -3,17 +3,13 @@ DynamoDB endpoint (tests/integration/fake_dynamodb.py) while the bootstrap serve
 from the fake Runtime API: the figures docs/deploy.md prices. Also that the full profile
 fetches the day's salt at init, before any event, and the classic profile never does."""
 import json
-import os
-import subprocess
-import tempfile
 import unittest
 
 from dynalite import DUMMY_CREDENTIALS
 from fake_dynamodb import FakeDynamoDb
 from fake_runtime_api import FakeRuntimeApi, http_event
-from server import BINARY
+from test_lambda import ORIGIN, finish, start_function
 
-ORIGIN = "https://site.example"
 # The template's defaults (deploy/template.yaml), as the function's environment.
 TEMPLATE = {"VC_ALLOW_ORIGINS": ORIGIN, "VC_IGNORE_BOTS": "true", "VC_MAX_COUNTERS": "10000",
             "VC_KEEP_DAYS": "0", "VC_OWNER_CREATES_COUNTERS": "false"}
@@ -33,20 +29,15 @@ class RequestsPerHit:
     env = {}
 
     def setUp(self):
-        self.fake = FakeDynamoDb().__enter__()
-        self.api = FakeRuntimeApi().start()
-        workdir = tempfile.mkdtemp(prefix="vc-lambda-requests-")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("VC_", "AWS_"))}
-        env.update({**DUMMY_CREDENTIALS, **self.env, "AWS_LAMBDA_RUNTIME_API": self.api.address,
-                    "AWS_REGION": "us-east-1", "VC_STORE": self.fake.store_url()})
-        self.proc = subprocess.Popen([BINARY, "lambda"], cwd=workdir, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.fake = self.enterContext(FakeDynamoDb())
+        self.api = self.enterContext(FakeRuntimeApi())
+        self.proc = start_function(self.api, env={**DUMMY_CREDENTIALS, **self.env,
+                                                  "AWS_REGION": "us-east-1",
+                                                  "VC_STORE": self.fake.store_url()})
 
     def tearDown(self):
         self.proc.kill()
-        self.proc.communicate()
-        self.api.close()
-        self.fake.__exit__(None, None, None)
+        finish(self.proc)
 
     def operations(self):
         return self.fake.stats()["operations"]

@@ -22,7 +22,7 @@ import zipfile
 
 from dynalite import Dynalite, check_policy_items
 from fake_runtime_api import FakeRuntimeApi, http_event
-from server import EMULATOR
+from server import emulator_in
 
 ZIP = os.environ.get("VC_LAMBDA_ZIP", "")
 ARCH = os.environ.get("VC_LAMBDA_ARCH", "x86_64")
@@ -54,20 +54,6 @@ class PackageTest(unittest.TestCase):
         self.assertNotIn("(NEEDED)", headers)
         self.assertEqual(os.listdir(self.root), ["bootstrap"])
 
-    def emulator(self):
-        """The chroot's command before /bootstrap: none, or the emulator copied into the root
-        (it must be static, since the root holds no loader)."""
-        if not EMULATOR:
-            return []
-        path = shutil.which(EMULATOR[0])
-        self.assertIsNotNone(path, "%s is missing: run scripts/install-deps arm64" % EMULATOR[0])
-        headers = subprocess.run(["readelf", "-l", "-d", path], capture_output=True, text=True,
-                                 check=True).stdout
-        self.assertNotIn("INTERP", headers, path + " is not static")
-        name = os.path.basename(path)
-        shutil.copy(path, os.path.join(self.root, name))
-        return ["/" + name, *EMULATOR[1:]]
-
     def test_it_serves_events_chrooted_in_an_empty_folder(self):
         self.assertEqual(os.geteuid(), 0, "chroot needs root (CI runs as root)")
         with Dynalite() as dynalite, FakeRuntimeApi() as api:
@@ -77,9 +63,9 @@ class PackageTest(unittest.TestCase):
                    "AWS_SESSION_TOKEN": "session-token-value", "TABLE_NAME": "visitor-counter",
                    "VC_STORE": dynalite.store_url("visitor-counter"),
                    "VC_ALLOW_ORIGINS": "https://site.example"}
-            proc = subprocess.Popen([shutil.which("chroot"), self.root, *self.emulator(),
-                                     "/bootstrap"], env=env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE)
+            emulator = emulator_in(self.root)
+            proc = subprocess.Popen([shutil.which("chroot"), self.root, *emulator, "/bootstrap"],
+                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             try:
                 answers = [api.invoke(http_event("GET", "/count"), timeout=30) for _ in range(3)]
                 counts = [json.loads(a.json()["body"])["count"] for a in answers]
@@ -99,8 +85,8 @@ class PackageTest(unittest.TestCase):
             finally:
                 proc.kill()
                 out, err = proc.communicate()
-                if EMULATOR:
-                    os.remove(os.path.join(self.root, os.path.basename(EMULATOR[0])))
+                if emulator:  # the root holds `bootstrap` alone again
+                    os.remove(os.path.join(self.root, emulator[0].lstrip("/")))
             logged = (out + err).decode()
             self.assertIn('"route":"/count"', logged)
             for secret in ("secret-key-value", "session-token-value", "evil.example"):
